@@ -1,0 +1,88 @@
+// Command podsec runs Kubernetes Pods on a Linux node with every security
+// setting of the pod enforced by the kernel.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// globals are the flags every command shares.
+type globals struct {
+	root               string
+	seccompProfileRoot string
+	seccompDefault     string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one podsec command line and returns its exit code. A panic
+// is turned into an error line: a user never sees a Go stack trace.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "error: internal error: %v\n", r)
+			code = 2
+		}
+	}()
+	cmd := newRootCommand(stdin, stdout, stderr)
+	cmd.SetArgs(args)
+	if err := cmd.Execute(); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		fmt.Fprintf(stderr, "error: %s\n", strings.TrimSpace(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+// exitError ends podsec with a code after the command printed its own
+// report.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "podsec",
+		Short: "run Kubernetes pods on this node with their security settings enforced by the kernel",
+		Long: `podsec runs Kubernetes Pods on a Linux node. It enforces what the pod's
+security settings ask (host namespaces, users and groups, capabilities,
+seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
+		Example: `  # Check a pod manifest
+  podsec validate -f pod.yaml
+
+  # Print the OCI runtime spec of a pod's first app container
+  podsec spec -f pod.yaml`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetVersionTemplate("podsec version {{.Version}}\n")
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.root, "root", "/var/lib/podsec", "directory of podsec's state")
+	pf.StringVar(&g.seccompProfileRoot, "seccomp-profile-root", "/var/lib/kubelet/seccomp", "directory of Localhost seccomp profiles")
+	pf.StringVar(&g.seccompDefault, "seccomp-default", "RuntimeDefault", "seccomp profile of containers whose pod names none: RuntimeDefault or Unconfined")
+	root.AddCommand(
+		newValidateCommand(g),
+		newSpecCommand(g),
+		newVersionCommand(),
+	)
+	return root
+}

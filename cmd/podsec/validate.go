@@ -1,0 +1,48 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podsec/podsec/spec"
+)
+
+func newValidateCommand(_ *globals) *cobra.Command {
+	var files []string
+	cmd := &cobra.Command{
+		Use:   "validate -f FILE",
+		Short: "check pod manifests and print every problem",
+		Long: `validate decodes pod manifests strictly (an unknown field is an error), applies
+the API server's defaults and prints every problem with its field path. It
+exits non-zero when any pod is invalid.`,
+		Example: `  # Check one manifest
+  podsec validate -f pod.yaml
+
+  # Check a manifest from standard input
+  cat pods.yaml | podsec validate -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pods, err := readPods(cmd, files)
+			if err != nil {
+				return err
+			}
+			if err := validatePods(pods); err != nil {
+				msg := strings.TrimPrefix(err.Error(), spec.ErrInvalidPod.Error()+": ")
+				if errors.Is(err, spec.ErrInvalidPod) {
+					fmt.Fprintln(cmd.ErrOrStderr(), msg)
+					return &exitError{code: 1}
+				}
+				return err
+			}
+			for _, p := range pods {
+				fmt.Fprintf(cmd.OutOrStdout(), "pod/%s valid\n", p.Name)
+			}
+			return nil
+		},
+	}
+	addFileFlag(cmd, &files)
+	return cmd
+}

@@ -1,0 +1,82 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/moby/sys/devices"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/podsec/podsec/spec"
+)
+
+// Capabilities returns the capabilities the running kernel knows, in
+// number order, from /proc/sys/kernel/cap_last_cap.
+func Capabilities() ([]string, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err != nil {
+		return nil, fmt.Errorf("reading the kernel's last capability: %w", err)
+	}
+	last, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("reading the kernel's last capability: %w", err)
+	}
+	all := spec.AllCapabilities()
+	if last+1 < len(all) {
+		all = all[:last+1]
+	}
+	return all, nil
+}
+
+// MemoryBytes returns the node's memory from /proc/meminfo.
+func MemoryBytes() (int64, error) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, fmt.Errorf("reading node memory: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("reading node memory: %w", err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("reading node memory: no MemTotal in /proc/meminfo")
+}
+
+// HostDevices lists the node's devices under /dev for privileged
+// containers, as containerd's WithHostDevices does.
+func HostDevices() ([]specs.LinuxDevice, error) {
+	devs, err := devices.HostDevices()
+	if err != nil {
+		return nil, fmt.Errorf("listing host devices: %w", err)
+	}
+	out := make([]specs.LinuxDevice, 0, len(devs))
+	for _, d := range devs {
+		mode := d.FileMode
+		uid, gid := d.Uid, d.Gid
+		out = append(out, specs.LinuxDevice{
+			Path: d.Path, Type: string(d.Type), Major: d.Major, Minor: d.Minor,
+			FileMode: &mode, UID: &uid, GID: &gid,
+		})
+	}
+	return out, nil
+}
+
+// LSMs reports which Linux security modules the node enforces.
+func LSMs() (selinux, apparmor bool) {
+	if _, err := os.Stat("/sys/fs/selinux/enforce"); err == nil {
+		selinux = true
+	}
+	if b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil {
+		apparmor = strings.TrimSpace(string(b)) == "Y"
+	}
+	return selinux, apparmor
+}

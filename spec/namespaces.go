@@ -1,0 +1,60 @@
+package spec
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// withNamespaces gives the container a mount namespace of its own, joins
+// the pod's network, IPC and UTS namespaces, and a PID namespace of its own
+// unless the pod shares one. The host* fields leave a namespace out, so the
+// container stays in the node's.
+func withNamespaces(c *Container, s *specs.Spec) error {
+	ps := &c.Pod.Spec
+	ns := []specs.LinuxNamespace{{Type: specs.MountNamespace}}
+	if !ps.HostNetwork {
+		ns = append(ns, specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: c.Paths.NetNS})
+		// The node's network comes with the node's hostname, as with
+		// containerd: the UTS namespace is shared with the host too.
+		ns = append(ns, specs.LinuxNamespace{Type: specs.UTSNamespace, Path: c.Paths.UTSNS})
+	}
+	if !ps.HostIPC {
+		ns = append(ns, specs.LinuxNamespace{Type: specs.IPCNamespace, Path: c.Paths.IPCNS})
+	}
+	if !ps.HostPID {
+		pid := specs.LinuxNamespace{Type: specs.PIDNamespace}
+		if ps.ShareProcessNamespace != nil && *ps.ShareProcessNamespace {
+			pid.Path = c.Paths.PIDNS
+		}
+		ns = append(ns, pid)
+	}
+	s.Linux.Namespaces = ns
+	return nil
+}
+
+// withHostname sets the pod's name as hostname (or spec.hostname, and
+// spec.subdomain as the kubelet does), except with hostNetwork, where the
+// container keeps the node's.
+func withHostname(c *Container, s *specs.Spec) error {
+	if c.Pod.Spec.HostNetwork {
+		return nil
+	}
+	s.Hostname = c.hostname()
+	return nil
+}
+
+// hostname is the name the pod's processes see.
+func (c *Container) hostname() string {
+	ps := &c.Pod.Spec
+	if ps.HostNetwork {
+		return c.Options.NodeName
+	}
+	name := c.Pod.Name
+	if ps.Hostname != "" {
+		name = ps.Hostname
+	}
+	if len(name) > 63 {
+		// The kubelet truncates, and so must we: sethostname refuses more.
+		name = name[:63]
+	}
+	return name
+}
