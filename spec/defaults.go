@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"reflect"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,6 +43,11 @@ func SetDefaults(pod *corev1.Pod) {
 		defaultContainer(&s.Containers[i], s.HostNetwork)
 	}
 	for i := range s.Volumes {
+		// A volume with no source is an emptyDir, as the API server
+		// defaults it (the seed's "emptyDir:" decodes to no source).
+		if allNil(s.Volumes[i].VolumeSource) {
+			s.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+		}
 		if hp := s.Volumes[i].HostPath; hp != nil && hp.Type == nil {
 			hp.Type = ptr(corev1.HostPathUnset)
 		}
@@ -126,3 +132,14 @@ func defaultPullPolicy(image string) corev1.PullPolicy {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// allNil reports whether every pointer field of a struct is nil.
+func allNil(v any) bool {
+	rv := reflect.ValueOf(v)
+	for i := 0; i < rv.NumField(); i++ {
+		if f := rv.Field(i); f.Kind() == reflect.Pointer && !f.IsNil() {
+			return false
+		}
+	}
+	return true
+}

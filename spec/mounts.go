@@ -64,11 +64,14 @@ func withMounts(c *Container, s *specs.Spec) error {
 // shmMount is the pod's /dev/shm, the node's with hostIPC, or a tmpfs of
 // the container's own when the runtime gave no pod shm.
 func (c *Container) shmMount() specs.Mount {
+	src := c.Paths.Shm
 	if c.Pod.Spec.HostIPC {
-		return bindMount("/dev/shm", "/dev/shm", false, "rprivate")
+		src = "/dev/shm"
 	}
-	if c.Paths.Shm != "" {
-		return bindMount("/dev/shm", c.Paths.Shm, false, "rprivate")
+	if src != "" {
+		m := bindMount("/dev/shm", src, false, "rprivate")
+		m.Options = append(m.Options, "nosuid", "nodev", "noexec")
+		return m
 	}
 	return specs.Mount{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}
 }

@@ -38,9 +38,6 @@ func withUser(c *Container, s *specs.Spec) error {
 		return err
 	}
 	s.Process.User = specs.User{UID: id.UID, GID: id.GID, AdditionalGids: id.AdditionalGids}
-	if c.Users != nil {
-		s.Process.User.Username = id.Username
-	}
 	return c.checkNonRoot(id)
 }
 
