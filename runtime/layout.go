@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"hash/fnv"
 	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
@@ -86,6 +87,10 @@ func (l Layout) Paths(pod *corev1.Pod, container string) spec.Paths {
 	if pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace {
 		p.PIDNS = l.NamespacePath(ns, pn, "pid")
 	}
+	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
+		r := UserNSRange(ns, pn)
+		p.UserNS = &r
+	}
 	for _, v := range pod.Spec.Volumes {
 		src := l.VolumeDir(ns, pn, v.Name)
 		if v.HostPath != nil {
@@ -101,4 +106,21 @@ func (l Layout) Paths(pod *corev1.Pod, container string) spec.Paths {
 		}
 	}
 	return p
+}
+
+// userNSBase and userNSSize follow the kubelet: each pod with hostUsers:
+// false gets 65536 IDs, in ranges above the node's own first 65536.
+const (
+	userNSSize  = 65536
+	userNSSlots = 1 << 15
+)
+
+// UserNSRange is the pod's preferred range of host IDs: a slot chosen from
+// the pod's namespace and name. The runtime records the ranges in use and
+// moves a pod to the next free slot on a collision.
+func UserNSRange(namespace, name string) spec.IDRange {
+	h := fnv.New32a()
+	h.Write([]byte(namespace + "/" + name))
+	slot := 1 + h.Sum32()%(userNSSlots-1)
+	return spec.IDRange{HostID: slot * userNSSize, Size: userNSSize}
 }

@@ -1,7 +1,10 @@
 package spec
 
 import (
+	"fmt"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // withNamespaces gives the container a mount namespace of its own, joins
@@ -26,6 +29,15 @@ func withNamespaces(c *Container, s *specs.Spec) error {
 			pid.Path = c.Paths.PIDNS
 		}
 		ns = append(ns, pid)
+	}
+	if ps.HostUsers != nil && !*ps.HostUsers {
+		r := c.Paths.UserNS
+		if r == nil || r.Size == 0 {
+			return fmt.Errorf("%s: the runtime gave the pod no range of host IDs for its user namespace", field.NewPath("spec", "hostUsers"))
+		}
+		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+		m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: r.HostID, Size: r.Size}}
+		s.Linux.UIDMappings, s.Linux.GIDMappings = m, append([]specs.LinuxIDMapping{}, m...)
 	}
 	s.Linux.Namespaces = ns
 	return nil

@@ -44,6 +44,15 @@ type Paths struct {
 	CgroupsPath string
 	// HostDevices are the node's devices, given to privileged containers.
 	HostDevices []specs.LinuxDevice
+	// UserNS is the pod's range of host IDs for spec.hostUsers: false: the
+	// container's IDs 0..Size-1 map to HostID..HostID+Size-1. The runtime
+	// allocates it, one range per pod, as the kubelet does.
+	UserNS *IDRange
+}
+
+// IDRange is a range of host user and group IDs.
+type IDRange struct {
+	HostID, Size uint32
 }
 
 // SubPathKey is the key of Paths.SubPaths for a volume's subPath.
