@@ -11,6 +11,7 @@ import (
 	"github.com/moby/sys/devices"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/podsec/podsec/spec"
+	"golang.org/x/sys/unix"
 )
 
 // Capabilities returns the capabilities the running kernel knows, in
@@ -79,4 +80,18 @@ func LSMs() (selinux, apparmor bool) {
 		apparmor = strings.TrimSpace(string(b)) == "Y"
 	}
 	return selinux, apparmor
+}
+
+// recursiveReadOnlySupported reports whether the kernel has mount_setattr
+// (Linux 5.12), which recursive read-only bind mounts need.
+func recursiveReadOnlySupported() bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 5 || (major == 5 && minor >= 12)
 }

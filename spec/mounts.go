@@ -52,7 +52,11 @@ func withMounts(c *Container, s *specs.Spec) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.Path.Child("volumeMounts").Index(i).Child("name"), err)
 		}
-		mounts = append(mounts, bindMount(vm.MountPath, src, vm.ReadOnly, propagation(vm.MountPropagation)))
+		m := bindMount(vm.MountPath, src, vm.ReadOnly, propagation(vm.MountPropagation))
+		if vm.ReadOnly && c.Options.RecursiveReadOnly {
+			m.Options = append(m.Options, "rro")
+		}
+		mounts = append(mounts, m)
 	}
 	sort.SliceStable(mounts, func(i, j int) bool {
 		return depth(mounts[i].Destination) < depth(mounts[j].Destination)

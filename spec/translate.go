@@ -76,6 +76,9 @@ type Options struct {
 	PodIP, HostIP string
 	// NodeName fills spec.nodeName references when the pod has none.
 	NodeName string
+	// RecursiveReadOnly makes readOnly volume mounts read-only all the way
+	// down ("rro"), which needs mount_setattr (Linux 5.12).
+	RecursiveReadOnly bool
 }
 
 // SeccompSource builds the seccomp filters of the node for a container

@@ -1,0 +1,45 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// cgroupRoot is where the cgroup hierarchies are mounted.
+const cgroupRoot = "/sys/fs/cgroup"
+
+// removePodCgroups removes the pod's cgroup directory in every hierarchy
+// (v1 controllers, the unified mount, or a pure v2 tree) once libcontainer
+// has removed the containers' own.
+func removePodCgroups(pod *corev1.Pod) error {
+	rel := filepath.Dir(Layout{}.CgroupsPath(pod.Namespace, pod.Name, "x"))
+	dirs, _ := filepath.Glob(filepath.Join(cgroupRoot, "*", rel))
+	if st, err := os.Stat(filepath.Join(cgroupRoot, rel)); err == nil && st.IsDir() {
+		dirs = append(dirs, filepath.Join(cgroupRoot, rel))
+	}
+	var errs []error
+	for _, d := range dirs {
+		if err := rmdirRetry(d); err != nil {
+			errs = append(errs, fmt.Errorf("removing cgroup %s: %w", d, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// rmdirRetry removes an empty cgroup, waiting briefly for the kernel to
+// let go of exited tasks (EBUSY).
+func rmdirRetry(d string) error {
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = os.Remove(d); err == nil || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return err
+}

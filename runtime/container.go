@@ -1,0 +1,230 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+
+	// Device rules for the cgroup managers.
+	_ "github.com/opencontainers/cgroups/devices"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/spec"
+)
+
+// container is one running (or finished) container of a pod.
+type container struct {
+	name    string
+	init    bool
+	dir     string
+	lc      *libcontainer.Container
+	proc    *libcontainer.Process
+	out     *prefixWriter
+	done    chan struct{}
+	state   ContainerResult
+	subs    []string // subPath mount points
+	cleaned sync.Once
+}
+
+// ContainerResult is how a container ended.
+type ContainerResult struct {
+	Name     string `json:"name"`
+	Init     bool   `json:"init,omitempty"`
+	ExitCode int    `json:"exitCode"`
+	Signal   string `json:"signal,omitempty"`
+	// Reason is Completed (exit 0) or Error, as in a terminated
+	// ContainerStatus; StartError when it could not start.
+	Reason string `json:"reason"`
+}
+
+// containerID is the libcontainer ID of a container of a pod.
+func containerID(pod *corev1.Pod, name string) string {
+	return pod.Namespace + "_" + pod.Name + "_" + name
+}
+
+// startContainer prepares and starts one container of the pod.
+func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool) (ct *container, err error) {
+	r, pod := p.rt, p.pod
+	img, err := r.cfg.Images.Ensure(ctx, c.Image, c.ImagePullPolicy)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	r.event(pod, "Pulled", "Container image %q present", c.Image)
+	dir := r.layout.ContainerDir(pod.Namespace, pod.Name, c.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	ct = &container{name: c.Name, init: init, dir: dir, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			ct.cleanup()
+		}
+	}()
+	rootfs, err := mountRootfs(dir, img.Layers)
+	if err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	users, err := readUserDB(rootfs)
+	if err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	in := spec.Input{Pod: pod, ContainerName: c.Name, Image: &img.Config, Users: users, Options: r.node}
+	if in.Paths, err = p.containerPaths(c, ct, rootfs); err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	s, err := spec.Translate(in)
+	if err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	if err := ct.create(r, pod, s); err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	r.event(pod, "Created", "Created container %s", c.Name)
+	ct.out = newPrefixWriter(r.cfg.Output, c.Name)
+	ct.proc.Stdout, ct.proc.Stderr = ct.out, ct.out
+	if err := ct.lc.Run(ct.proc); err != nil {
+		return ct, fmt.Errorf("container %q: starting: %w", c.Name, err)
+	}
+	r.event(pod, "Started", "Started container %s", c.Name)
+	go ct.wait()
+	return ct, nil
+}
+
+// containerPaths gives the translation the places prepared for c.
+func (p *Pod) containerPaths(c *corev1.Container, ct *container, rootfs string) (spec.Paths, error) {
+	pod, l := p.pod, p.rt.layout
+	paths := l.Paths(pod, c.Name)
+	paths.Rootfs = rootfs
+	paths.NetNS, paths.IPCNS, paths.UTSNS, paths.PIDNS = p.sb.paths["net"], p.sb.paths["ipc"], p.sb.paths["uts"], p.sb.paths["pid"]
+	paths.Volumes = p.vols.dirs
+	paths.SubPaths = map[string]string{}
+	paths.Shm = p.shm
+	paths.EtcHosts, paths.EtcHostname, paths.ResolvConf = p.files["hosts"], p.files["hostname"], p.files["resolv.conf"]
+	tl := filepath.Join(ct.dir, "termination-log")
+	if err := os.WriteFile(tl, nil, 0o666); err != nil {
+		return paths, err
+	}
+	if err := os.Chmod(tl, 0o666); err != nil {
+		return paths, err
+	}
+	paths.TerminationLog = tl
+	for i, m := range c.VolumeMounts {
+		if m.SubPath == "" {
+			continue
+		}
+		dst := filepath.Join(ct.dir, "subpaths", strconv.Itoa(i))
+		if err := subPathMount(p.vols.dirs[m.Name], m.SubPath, dst); err != nil {
+			return paths, fmt.Errorf("volumeMounts[%d]: %w", i, err)
+		}
+		ct.subs = append(ct.subs, dst)
+		paths.SubPaths[spec.SubPathKey(m.Name, m.SubPath)] = dst
+	}
+	if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
+		devs, err := HostDevices()
+		if err != nil {
+			return paths, err
+		}
+		paths.HostDevices = devs
+	}
+	return paths, nil
+}
+
+// create makes the libcontainer container and its init process from s.
+func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
+	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName: containerID(pod, ct.name),
+		Spec:       s,
+	})
+	if err != nil {
+		return fmt.Errorf("converting spec: %w", err)
+	}
+	ct.lc, err = libcontainer.Create(filepath.Join(r.layout.Root, "libcontainer"), containerID(pod, ct.name), cfg)
+	if err != nil {
+		return fmt.Errorf("creating container: %w", err)
+	}
+	ct.proc = newProcess(s.Process)
+	return nil
+}
+
+// newProcess is the libcontainer form of the spec's process.
+func newProcess(p *specs.Process) *libcontainer.Process {
+	lp := &libcontainer.Process{
+		Args:            p.Args,
+		Env:             p.Env,
+		UID:             int(p.User.UID),
+		GID:             int(p.User.GID),
+		Cwd:             p.Cwd,
+		NoNewPrivileges: &p.NoNewPrivileges,
+		Init:            true,
+	}
+	if c := p.Capabilities; c != nil {
+		lp.Capabilities = &configs.Capabilities{Bounding: c.Bounding, Effective: c.Effective,
+			Inheritable: c.Inheritable, Permitted: c.Permitted, Ambient: c.Ambient}
+	}
+	for _, g := range p.User.AdditionalGids {
+		lp.AdditionalGroups = append(lp.AdditionalGroups, int(g))
+	}
+	return lp
+}
+
+// wait records how the container's init process ended.
+func (ct *container) wait() {
+	defer close(ct.done)
+	st, _ := ct.proc.Wait()
+	ct.out.Flush()
+	ct.state = ContainerResult{Name: ct.name, Init: ct.init, Reason: "Completed"}
+	if st == nil {
+		ct.state.ExitCode, ct.state.Reason = 255, "Error"
+		return
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		ct.state.Signal = ws.Signal().String()
+		ct.state.ExitCode = 128 + int(ws.Signal())
+	} else {
+		ct.state.ExitCode = st.ExitCode()
+	}
+	if ct.state.ExitCode != 0 {
+		ct.state.Reason = "Error"
+	}
+}
+
+// signal sends sig to the container's processes.
+func (ct *container) signal(sig os.Signal) {
+	if ct.lc != nil {
+		_ = ct.lc.Signal(sig)
+	}
+}
+
+// cleanup destroys the libcontainer container (its processes and
+// cgroup), unmounts its rootfs and subPaths and removes its directory.
+func (ct *container) cleanup() error {
+	var errs []error
+	ct.cleaned.Do(func() {
+		if ct.lc != nil {
+			if err := ct.lc.Destroy(); err != nil {
+				errs = append(errs, fmt.Errorf("destroying container %s: %w", ct.name, err))
+			}
+		}
+		for _, s := range ct.subs {
+			if err := unmountRemove(s); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := unmountRootfs(ct.dir); err != nil {
+			errs = append(errs, err)
+		}
+		if err := removeAll(ct.dir); err != nil {
+			errs = append(errs, err)
+		}
+	})
+	return errors.Join(errs...)
+}

@@ -1,0 +1,65 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// podShmSize is the size of a pod's /dev/shm, as containerd makes it.
+const podShmSize = 64 << 20
+
+// writeFiles makes the pod's /etc/hosts, /etc/hostname, /etc/resolv.conf
+// and /dev/shm. The networking issue adds the pod's IP and DNS policies.
+func (p *Pod) writeFiles() error {
+	pod := p.pod
+	etc := filepath.Join(p.dir, "etc")
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		return fmt.Errorf("creating pod files: %w", err)
+	}
+	host := podHostname(pod)
+	hosts := fmt.Sprintf("# Kubernetes-managed hosts file (podsec).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n", host)
+	if pod.Spec.HostNetwork {
+		host, _ = os.Hostname()
+		b, err := os.ReadFile("/etc/hosts")
+		if err != nil {
+			return fmt.Errorf("reading the node's /etc/hosts: %w", err)
+		}
+		hosts = string(b)
+	}
+	for _, a := range pod.Spec.HostAliases {
+		for _, h := range a.Hostnames {
+			hosts += fmt.Sprintf("%s\t%s\n", a.IP, h)
+		}
+	}
+	resolv, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		resolv = nil
+	}
+	for name, content := range map[string][]byte{
+		"hosts":       []byte(hosts),
+		"hostname":    []byte(host + "\n"),
+		"resolv.conf": bytes.Clone(resolv),
+	} {
+		path := filepath.Join(etc, name)
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			return fmt.Errorf("writing pod file %s: %w", name, err)
+		}
+		p.files[name] = path
+	}
+	if !pod.Spec.HostIPC {
+		shm := p.rt.layout.Shm(pod.Namespace, pod.Name)
+		if err := os.Mkdir(shm, 0o755); err != nil {
+			return fmt.Errorf("creating pod shm: %w", err)
+		}
+		if err := unix.Mount("shm", shm, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, fmt.Sprintf("mode=1777,size=%d", podShmSize)); err != nil {
+			os.Remove(shm)
+			return fmt.Errorf("mounting pod shm: %w", err)
+		}
+		p.shm = shm
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/opencontainers/runc/libcontainer"
+	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/spec"
+)
+
+// The test binary is re-executed by libcontainer ("init") and as a pod
+// sandbox, as the podsec binary is.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		goruntime.GOMAXPROCS(1)
+		goruntime.LockOSThread()
+		libcontainer.Init()
+	}
+	if len(os.Args) > 1 && os.Args[1] == SandboxArg {
+		SandboxMain()
+	}	// Keep the main thread to the main goroutine: libcontainer joins a
+	// container's mount namespace on a locked thread that the Go runtime
+	// ends afterwards, unless it is the main thread, which would then stay
+	// in the container's namespace (and pin its mounts) for good.
+	goruntime.LockOSThread()
+}
+
+// testLayer is a busybox rootfs built once per test binary from Debian's
+// busybox-static, with the users of the project's test images.
+var testLayer string
+
+const testPasswd = "root:x:0:0:root:/root:/bin/sh\nguest:x:405:100:guest:/dev/null:/sbin/nologin\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+const testGroup = "root:x:0:root\nusers:x:100:guest\nwheel:x:10:root,app\napp:x:1000:\nnogroup:x:65534:\n"
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		dir, err := os.MkdirTemp("", "podsec-layer-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		if err := buildBusyboxLayer(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "building the busybox test layer:", err)
+			return 1
+		}
+		testLayer = dir
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func buildBusyboxLayer(dir string) error {
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		return fmt.Errorf("busybox-static is needed (make setup installs it): %w", err)
+	}
+	for _, d := range []string{"bin", "etc", "root", "home/app", "proc", "sys", "dev", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
+		return err
+	}
+	if err := os.Chown(filepath.Join(dir, "home/app"), 1000, 1000); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), bb, 0o755); err != nil {
+		return err
+	}
+	for _, a := range []string{"sh", "id", "cat", "ls", "echo", "sleep", "true", "false", "touch", "mkdir", "stat", "grep", "date", "env", "ps", "mount", "head", "readlink", "hostname", "kill", "wc", "chmod", "rm", "ln", "nc", "httpd", "wget", "printf", "test", "find"} {
+		if err := os.Symlink("busybox", filepath.Join(dir, "bin", a)); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte(testPasswd), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "etc/group"), []byte(testGroup), 0o644)
+}
+
+// testImages serves the busybox layer under the project's test image names.
+type testImages struct{}
+
+func (testImages) Ensure(_ context.Context, ref string, _ corev1.PullPolicy) (*Image, error) {
+	cfg := spec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/bin"}}
+	switch ref {
+	case "localhost/busybox:latest":
+	case "localhost/busybox:nonroot":
+		cfg.User, cfg.WorkingDir = "1000", "/home/app"
+	case "localhost/busybox:named-user":
+		cfg.User, cfg.Entrypoint, cfg.Cmd = "guest", []string{"/bin/sh", "-c"}, []string{"id"}
+	default:
+		return nil, fmt.Errorf("image %q not found", ref)
+	}
+	return &Image{Config: cfg, Layers: []string{testLayer}}, nil
+}
+
+// syncBuffer collects output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// requireRoot fails on CI and skips elsewhere when not root: integration
+// tests must run on CI.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("integration tests need root on CI")
+	}
+	t.Skip("integration tests need root")
+}
+
+// runPod runs a pod manifest to its end in a fresh state root and returns
+// its output, its result, and the root to inspect afterwards.
+func runPod(t *testing.T, manifest string) (string, Result, string, error) {
+	t.Helper()
+	requireRoot(t)
+	pods, err := spec.DecodePods(strings.NewReader(manifest))
+	if err != nil {
+		t.Fatalf("DecodePods: %v", err)
+	}
+	if errs := spec.ValidatePod(pods[0], spec.ValidateOptions{}); len(errs) > 0 {
+		t.Fatalf("ValidatePod: %v", errs)
+	}
+	root := t.TempDir()
+	out := &syncBuffer{}
+	rt, err := New(Config{Root: root, Images: testImages{}, Output: out, SeccompProfileRoot: "../seccomp/testdata/profiles"})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	res, err := rt.Run(context.Background(), pods[0])
+	assertClean(t, root, pods[0])
+	return out.String(), res, root, err
+}
+
+// assertClean checks that a pod left nothing: no mounts below the root, no
+// pod directory, no libcontainer state, no cgroup.
+func assertClean(t *testing.T, root string, pod *corev1.Pod) {
+	t.Helper()
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mi), root) {
+		t.Errorf("mounts left below %s:\n%s", root, grepLines(string(mi), root))
+	}
+	if _, err := os.Stat(filepath.Join(root, "pods", pod.Namespace, pod.Name)); !os.IsNotExist(err) {
+		t.Errorf("pod directory left: %v", err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(root, "libcontainer")); len(ents) > 0 {
+		t.Errorf("libcontainer state left: %v", ents)
+	}
+	rel := filepath.Dir(Layout{}.CgroupsPath(pod.Namespace, pod.Name, "x"))
+	if left, _ := filepath.Glob(filepath.Join(cgroupRoot, "*", rel)); len(left) > 0 {
+		t.Errorf("cgroups left: %v", left)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,285 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// ErrPodExists: a pod of that name already runs in the namespace.
+var ErrPodExists = errors.New("pod already exists")
+
+// Pod is a pod running on this node.
+type Pod struct {
+	rt    *Runtime
+	pod   *corev1.Pod
+	dir   string
+	sb    *sandbox
+	vols  *podVolumes
+	shm   string
+	files map[string]string
+
+	mu      sync.Mutex
+	inits   []ContainerResult
+	apps    []*container
+	cleaned bool
+}
+
+// Result is how a pod ended.
+type Result struct {
+	// ExitCode is 0 when every container succeeded, otherwise the exit
+	// code of the first container that failed.
+	ExitCode   int               `json:"exitCode"`
+	Containers []ContainerResult `json:"containers"`
+}
+
+// Run runs a validated, defaulted pod in the foreground: Start, then Wait.
+// When ctx ends first (SIGINT, SIGTERM), the pod is stopped with its
+// terminationGracePeriodSeconds. Nothing of the pod is left afterwards.
+func (r *Runtime) Run(ctx context.Context, pod *corev1.Pod) (Result, error) {
+	p, err := r.Start(ctx, pod)
+	if err != nil {
+		return Result{ExitCode: p.firstFailure()}, err
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Stop(gracePeriod(pod))
+		case <-done:
+		}
+	}()
+	res := p.Wait()
+	close(done)
+	return res, p.Cleanup()
+}
+
+func gracePeriod(pod *corev1.Pod) time.Duration {
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// Start creates the pod's sandbox and volumes, runs its init containers in
+// order, each to success, and starts its app containers. On error the pod
+// is cleaned up and the returned Pod (never nil) tells how far it got.
+func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod) (p *Pod, err error) {
+	p = &Pod{rt: r, pod: pod, dir: r.layout.PodDir(pod.Namespace, pod.Name), files: map[string]string{}}
+	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
+		return p, fmt.Errorf("spec.hostUsers: Forbidden: user namespaces are not supported by podsec run yet")
+	}
+	if err := os.MkdirAll(filepath.Dir(p.dir), 0o711); err != nil {
+		return p, fmt.Errorf("creating pod directory: %w", err)
+	}
+	if err := os.Mkdir(p.dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return p, fmt.Errorf("%w: pod %q in namespace %q", ErrPodExists, pod.Name, pod.Namespace)
+		}
+		return p, fmt.Errorf("creating pod directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			p.Stop(0)
+			if cerr := p.Cleanup(); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
+		}
+	}()
+	if p.sb, err = startSandbox(r.layout, pod); err != nil {
+		return p, err
+	}
+	if err := p.writeFiles(); err != nil {
+		return p, err
+	}
+	if p.vols, err = prepareVolumes(r.layout, pod); err != nil {
+		return p, err
+	}
+	if err := p.applyFSGroup(); err != nil {
+		return p, err
+	}
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		ct, err := p.startContainer(ctx, c, true)
+		if err != nil {
+			return p, err
+		}
+		select {
+		case <-ct.done:
+		case <-ctx.Done():
+			ct.signal(unix.SIGKILL)
+			<-ct.done
+		}
+		p.mu.Lock()
+		p.inits = append(p.inits, ct.state)
+		p.mu.Unlock()
+		if cerr := ct.cleanup(); cerr != nil {
+			return p, cerr
+		}
+		if ct.state.ExitCode != 0 {
+			return p, fmt.Errorf("init container %q failed with exit code %d", c.Name, ct.state.ExitCode)
+		}
+		if ctx.Err() != nil {
+			return p, ctx.Err()
+		}
+	}
+	for i := range pod.Spec.Containers {
+		ct, err := p.startContainer(ctx, &pod.Spec.Containers[i], false)
+		if err != nil {
+			return p, err
+		}
+		p.mu.Lock()
+		p.apps = append(p.apps, ct)
+		p.mu.Unlock()
+	}
+	return p, nil
+}
+
+// Wait waits until every app container has exited.
+func (p *Pod) Wait() Result {
+	p.mu.Lock()
+	apps := append([]*container{}, p.apps...)
+	p.mu.Unlock()
+	for _, ct := range apps {
+		<-ct.done
+	}
+	return Result{ExitCode: p.firstFailure(), Containers: p.results()}
+}
+
+func (p *Pod) results() []ContainerResult {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := append([]ContainerResult{}, p.inits...)
+	for _, ct := range p.apps {
+		select {
+		case <-ct.done:
+			out = append(out, ct.state)
+		default:
+		}
+	}
+	return out
+}
+
+// firstFailure is the exit code of the first container that failed, 0 if
+// none did, and 1 when the pod failed before any container ran.
+func (p *Pod) firstFailure() int {
+	if p == nil {
+		return 1
+	}
+	for _, r := range p.results() {
+		if r.ExitCode != 0 {
+			return r.ExitCode
+		}
+	}
+	return 0
+}
+
+// Stop stops the app containers as the kubelet does: SIGTERM, then SIGKILL
+// to those still running after grace.
+func (p *Pod) Stop(grace time.Duration) {
+	p.mu.Lock()
+	apps := append([]*container{}, p.apps...)
+	p.mu.Unlock()
+	var running []*container
+	for _, ct := range apps {
+		select {
+		case <-ct.done:
+		default:
+			running = append(running, ct)
+			p.rt.event(p.pod, "Killing", "Stopping container %s", ct.name)
+			ct.signal(syscall.SIGTERM)
+		}
+	}
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	for _, ct := range running {
+		select {
+		case <-ct.done:
+		case <-deadline.C:
+			for _, k := range running {
+				k.signal(syscall.SIGKILL)
+			}
+			<-ct.done
+		}
+	}
+}
+
+// Cleanup removes everything the pod made: containers, mounts, emptyDirs,
+// namespaces, cgroups and state. It is safe to call more than once.
+func (p *Pod) Cleanup() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cleaned {
+		return nil
+	}
+	var errs []error
+	for _, ct := range p.apps {
+		select {
+		case <-ct.done:
+		default:
+			ct.signal(syscall.SIGKILL)
+			<-ct.done
+		}
+		if err := ct.cleanup(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.vols != nil {
+		if err := p.vols.cleanup(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.shm != "" {
+		if err := unmountRemove(p.shm); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.sb != nil {
+		if err := p.sb.stop(p.rt.layout, p.pod); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := removePodCgroups(p.pod); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		if err := removeAll(p.dir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	p.cleaned = len(errs) == 0
+	return errors.Join(errs...)
+}
+
+// applyFSGroup gives the pod's emptyDirs to its fsGroup before any
+// container starts. hostPath volumes are never changed.
+func (p *Pod) applyFSGroup() error {
+	sc := p.pod.Spec.SecurityContext
+	if sc == nil || sc.FSGroup == nil {
+		return nil
+	}
+	for _, v := range p.pod.Spec.Volumes {
+		if v.EmptyDir == nil {
+			continue
+		}
+		if err := applyFSGroup(p.vols.dirs[v.Name], *sc.FSGroup, false, sc.FSGroupChangePolicy); err != nil {
+			return fmt.Errorf("volume %q: %w", v.Name, err)
+		}
+	}
+	return nil
+}
+
+func (r *Runtime) event(pod *corev1.Pod, reason, format string, args ...any) {
+	fmt.Fprintf(r.cfg.Events, "%-8s pod/%s: %s\n", reason, pod.Name, fmt.Sprintf(format, args...))
+}

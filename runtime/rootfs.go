@@ -1,0 +1,115 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/spec"
+)
+
+// maxUserDBBytes bounds what podsec reads of an image's /etc/passwd and
+// /etc/group.
+const maxUserDBBytes = 4 << 20
+
+// mountRootfs mounts a container's rootfs: an overlay with the image's
+// layers as lower directories and an upper directory of the container's
+// own, so image files are never written.
+func mountRootfs(dir string, layers []string) (string, error) {
+	if len(layers) == 0 {
+		return "", fmt.Errorf("mounting rootfs: the image has no layers")
+	}
+	rootfs := filepath.Join(dir, "rootfs")
+	upper := filepath.Join(dir, "upper")
+	work := filepath.Join(dir, "work")
+	for _, d := range []string{rootfs, upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", fmt.Errorf("mounting rootfs: %w", err)
+		}
+	}
+	lower := make([]string, len(layers))
+	for i, l := range layers {
+		if strings.ContainsAny(l, ":,") {
+			return "", fmt.Errorf("mounting rootfs: layer path %q has a character overlayfs cannot take", l)
+		}
+		lower[len(layers)-1-i] = l
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
+	if len(opts) >= os.Getpagesize() {
+		return "", fmt.Errorf("mounting rootfs: %d layers make overlay options longer than a page", len(layers))
+	}
+	if err := unix.Mount("overlay", rootfs, "overlay", unix.MS_NODEV, opts); err != nil {
+		return "", fmt.Errorf("mounting rootfs overlay: %w", err)
+	}
+	return rootfs, nil
+}
+
+// unmountRootfs removes what mountRootfs made.
+func unmountRootfs(dir string) error {
+	var errs []error
+	if err := unmountRemove(filepath.Join(dir, "rootfs")); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, d := range []string{"upper", "work"} {
+		if err := removeAll(filepath.Join(dir, d)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readUserDB reads the image's /etc/passwd and /etc/group inside rootfs,
+// never following a symlink out of it. Missing files give empty content.
+func readUserDB(rootfs string) (*spec.UserDB, error) {
+	db := &spec.UserDB{}
+	for _, f := range []struct {
+		name string
+		dst  *[]byte
+	}{{"/etc/passwd", &db.Passwd}, {"/etc/group", &db.Group}} {
+		b, err := readInRoot(rootfs, f.name, maxUserDBBytes)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("reading the image's %s: %w", f.name, err)
+		}
+		*f.dst = b
+	}
+	return db, nil
+}
+
+// readInRoot reads a regular file at name inside root, resolving symlinks
+// as if root were "/".
+func readInRoot(root, name string, limit int64) ([]byte, error) {
+	f, err := pathrs.OpenInRoot(root, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := pathrs.Reopen(f, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	st, err := r.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
+	}
+	return b, nil
+}

@@ -1,0 +1,107 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/seccomp"
+	"github.com/podsec/podsec/spec"
+)
+
+// Image is what the runtime needs of an image: its config and its unpacked
+// layers, lowest first.
+type Image struct {
+	Config spec.ImageConfig
+	Layers []string
+}
+
+// ImageSource finds (or pulls, as the pull policy says) a container image.
+type ImageSource interface {
+	Ensure(ctx context.Context, ref string, policy corev1.PullPolicy) (*Image, error)
+}
+
+// Config configures a Runtime.
+type Config struct {
+	// Root is podsec's state directory (DefaultRoot when empty).
+	Root string
+	// Images provides container images.
+	Images ImageSource
+	// SeccompProfileRoot is where Localhost profiles are read.
+	SeccompProfileRoot string
+	// SeccompDefault is the profile of containers whose pod names none:
+	// RuntimeDefault when empty, or Unconfined.
+	SeccompDefault corev1.SeccompProfileType
+	// Output receives every container's output, each line prefixed with
+	// "[container] "; nil discards it.
+	Output io.Writer
+	// Events receives one line per step of a pod's life (kubectl's event
+	// reasons: Pulled, Created, Started, Killing); nil discards them.
+	Events io.Writer
+}
+
+// Runtime runs pods on this node. It is safe to run several pods with one
+// Runtime at once.
+type Runtime struct {
+	cfg    Config
+	layout Layout
+	node   spec.Options
+}
+
+// New prepares a Runtime: it reads the node's facts (capabilities the
+// kernel knows, memory) and makes the state root.
+func New(cfg Config) (*Runtime, error) {
+	if cfg.Root == "" {
+		cfg.Root = DefaultRoot
+	}
+	if cfg.Images == nil {
+		return nil, fmt.Errorf("runtime: no image source")
+	}
+	if cfg.Output == nil {
+		cfg.Output = io.Discard
+	}
+	if cfg.Events == nil {
+		cfg.Events = io.Discard
+	}
+	root, err := filepath.Abs(cfg.Root)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: %w", err)
+	}
+	for _, d := range []string{root, filepath.Join(root, "pods"), filepath.Join(root, "libcontainer")} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, fmt.Errorf("creating state directory: %w", err)
+		}
+	}
+	caps, err := Capabilities()
+	if err != nil {
+		return nil, err
+	}
+	mem, err := MemoryBytes()
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	profRoot := cfg.SeccompProfileRoot
+	if profRoot == "" {
+		profRoot = seccomp.DefaultProfileRoot
+	}
+	return &Runtime{
+		cfg:    cfg,
+		layout: Layout{Root: root},
+		node: spec.Options{
+			SeccompDefault:    cfg.SeccompDefault,
+			Seccomp:           seccomp.Profiles{Root: profRoot},
+			AllCapabilities:   caps,
+			NodeMemoryBytes:   mem,
+			NodeName:          host,
+			RecursiveReadOnly: recursiveReadOnlySupported(),
+		},
+	}, nil
+}
+
+// Layout is where the runtime keeps its state.
+func (r *Runtime) Layout() Layout { return r.layout }

@@ -1,0 +1,235 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// SandboxArg is the first argument with which podsec re-executes itself as
+// a pod sandbox. A program that embeds this package must call SandboxMain
+// from an init function when os.Args[1] == SandboxArg, as it calls
+// libcontainer.Init for "init".
+const SandboxArg = "sandbox-init"
+
+// nsKinds are the namespaces a sandbox can hold, with their clone flags.
+var nsKinds = []struct {
+	kind string
+	flag uintptr
+}{
+	{"net", unix.CLONE_NEWNET},
+	{"ipc", unix.CLONE_NEWIPC},
+	{"uts", unix.CLONE_NEWUTS},
+	{"pid", unix.CLONE_NEWPID},
+}
+
+// sandbox is the process that holds a pod's shared namespaces for the
+// pod's whole life, in place of a pause image: podsec itself, re-executed
+// into new namespaces, confined to an empty root as an unprivileged user.
+type sandbox struct {
+	cmd   *exec.Cmd
+	paths map[string]string // namespace kind -> bind-mounted ns file
+}
+
+// sandboxFlags chooses the namespaces the pod's containers share.
+func sandboxFlags(pod *corev1.Pod) map[string]bool {
+	ps := &pod.Spec
+	return map[string]bool{
+		"net": !ps.HostNetwork,
+		"uts": !ps.HostNetwork,
+		"ipc": !ps.HostIPC,
+		"pid": !ps.HostPID && ps.ShareProcessNamespace != nil && *ps.ShareProcessNamespace,
+	}
+}
+
+// startSandbox starts the sandbox of a pod and bind-mounts its namespaces
+// under the pod's ns directory, so containers join them by path and a
+// later podsec can find them even if this process is gone.
+func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
+	want := sandboxFlags(pod)
+	var flags uintptr = unix.CLONE_NEWNS
+	for _, k := range nsKinds {
+		if want[k.kind] {
+			flags |= k.flag
+		}
+	}
+	root := filepath.Join(l.PodDir(pod.Namespace, pod.Name), "sandbox-root")
+	if err := os.MkdirAll(root, 0o555); err != nil {
+		return nil, fmt.Errorf("creating sandbox root: %w", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding podsec's executable: %w", err)
+	}
+	ready, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("creating sandbox pipe: %w", err)
+	}
+	defer ready.Close()
+	hostname := ""
+	if want["uts"] {
+		hostname = podHostname(pod)
+	}
+	cmd := exec.Command(self, SandboxArg, root, hostname, strconv.Itoa(os.Getpid()))
+	cmd.ExtraFiles = []*os.File{readyW}
+	cmd.Env = []string{"PATH=/nonexistent"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		readyW.Close()
+		return nil, fmt.Errorf("starting pod sandbox: %w", err)
+	}
+	readyW.Close()
+	sb = &sandbox{cmd: cmd, paths: map[string]string{}}
+	defer func() {
+		if err != nil {
+			sb.stop(l, pod)
+		}
+	}()
+	buf := make([]byte, 64)
+	n, _ := ready.Read(buf)
+	if n == 0 || buf[0] != 'R' {
+		return sb, fmt.Errorf("starting pod sandbox: %s", string(buf[:n]))
+	}
+	for _, k := range nsKinds {
+		if !want[k.kind] {
+			continue
+		}
+		dst := l.NamespacePath(pod.Namespace, pod.Name, k.kind)
+		if err := bindNamespace(fmt.Sprintf("/proc/%d/ns/%s", cmd.Process.Pid, k.kind), dst); err != nil {
+			return sb, err
+		}
+		sb.paths[k.kind] = dst
+	}
+	return sb, nil
+}
+
+// bindNamespace keeps a namespace alive by bind-mounting its nsfs file.
+func bindNamespace(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+		return fmt.Errorf("creating namespace directory: %w", err)
+	}
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o400)
+	if err != nil {
+		return fmt.Errorf("creating namespace file %s: %w", dst, err)
+	}
+	f.Close()
+	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+		os.Remove(dst)
+		return fmt.Errorf("bind-mounting namespace %s: %w", src, err)
+	}
+	return nil
+}
+
+// stop ends the sandbox and releases its namespaces.
+func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
+	var errs []error
+	for _, p := range sb.paths {
+		if err := unmountRemove(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if sb.cmd != nil && sb.cmd.Process != nil {
+		_ = sb.cmd.Process.Kill()
+		_ = sb.cmd.Wait()
+	}
+	return errors.Join(errs...)
+}
+
+func podHostname(pod *corev1.Pod) string {
+	name := pod.Name
+	if pod.Spec.Hostname != "" {
+		name = pod.Spec.Hostname
+	}
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return name
+}
+
+// SandboxMain is the pod sandbox process. It sets the pod's hostname,
+// brings loopback up, locks itself into an empty root as nobody with no
+// capabilities, reports readiness on fd 3 and then reaps orphans until its
+// parent podsec goes away or it is killed. It never returns.
+func SandboxMain() {
+	ready := os.NewFile(3, "ready")
+	fail := func(format string, args ...any) {
+		fmt.Fprintf(ready, "E"+format, args...)
+		os.Exit(1)
+	}
+	if len(os.Args) != 5 {
+		fail("usage: %s ROOT HOSTNAME PARENT", SandboxArg)
+	}
+	root, hostname := os.Args[2], os.Args[3]
+	parent, _ := strconv.Atoi(os.Args[4])
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		fail("making mounts private: %v", err)
+	}
+	if hostname != "" {
+		if err := unix.Sethostname([]byte(hostname)); err != nil {
+			fail("setting hostname: %v", err)
+		}
+	}
+	if lo, err := netlink.LinkByName("lo"); err == nil {
+		if err := netlink.LinkSetUp(lo); err != nil {
+			fail("bringing loopback up: %v", err)
+		}
+	}
+	if err := unix.Chroot(root); err != nil {
+		fail("entering sandbox root: %v", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		fail("entering sandbox root: %v", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		fail("setting no_new_privs: %v", err)
+	}
+	// setresuid away from 0 clears every capability of every thread.
+	if err := syscall.Setgroups(nil); err != nil {
+		fail("dropping groups: %v", err)
+	}
+	if err := syscall.Setresgid(65534, 65534, 65534); err != nil {
+		fail("dropping group: %v", err)
+	}
+	if err := syscall.Setresuid(65534, 65534, 65534); err != nil {
+		fail("dropping user: %v", err)
+	}
+	ready.Write([]byte("R"))
+	ready.Close()
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT)
+	tick := time.NewTicker(time.Second)
+	for {
+		select {
+		case s := <-sigs:
+			if s != unix.SIGCHLD {
+				os.Exit(0)
+			}
+			reap()
+		case <-tick.C:
+			reap()
+			if os.Getppid() != parent && parent != 0 {
+				os.Exit(0)
+			}
+		}
+	}
+}
+
+func reap() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
+	}
+}
