@@ -29,7 +29,34 @@ func Capabilities() ([]string, error) {
 	if last+1 < len(all) {
 		all = all[:last+1]
 	}
-	return all, nil
+	// A container cannot get what podsec itself lacks: "every capability"
+	// of a privileged container is podsec's bounding set, as containerd
+	// takes its own.
+	bnd, err := boundingSet()
+	if err != nil {
+		return nil, err
+	}
+	var have []string
+	for i, c := range all {
+		if bnd&(1<<uint(i)) != 0 {
+			have = append(have, c)
+		}
+	}
+	return have, nil
+}
+
+// boundingSet reads podsec's capability bounding set.
+func boundingSet() (uint64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, fmt.Errorf("reading capabilities: %w", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
+			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	return 0, fmt.Errorf("reading capabilities: no CapBnd in /proc/self/status")
 }
 
 // MemoryBytes returns the node's memory from /proc/meminfo.

@@ -33,21 +33,59 @@ func mountRootfs(dir string, layers []string) (string, error) {
 			return "", fmt.Errorf("mounting rootfs: %w", err)
 		}
 	}
-	lower := make([]string, len(layers))
-	for i, l := range layers {
-		if strings.ContainsAny(l, ":,") {
-			return "", fmt.Errorf("mounting rootfs: layer path %q has a character overlayfs cannot take", l)
-		}
-		lower[len(layers)-1-i] = l
-	}
-	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), upper, work)
-	if len(opts) >= os.Getpagesize() {
-		return "", fmt.Errorf("mounting rootfs: %d layers make overlay options longer than a page", len(layers))
-	}
-	if err := unix.Mount("overlay", rootfs, "overlay", unix.MS_NODEV, opts); err != nil {
+	if err := mountOverlay(rootfs, layers, upper, work); err != nil {
 		return "", fmt.Errorf("mounting rootfs overlay: %w", err)
 	}
 	return rootfs, nil
+}
+
+// mountOverlay mounts an overlay with the new mount API: each directory is
+// its own parameter ("lowerdir+", Linux 6.8), so paths may hold commas
+// and colons and there is no limit of one page on the layer list. Older
+// kernels get mount(2) with escaped options.
+func mountOverlay(target string, layers []string, upper, work string) error {
+	fd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return mountOverlayLegacy(target, layers, upper, work)
+	}
+	defer unix.Close(fd)
+	for i := len(layers) - 1; i >= 0; i-- {
+		if err := unix.FsconfigSetString(fd, "lowerdir+", layers[i]); err != nil {
+			if i == len(layers)-1 {
+				return mountOverlayLegacy(target, layers, upper, work)
+			}
+			return fmt.Errorf("lower layer %s: %w", layers[i], err)
+		}
+	}
+	for k, v := range map[string]string{"upperdir": upper, "workdir": work} {
+		if err := unix.FsconfigSetString(fd, k, v); err != nil {
+			return fmt.Errorf("%s %s: %w", k, v, err)
+		}
+	}
+	if err := unix.FsconfigCreate(fd); err != nil {
+		return err
+	}
+	mfd, err := unix.Fsmount(fd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_NODEV)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mfd)
+	return unix.MoveMount(mfd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
+}
+
+// mountOverlayLegacy mounts with one option string, escaping the
+// characters overlayfs splits on.
+func mountOverlayLegacy(target string, layers []string, upper, work string) error {
+	esc := strings.NewReplacer(`\`, `\\`, ",", `\,`, ":", `\:`)
+	lower := make([]string, len(layers))
+	for i, l := range layers {
+		lower[len(layers)-1-i] = esc.Replace(l)
+	}
+	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), esc.Replace(upper), esc.Replace(work))
+	if len(opts) >= os.Getpagesize() {
+		return fmt.Errorf("%d layers make overlay options longer than a page", len(layers))
+	}
+	return unix.Mount("overlay", target, "overlay", unix.MS_NODEV, opts)
 }
 
 // unmountRootfs removes what mountRootfs made.

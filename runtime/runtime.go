@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/seccomp"
@@ -71,10 +73,21 @@ func New(cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
+	// libcontainer hands namespace paths to its C half as a
+	// comma-separated list.
+	if strings.ContainsAny(root, ",:") {
+		return nil, fmt.Errorf("runtime: state root %q: may not contain ',' or ':'", root)
+	}
 	for _, d := range []string{root, filepath.Join(root, "pods"), filepath.Join(root, "libcontainer")} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
 			return nil, fmt.Errorf("creating state directory: %w", err)
 		}
+	}
+	// As runc run does: orphaned container init processes (their
+	// intermediate parents exit) come back to podsec, not to a pod
+	// sandbox that shares its PID namespace with them.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("becoming a child subreaper: %w", err)
 	}
 	caps, err := Capabilities()
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -39,6 +38,10 @@ var nsKinds = []struct {
 type sandbox struct {
 	cmd   *exec.Cmd
 	paths map[string]string // namespace kind -> bind-mounted ns file
+	// life is the write end of a pipe whose read end the sandbox holds:
+	// when podsec goes away, for any reason, the sandbox reads EOF and
+	// ends, and the kernel ends every process of its PID namespace.
+	life *os.File
 }
 
 // sandboxFlags chooses the namespaces the pod's containers share.
@@ -80,16 +83,23 @@ func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
 	if want["uts"] {
 		hostname = podHostname(pod)
 	}
-	cmd := exec.Command(self, SandboxArg, root, hostname, strconv.Itoa(os.Getpid()))
-	cmd.ExtraFiles = []*os.File{readyW}
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		readyW.Close()
+		return nil, fmt.Errorf("creating sandbox pipe: %w", err)
+	}
+	defer lifeR.Close()
+	cmd := exec.Command(self, SandboxArg, root, hostname)
+	cmd.ExtraFiles = []*os.File{readyW, lifeR}
 	cmd.Env = []string{"PATH=/nonexistent"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
+		lifeW.Close()
 		return nil, fmt.Errorf("starting pod sandbox: %w", err)
 	}
 	readyW.Close()
-	sb = &sandbox{cmd: cmd, paths: map[string]string{}}
+	sb = &sandbox{cmd: cmd, paths: map[string]string{}, life: lifeW}
 	defer func() {
 		if err != nil {
 			sb.stop(l, pod)
@@ -142,6 +152,9 @@ func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 		_ = sb.cmd.Process.Kill()
 		_ = sb.cmd.Wait()
 	}
+	if sb.life != nil {
+		sb.life.Close()
+	}
 	return errors.Join(errs...)
 }
 
@@ -158,19 +171,19 @@ func podHostname(pod *corev1.Pod) string {
 
 // SandboxMain is the pod sandbox process. It sets the pod's hostname,
 // brings loopback up, locks itself into an empty root as nobody with no
-// capabilities, reports readiness on fd 3 and then reaps orphans until its
-// parent podsec goes away or it is killed. It never returns.
+// capabilities, reports readiness on fd 3 and then reaps orphans until
+// podsec goes away (fd 4 reads EOF) or it is killed. It never returns.
 func SandboxMain() {
 	ready := os.NewFile(3, "ready")
 	fail := func(format string, args ...any) {
 		fmt.Fprintf(ready, "E"+format, args...)
 		os.Exit(1)
 	}
-	if len(os.Args) != 5 {
-		fail("usage: %s ROOT HOSTNAME PARENT", SandboxArg)
+	if len(os.Args) != 4 {
+		fail("usage: %s ROOT HOSTNAME", SandboxArg)
 	}
 	root, hostname := os.Args[2], os.Args[3]
-	parent, _ := strconv.Atoi(os.Args[4])
+	life := os.NewFile(4, "life")
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		fail("making mounts private: %v", err)
 	}
@@ -205,6 +218,16 @@ func SandboxMain() {
 	}
 	ready.Write([]byte("R"))
 	ready.Close()
+	gone := make(chan struct{})
+	go func() {
+		buf := make([]byte, 1)
+		for {
+			if _, err := life.Read(buf); err != nil {
+				close(gone)
+				return
+			}
+		}
+	}()
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM, unix.SIGINT)
 	tick := time.NewTicker(time.Second)
@@ -217,9 +240,8 @@ func SandboxMain() {
 			reap()
 		case <-tick.C:
 			reap()
-			if os.Getppid() != parent && parent != 0 {
-				os.Exit(0)
-			}
+		case <-gone:
+			os.Exit(0)
 		}
 	}
 }
