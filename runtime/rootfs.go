@@ -151,3 +151,28 @@ func readInRoot(root, name string, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// LayersUserDB reads /etc/passwd and /etc/group of an image from its
+// unpacked layers without mounting them: the highest layer that has the
+// file (or an overlay whiteout of it) wins. It is meant for previews such
+// as podsec spec; a running container reads its mounted rootfs instead.
+func LayersUserDB(layers []string) (*spec.UserDB, error) {
+	db := &spec.UserDB{}
+	for _, f := range []struct {
+		name string
+		dst  *[]byte
+	}{{"/etc/passwd", &db.Passwd}, {"/etc/group", &db.Group}} {
+		for i := len(layers) - 1; i >= 0; i-- {
+			b, err := readInRoot(layers[i], f.name, maxUserDBBytes)
+			if err == nil {
+				*f.dst = b
+				break
+			}
+			var st unix.Stat_t
+			if unix.Lstat(filepath.Join(layers[i], f.name), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
+				break // an overlay whiteout: deleted in this layer
+			}
+		}
+	}
+	return db, nil
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,9 @@ type globals struct {
 	seccompProfileRoot string
 	seccompDefault     string
 }
+
+// imageRoot is the image store under the state root.
+func (g *globals) imageRoot() string { return filepath.Join(g.root, "images") }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -82,6 +86,7 @@ seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
 	root.AddCommand(
 		newValidateCommand(g),
 		newSpecCommand(g),
+		newRunCommand(g),
 		newVersionCommand(),
 	)
 	return root

@@ -16,6 +16,9 @@ import (
 func podsec(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
+	if !hasRoot(args) {
+		args = append([]string{"--root", t.TempDir()}, args...)
+	}
 	code = run(args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
 }
@@ -183,4 +186,13 @@ func TestVagrantfile(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "Syntax OK") {
 		t.Fatalf("ruby -c Vagrantfile: %v: %s", err, out)
 	}
+}
+
+func hasRoot(args []string) bool {
+	for _, a := range args {
+		if a == "--root" || strings.HasPrefix(a, "--root=") {
+			return true
+		}
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/image"
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/seccomp"
 	"github.com/podsec/podsec/spec"
@@ -82,6 +83,13 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 	if err != nil {
 		return err
 	}
+	// A read-only command: the store is opened only where it exists.
+	var store *image.Store
+	if _, err := os.Stat(g.imageRoot()); err == nil {
+		if store, err = image.Open(g.imageRoot()); err != nil {
+			return err
+		}
+	}
 	warned := map[string]bool{}
 	out := make([]*specs.Spec, len(names))
 	for i, name := range names {
@@ -90,7 +98,12 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 		if err != nil {
 			return err
 		}
-		if !warned[c.C.Image] {
+		if img, err := storeGet(store, c.C.Image); err == nil {
+			in.Image = &img.Config
+			if in.Users, err = runtime.LayersUserDB(img.Layers); err != nil {
+				return err
+			}
+		} else if !warned[c.C.Image] {
 			warned[c.C.Image] = true
 			fmt.Fprintf(cmd.ErrOrStderr(), "Warning: image %q is not in podsec's image store: the spec holds only the pod's own fields (no entrypoint, env, working directory or user of the image)\n", c.C.Image)
 		}
@@ -212,4 +225,11 @@ func writeFileNew(path string, v any) error {
 		return err
 	}
 	return f.Close()
+}
+
+func storeGet(s *image.Store, ref string) (*image.Image, error) {
+	if s == nil {
+		return nil, image.ErrNotFound
+	}
+	return s.Get(ref)
 }

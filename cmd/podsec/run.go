@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/image"
+	"github.com/podsec/podsec/runtime"
+)
+
+func newRunCommand(g *globals) *cobra.Command {
+	var files []string
+	var podName string
+	cmd := &cobra.Command{
+		Use:   "run -f POD.yaml",
+		Short: "run a pod on this node in the foreground",
+		Long: `run runs a pod on this node with every security setting enforced by the
+kernel. It validates the pod, pulls its images as imagePullPolicy says, runs
+the init containers in order, each to success, then the app containers
+together, and streams each container's output prefixed with its name.
+
+podsec exits 0 when every app container exits 0, otherwise with the exit code
+of the first container that failed. SIGINT or SIGTERM stops the pod: SIGTERM
+to its containers, terminationGracePeriodSeconds, then SIGKILL. When the pod
+ends, nothing of it is left on the node.`,
+		Example: `  # Run the seed's pod as user guest
+  podsec run -f testdata/pods/pod-as-user-guest.yaml
+
+  # Run a pod given on standard input
+  cat pod.yaml | podsec run -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pods, err := readPods(cmd, files)
+			if err != nil {
+				return err
+			}
+			pod, err := pickPod(pods, podName)
+			if err != nil {
+				return err
+			}
+			if err := validatePods([]*corev1.Pod{pod}); err != nil {
+				return err
+			}
+			return runPod(cmd, g, pod)
+		},
+	}
+	addFileFlag(cmd, &files)
+	cmd.Flags().StringVar(&podName, "pod", "", "name of the pod to run when the manifest holds several")
+	return cmd
+}
+
+func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod) error {
+	store, err := image.Open(g.imageRoot())
+	if err != nil {
+		return err
+	}
+	rt, err := runtime.New(runtime.Config{
+		Root:               g.root,
+		Images:             imageSource{store: store, progress: cmd.ErrOrStderr()},
+		SeccompProfileRoot: g.seccompProfileRoot,
+		SeccompDefault:     corev1.SeccompProfileType(g.seccompDefault),
+		Output:             cmd.OutOrStdout(),
+		Events:             cmd.ErrOrStderr(),
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := rt.Run(ctx, pod)
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "error: pod %q: %v\n", pod.Name, err)
+		return &exitError{code: max(res.ExitCode, 1)}
+	}
+	for _, c := range res.Containers {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%-8s pod/%s: container %s exited with code %d (%s)\n", "Finished", pod.Name, c.Name, c.ExitCode, c.Reason)
+	}
+	if res.ExitCode != 0 {
+		return &exitError{code: res.ExitCode}
+	}
+	return nil
+}
+
+// imageSource gives the runtime the images of podsec's store.
+type imageSource struct {
+	store    *image.Store
+	progress io.Writer
+}
+
+func (s imageSource) Ensure(ctx context.Context, ref string, policy corev1.PullPolicy) (*runtime.Image, error) {
+	img, err := s.store.Ensure(ctx, ref, policy, image.PullOptions{Progress: s.progress})
+	if err != nil {
+		return nil, err
+	}
+	return &runtime.Image{Config: img.Config, Layers: img.Layers}, nil
+}
