@@ -1,0 +1,153 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// PullOptions are the options of Pull and Ensure.
+type PullOptions struct {
+	// Progress receives the pull's progress: a bar per layer when it is a
+	// terminal, plain lines otherwise. Nil says nothing.
+	Progress io.Writer
+	// Insecure allows plain HTTP to the registry (for a registry on a
+	// loopback address in tests). Without it, podsec refuses plain HTTP
+	// even where go-containerregistry would fall back to it (localhost,
+	// private addresses).
+	Insecure bool
+	// Platform picks the image of a multi-platform index, "os/arch" or
+	// "os/arch/variant"; empty means linux and this machine's
+	// architecture.
+	Platform string
+}
+
+// Pull fetches ref from its registry (credentials from the docker
+// config, as the docker CLI keeps them) and stores it under its
+// normalized reference.
+func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*Image, error) {
+	n, err := Normalize(ref)
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.pull(ctx, n, opts)
+	if err != nil {
+		return nil, fmt.Errorf("pulling %s: %w", n, err)
+	}
+	return img, nil
+}
+
+func (s *Store) pull(ctx context.Context, n string, opts PullOptions) (*Image, error) {
+	var nopts []name.Option
+	if opts.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := parse(n, nopts...)
+	if err != nil {
+		return nil, err
+	}
+	plat := defaultPlatform()
+	if opts.Platform != "" {
+		pp, err := v1.ParsePlatform(opts.Platform)
+		if err != nil {
+			return nil, fmt.Errorf("platform %q: %w", opts.Platform, err)
+		}
+		plat = *pp
+	}
+	p := newProgress(opts.Progress)
+	tr := &countingTransport{next: &schemeGuard{next: remote.DefaultTransport, insecure: opts.Insecure}, p: p}
+	ropts := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithPlatform(plat),
+		remote.WithTransport(tr),
+		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithUserAgent("podsec"),
+	}
+	img, err := remote.Image(r, ropts...)
+	if err != nil {
+		return nil, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := img.RawManifest()
+	if err != nil {
+		return nil, err
+	}
+	p.line("%s: manifest %s", n, d)
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	imgs, err := s.add(ctx, img, []string{n}, d.String(), raw, p)
+	if err != nil {
+		return nil, err
+	}
+	return imgs[0], nil
+}
+
+// schemeGuard refuses plain HTTP unless insecure: go-containerregistry
+// falls back to it by itself for localhost and private addresses.
+type schemeGuard struct {
+	next     http.RoundTripper
+	insecure bool
+}
+
+func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.insecure {
+		return nil, fmt.Errorf("refusing plain http to %s (use --insecure for a registry without TLS)", req.URL.Host)
+	}
+	return g.next.RoundTrip(req)
+}
+
+// Ensure makes ref present as the kubelet does for a container's
+// imagePullPolicy: Always pulls every time, IfNotPresent pulls only when
+// the store lacks the image, Never only looks (and fails with
+// ErrImageNeverPull, in the kubelet's words). An empty policy is
+// defaulted as the API server does: Always for a ":latest" or untagged
+// image, IfNotPresent otherwise.
+func (s *Store) Ensure(ctx context.Context, ref string, policy corev1.PullPolicy, opts PullOptions) (*Image, error) {
+	n, err := Normalize(ref)
+	if err != nil {
+		return nil, err
+	}
+	if policy == "" {
+		policy = corev1.PullIfNotPresent
+		if !isDigestRef(n) && n[len(repository(n)):] == ":latest" {
+			policy = corev1.PullAlways
+		}
+	}
+	switch policy {
+	case corev1.PullAlways:
+		return s.Pull(ctx, ref, opts)
+	case corev1.PullIfNotPresent, corev1.PullNever:
+		img, err := s.Get(ref)
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return img, err
+		}
+		if policy == corev1.PullNever {
+			return nil, neverPullError{ref: ref}
+		}
+		return s.Pull(ctx, ref, opts)
+	}
+	return nil, fmt.Errorf("unknown image pull policy %q", policy)
+}
+
+// neverPullError is the kubelet's message for ErrImageNeverPull.
+type neverPullError struct{ ref string }
+
+func (e neverPullError) Error() string {
+	return fmt.Sprintf("container image %q is not present with pull policy of Never", e.ref)
+}
+
+func (e neverPullError) Is(target error) bool { return target == ErrImageNeverPull }
