@@ -152,10 +152,11 @@ func requireRoot(t *testing.T) {
 func runPod(t *testing.T, manifest string) (string, Result, string, error) {
 	t.Helper()
 	requireRoot(t)
-	pods, err := spec.DecodePods(strings.NewReader(manifest))
+	objs, err := spec.DecodeObjects(strings.NewReader(manifest))
 	if err != nil {
-		t.Fatalf("DecodePods: %v", err)
+		t.Fatalf("DecodeObjects: %v", err)
 	}
+	pods := objs.Pods
 	if errs := spec.ValidatePod(pods[0], spec.ValidateOptions{}); len(errs) > 0 {
 		t.Fatalf("ValidatePod: %v", errs)
 	}
@@ -165,7 +166,7 @@ func runPod(t *testing.T, manifest string) (string, Result, string, error) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	res, err := rt.Run(context.Background(), pods[0])
+	res, err := rt.Run(context.Background(), pods[0], WithConfigMaps(objs.ConfigMaps...), WithSecrets(objs.Secrets...))
 	assertClean(t, root, pods[0])
 	return out.String(), res, root, err
 }

@@ -44,8 +44,8 @@ type Result struct {
 // Run runs a validated, defaulted pod in the foreground: Start, then Wait.
 // When ctx ends first (SIGINT, SIGTERM), the pod is stopped with its
 // terminationGracePeriodSeconds. Nothing of the pod is left afterwards.
-func (r *Runtime) Run(ctx context.Context, pod *corev1.Pod) (Result, error) {
-	p, err := r.Start(ctx, pod)
+func (r *Runtime) Run(ctx context.Context, pod *corev1.Pod, opts ...RunOption) (Result, error) {
+	p, err := r.Start(ctx, pod, opts...)
 	if err != nil {
 		return Result{ExitCode: p.firstFailure()}, err
 	}
@@ -72,7 +72,11 @@ func gracePeriod(pod *corev1.Pod) time.Duration {
 // Start creates the pod's sandbox and volumes, runs its init containers in
 // order, each to success, and starts its app containers. On error the pod
 // is cleaned up and the returned Pod (never nil) tells how far it got.
-func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod) (p *Pod, err error) {
+func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption) (p *Pod, err error) {
+	src := &Sources{}
+	for _, o := range opts {
+		o(src)
+	}
 	p = &Pod{rt: r, pod: pod, dir: r.layout.PodDir(pod.Namespace, pod.Name), files: map[string]string{}}
 	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
 		return p, fmt.Errorf("spec.hostUsers: Forbidden: user namespaces are not supported by podsec run yet")
@@ -100,7 +104,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod) (p *Pod, err error
 	if err := p.writeFiles(); err != nil {
 		return p, err
 	}
-	if p.vols, err = prepareVolumes(r.layout, pod); err != nil {
+	if p.vols, err = prepareVolumes(r.layout, pod, src); err != nil {
 		return p, err
 	}
 	if err := p.applyFSGroup(); err != nil {
@@ -262,18 +266,20 @@ func (p *Pod) Cleanup() error {
 	return errors.Join(errs...)
 }
 
-// applyFSGroup gives the pod's emptyDirs to its fsGroup before any
-// container starts. hostPath volumes are never changed.
+// applyFSGroup gives the pod's volumes to its fsGroup before any container
+// starts. hostPath volumes are never changed.
 func (p *Pod) applyFSGroup() error {
 	sc := p.pod.Spec.SecurityContext
 	if sc == nil || sc.FSGroup == nil {
 		return nil
 	}
 	for _, v := range p.pod.Spec.Volumes {
-		if v.EmptyDir == nil {
+		if v.HostPath != nil {
 			continue
 		}
-		if err := applyFSGroup(p.vols.dirs[v.Name], *sc.FSGroup, false, sc.FSGroupChangePolicy); err != nil {
+		// configMap, secret and downwardAPI volumes are read-only ones.
+		ro := v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil
+		if err := applyFSGroup(p.vols.dirs[v.Name], *sc.FSGroup, ro, sc.FSGroupChangePolicy); err != nil {
 			return fmt.Errorf("volume %q: %w", v.Name, err)
 		}
 	}

@@ -21,7 +21,7 @@ type podVolumes struct {
 
 // prepareVolumes makes the pod's emptyDirs and checks its hostPaths as the
 // kubelet does. On error, nothing it made is left.
-func prepareVolumes(l Layout, pod *corev1.Pod) (v *podVolumes, err error) {
+func prepareVolumes(l Layout, pod *corev1.Pod, src *Sources) (v *podVolumes, err error) {
 	v = &podVolumes{dirs: map[string]string{}}
 	defer func() {
 		if err != nil {
@@ -52,6 +52,30 @@ func prepareVolumes(l Layout, pod *corev1.Pod) (v *podVolumes, err error) {
 			// Mkdir's mode is cut by the umask; emptyDirs are 0777.
 			if err := os.Chmod(dir, 0o777); err != nil {
 				return v, fmt.Errorf("creating emptyDir %q: %w", vol.Name, err)
+			}
+			v.dirs[vol.Name] = dir
+		case vol.ConfigMap != nil || vol.Secret != nil || vol.DownwardAPI != nil:
+			files, err := projectedFiles(pod, &vol, src)
+			if err != nil {
+				return v, fmt.Errorf("spec.volumes[%d]: volume %q: %w", i, vol.Name, err)
+			}
+			dir := l.VolumeDir(pod.Namespace, pod.Name, vol.Name)
+			if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+				return v, err
+			}
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return v, fmt.Errorf("creating volume %q: %w", vol.Name, err)
+			}
+			v.owned = append(v.owned, dir)
+			// As the kubelet does, a secret never touches the disk.
+			if vol.Secret != nil {
+				if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755"); err != nil {
+					return v, fmt.Errorf("mounting secret volume %q: %w", vol.Name, err)
+				}
+				v.tmpfss = append(v.tmpfss, dir)
+			}
+			if err := writeProjected(dir, files); err != nil {
+				return v, fmt.Errorf("spec.volumes[%d]: volume %q: %w", i, vol.Name, err)
 			}
 			v.dirs[vol.Name] = dir
 		case vol.HostPath != nil:

@@ -209,3 +209,59 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestProjectedVolumes(t *testing.T) {
+	const objs = `
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-config}
+data:
+  app.conf: "listen 8080"
+  other: "not mounted"
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: web-secret}
+stringData:
+  password: hunter2
+`
+	tests := []podCase{
+		{name: "configMap items, secret on tmpfs with defaultMode, downwardAPI labels, fsGroup", manifest: `
+apiVersion: v1
+kind: Pod
+metadata: {name: projected, labels: {app: web, tier: "1"}}
+spec:
+  securityContext: {fsGroup: 1234}
+  containers:
+  - name: main
+    image: localhost/busybox:latest
+    command: ["sh", "-c", "ls /config; cat /config/app.conf; echo; stat -c '%a %g' /secret/password; cat /secret/password; echo; cat /podinfo/labels; echo; grep ' /secret ' /proc/self/mountinfo | grep -c tmpfs; touch /config/x 2>&1 || echo ro"]
+    volumeMounts:
+    - {name: config, mountPath: /config}
+    - {name: secret, mountPath: /secret}
+    - {name: podinfo, mountPath: /podinfo}
+  volumes:
+  - name: config
+    configMap:
+      name: web-config
+      items: [{key: app.conf, path: app.conf}]
+  - name: secret
+    secret: {secretName: web-secret, defaultMode: 0400}
+  - name: podinfo
+    downwardAPI:
+      items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]
+` + objs, want: []string{"[main] app.conf\n[main] listen 8080", "[main] 440 1234", "[main] hunter2", `[main] app="web"`, `[main] tier="1"`, "Read-only file system", "[main] ro"},
+			notWant: []string{"other"}},
+		{name: "missing configMap", manifest: pod("nocm", busybox, "true", "volumeMounts: [{name: c, mountPath: /c}]", "volumes: [{name: c, configMap: {name: nope}}]"),
+			err: `configmap "nope" not found`},
+		{name: "optional missing configMap", manifest: pod("optcm", busybox, "ls /c | wc -l", "volumeMounts: [{name: c, mountPath: /c}]", "volumes: [{name: c, configMap: {name: nope, optional: true}}]"),
+			want: []string{"[main] 0"}},
+		{name: "missing key", manifest: pod("nokey", busybox, "true", "volumeMounts: [{name: c, mountPath: /c}]",
+			"volumes: [{name: c, configMap: {name: web-config, items: [{key: nope, path: x}]}}]") + objs,
+			err: `configmap "web-config" has no key "nope"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, tc.run)
+	}
+}

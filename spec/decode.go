@@ -136,7 +136,7 @@ func (r *jsonRaw) UnmarshalJSON(b []byte) error {
 // ("spec.containers[0].securityContxt: unknown field").
 func DecodePod(doc Document) (*corev1.Pod, error) {
 	if doc.TypeMeta.APIVersion != "v1" || doc.TypeMeta.Kind != "Pod" {
-		return nil, &DecodeError{Index: doc.Index, Errs: []error{fmt.Errorf("%w: %s %q: podsec reads Pods (apiVersion: v1, kind: Pod) here",
+		return nil, &DecodeError{Index: doc.Index, Errs: []error{fmt.Errorf("%w: %s %q: podsec reads Pods (apiVersion: v1, kind: Pod) and their ConfigMaps and Secrets here",
 			ErrUnsupportedKind, doc.TypeMeta.Kind, doc.TypeMeta.APIVersion)}}
 	}
 	pod := &corev1.Pod{}
@@ -179,6 +179,28 @@ func sentinelFor(kind string) error {
 // DecodePods reads every document of a stream as a Pod and applies the API
 // server's defaults to each.
 func DecodePods(r io.Reader) ([]*corev1.Pod, error) {
+	objs, err := DecodeObjects(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs.ConfigMaps)+len(objs.Secrets) > 0 {
+		return nil, fmt.Errorf("%w: ConfigMap and Secret documents are not read here", ErrUnsupportedKind)
+	}
+	return objs.Pods, nil
+}
+
+// Objects are the documents of a pod manifest: pods, and the ConfigMaps
+// and Secrets their volumes and env refer to.
+type Objects struct {
+	Pods       []*corev1.Pod
+	ConfigMaps []*corev1.ConfigMap
+	Secrets    []*corev1.Secret
+}
+
+// DecodeObjects reads a stream of v1 Pods, ConfigMaps and Secrets, strictly,
+// with the API server's defaults applied. Every problem of every document
+// is reported.
+func DecodeObjects(r io.Reader) (*Objects, error) {
 	docs, err := SplitDocuments(r)
 	if err != nil {
 		return nil, err
@@ -186,21 +208,70 @@ func DecodePods(r io.Reader) ([]*corev1.Pod, error) {
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("%w: no objects in the manifest", ErrInvalidManifest)
 	}
-	var pods []*corev1.Pod
+	objs := &Objects{}
 	var errs []error
 	for _, d := range docs {
-		pod, err := DecodePod(d)
-		if err != nil {
+		if err := objs.add(d); err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		SetDefaults(pod)
-		pods = append(pods, pod)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return pods, nil
+	if len(objs.Pods) == 0 {
+		return nil, fmt.Errorf("%w: no Pod in the manifest", ErrInvalidManifest)
+	}
+	return objs, nil
+}
+
+func (o *Objects) add(d Document) error {
+	if d.TypeMeta.APIVersion == "v1" {
+		switch d.TypeMeta.Kind {
+		case "ConfigMap":
+			cm := &corev1.ConfigMap{}
+			if err := DecodeStrict(d, cm); err != nil {
+				return err
+			}
+			if cm.Namespace == "" {
+				cm.Namespace = DefaultNamespace
+			}
+			o.ConfigMaps = append(o.ConfigMaps, cm)
+			return nil
+		case "Secret":
+			sec := &corev1.Secret{}
+			if err := DecodeStrict(d, sec); err != nil {
+				return err
+			}
+			defaultSecret(sec)
+			o.Secrets = append(o.Secrets, sec)
+			return nil
+		}
+	}
+	pod, err := DecodePod(d)
+	if err != nil {
+		return err
+	}
+	SetDefaults(pod)
+	o.Pods = append(o.Pods, pod)
+	return nil
+}
+
+// defaultSecret merges stringData into data and defaults the type and
+// namespace, as the API server stores a Secret.
+func defaultSecret(s *corev1.Secret) {
+	if s.Namespace == "" {
+		s.Namespace = DefaultNamespace
+	}
+	if s.Type == "" {
+		s.Type = corev1.SecretTypeOpaque
+	}
+	for k, v := range s.StringData {
+		if s.Data == nil {
+			s.Data = map[string][]byte{}
+		}
+		s.Data[k] = []byte(v)
+	}
+	s.StringData = nil
 }
 
 var commentRE = regexp.MustCompile(`(?m)^\s*#.*$`)

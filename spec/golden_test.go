@@ -56,6 +56,8 @@ func goldenOptions() spec.Options {
 		NodeName:        "node-1",
 		PodIP:           "10.88.0.5",
 		HostIP:          "192.0.2.10",
+		// Shows "rro" on read-only volume mounts, as on Linux 5.12 and later.
+		RecursiveReadOnly: true,
 	}
 }
 
@@ -125,10 +127,11 @@ func translateFile(t *testing.T, file string, imgs map[string]testImage) []byte 
 		t.Fatal(err)
 	}
 	defer f.Close()
-	pods, err := spec.DecodePods(f)
+	objs, err := spec.DecodeObjects(f)
 	if err != nil {
-		t.Fatalf("DecodePods(%s) = %v", file, err)
+		t.Fatalf("DecodeObjects(%s) = %v", file, err)
 	}
+	pods := objs.Pods
 	var out []goldenEntry
 	for _, pod := range pods {
 		if errs := spec.ValidatePod(pod, spec.ValidateOptions{}); len(errs) > 0 {

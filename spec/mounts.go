@@ -52,8 +52,9 @@ func withMounts(c *Container, s *specs.Spec) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.Path.Child("volumeMounts").Index(i).Child("name"), err)
 		}
-		m := bindMount(vm.MountPath, src, vm.ReadOnly, propagation(vm.MountPropagation))
-		if vm.ReadOnly && c.Options.RecursiveReadOnly {
+		ro := vm.ReadOnly || c.alwaysReadOnly(vm.Name)
+		m := bindMount(vm.MountPath, src, ro, propagation(vm.MountPropagation))
+		if ro && c.Options.RecursiveReadOnly {
 			m.Options = append(m.Options, "rro")
 		}
 		mounts = append(mounts, m)
@@ -78,6 +79,17 @@ func (c *Container) shmMount() specs.Mount {
 		return m
 	}
 	return specs.Mount{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}
+}
+
+// alwaysReadOnly reports whether a volume is one the kubelet mounts
+// read-only whatever the mount says: configMap, secret, downwardAPI.
+func (c *Container) alwaysReadOnly(name string) bool {
+	for _, v := range c.Pod.Spec.Volumes {
+		if v.Name == name {
+			return v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil
+		}
+	}
+	return false
 }
 
 // volumeSource finds the host path behind a volume mount.

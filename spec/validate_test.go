@@ -305,9 +305,9 @@ func TestValidatePodMessages(t *testing.T) {
 			"spec.containers[0].securityContext.allowPrivilegeEscalation: Invalid value: false: cannot set `allowPrivilegeEscalation` to false and `privileged` to true"},
 		{"sys_admin", allLSMs, func(p *corev1.Pod) { app(p).SecurityContext.Capabilities.Add = []corev1.Capability{"sys_admin"} },
 			"spec.containers[0].securityContext.allowPrivilegeEscalation: Invalid value: false: cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"},
-		{"configMap", allLSMs, func(p *corev1.Pod) {
-			p.Spec.Volumes[1].VolumeSource = corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{}}
-		}, "spec.volumes[1].configMap: Forbidden: volume type not supported by podsec; supported: emptyDir, hostPath"},
+		{"persistentVolumeClaim", allLSMs, func(p *corev1.Pod) {
+			p.Spec.Volumes[1].VolumeSource = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "c"}}
+		}, "spec.volumes[1].persistentVolumeClaim: Forbidden: volume type not supported by podsec; supported: emptyDir, hostPath, configMap, secret, downwardAPI"},
 		{"mount not found", allLSMs, func(p *corev1.Pod) { p.Spec.Containers[0].VolumeMounts[0].Name = "x" },
 			`spec.containers[0].volumeMounts[0].name: Not found: "x"`},
 		{"no SELinux", ValidateOptions{AppArmorEnabled: true}, func(p *corev1.Pod) { app(p).SecurityContext.SELinuxOptions = nil },

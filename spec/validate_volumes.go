@@ -24,9 +24,9 @@ var (
 
 // supportedVolumeTypes are the volume sources podsec can provide, by their
 // JSON names.
-var supportedVolumeTypes = map[string]bool{"emptyDir": true, "hostPath": true}
+var supportedVolumeTypes = map[string]bool{"emptyDir": true, "hostPath": true, "configMap": true, "secret": true, "downwardAPI": true}
 
-const unsupportedVolumeMsg = "volume type not supported by podsec; supported: emptyDir, hostPath"
+const unsupportedVolumeMsg = "volume type not supported by podsec; supported: emptyDir, hostPath, configMap, secret, downwardAPI"
 
 func validateVolumes(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
 	allErrs := field.ErrorList{}
@@ -61,6 +61,7 @@ func validateVolumes(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
 		}
 		allErrs = append(allErrs, validateEmptyDir(v.EmptyDir, vp.Child("emptyDir"))...)
 		allErrs = append(allErrs, validateHostPath(v.HostPath, vp.Child("hostPath"))...)
+		allErrs = append(allErrs, validateProjectedSources(v, vp)...)
 	}
 	return allErrs
 }

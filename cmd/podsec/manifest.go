@@ -22,22 +22,34 @@ func addFileFlag(cmd *cobra.Command, files *[]string) {
 	_ = cmd.MarkFlagRequired("filename")
 }
 
-// readPods decodes and defaults every pod of the named manifests.
+// readPods decodes and defaults every pod of the named manifests. The
+// ConfigMaps and Secrets beside them are read, checked and left out.
 func readPods(cmd *cobra.Command, files []string) ([]*corev1.Pod, error) {
-	var pods []*corev1.Pod
+	objs, err := readObjects(cmd, files)
+	if err != nil {
+		return nil, err
+	}
+	return objs.Pods, nil
+}
+
+// readObjects decodes the pods, ConfigMaps and Secrets of the manifests.
+func readObjects(cmd *cobra.Command, files []string) (*spec.Objects, error) {
+	all := &spec.Objects{}
 	var errs []error
 	for _, f := range files {
-		ps, err := readPodFile(cmd.InOrStdin(), f)
+		o, err := readPodFile(cmd.InOrStdin(), f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		pods = append(pods, ps...)
+		all.Pods = append(all.Pods, o.Pods...)
+		all.ConfigMaps = append(all.ConfigMaps, o.ConfigMaps...)
+		all.Secrets = append(all.Secrets, o.Secrets...)
 	}
-	return pods, errors.Join(errs...)
+	return all, errors.Join(errs...)
 }
 
-func readPodFile(stdin io.Reader, name string) ([]*corev1.Pod, error) {
+func readPodFile(stdin io.Reader, name string) (*spec.Objects, error) {
 	r, label := stdin, "<stdin>"
 	if name != "-" {
 		f, err := os.Open(name)
@@ -50,11 +62,11 @@ func readPodFile(stdin io.Reader, name string) ([]*corev1.Pod, error) {
 		}
 		r, label = f, name
 	}
-	pods, err := spec.DecodePods(r)
+	objs, err := spec.DecodeObjects(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", label, indent(err.Error()))
 	}
-	return pods, nil
+	return objs, nil
 }
 
 // validatePods validates every pod and returns one error listing all

@@ -37,18 +37,18 @@ ends, nothing of it is left on the node.`,
   cat pod.yaml | podsec run -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pods, err := readPods(cmd, files)
+			objs, err := readObjects(cmd, files)
 			if err != nil {
 				return err
 			}
-			pod, err := pickPod(pods, podName)
+			pod, err := pickPod(objs.Pods, podName)
 			if err != nil {
 				return err
 			}
 			if err := validatePods([]*corev1.Pod{pod}); err != nil {
 				return err
 			}
-			return runPod(cmd, g, pod)
+			return runPod(cmd, g, pod, runtime.WithConfigMaps(objs.ConfigMaps...), runtime.WithSecrets(objs.Secrets...))
 		},
 	}
 	addFileFlag(cmd, &files)
@@ -56,7 +56,7 @@ ends, nothing of it is left on the node.`,
 	return cmd
 }
 
-func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod) error {
+func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.RunOption) error {
 	store, err := image.Open(g.imageRoot())
 	if err != nil {
 		return err
@@ -74,7 +74,7 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := rt.Run(ctx, pod)
+	res, err := rt.Run(ctx, pod, opts...)
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "error: pod %q: %v\n", pod.Name, err)
 		return &exitError{code: max(res.ExitCode, 1)}
