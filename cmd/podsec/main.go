@@ -87,6 +87,10 @@ seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
 		newValidateCommand(g),
 		newSpecCommand(g),
 		newRunCommand(g),
+		newApplyCommand(g),
+		newGetCommand(g),
+		newDeleteCommand(g),
+		newCreateCommand(g),
 		newVersionCommand(),
 	)
 	return root

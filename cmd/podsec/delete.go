@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/podsec/podsec/store"
+)
+
+func newDeleteCommand(g *globals) *cobra.Command {
+	var files []string
+	var namespace string
+	var ignoreNotFound bool
+	cmd := &cobra.Command{
+		Use:   "delete (KIND NAME... | -f FILE)",
+		Short: "delete stored policy objects by kind and name, or those of manifests",
+		Long: `delete removes stored objects, named by kind and name or by the manifests they
+were applied from, and prints each one it deleted as kubectl does.`,
+		Example: `  # Delete a PodSecurityPolicy
+  podsec delete psp restricted
+
+  # Delete a RoleBinding of namespace team
+  podsec delete rolebinding psp-users -n team
+
+  # Delete every object of a manifest
+  podsec delete -f psp-rbac.yaml`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (len(files) > 0) == (len(args) > 0) {
+				return errors.New("give either KIND and NAME or -f FILE, not both or neither")
+			}
+			if len(args) == 1 {
+				return fmt.Errorf("no name given to delete %s: give KIND and NAME", args[0])
+			}
+			st, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			del := func(k *store.Kind, ns, name string) error {
+				err := st.Delete(k.Plural, ns, name)
+				if err == nil {
+					fmt.Fprintf(out, "%s %q deleted\n", k.KindGroup(k.Group()), name)
+				}
+				if ignoreNotFound && errors.Is(err, store.ErrNotFound) {
+					return nil
+				}
+				return err
+			}
+			if len(files) > 0 {
+				return forEachObject(cmd.InOrStdin(), files, st, namespace, func(obj store.Object, k *store.Kind, _ string) error {
+					return del(k, obj.GetNamespace(), obj.GetName())
+				})
+			}
+			k, err := st.Resolve(args[0])
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, name := range args[1:] {
+				errs = append(errs, del(k, namespace, name))
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest whose objects to delete; - reads standard input")
+	addNamespaceFlag(cmd, &namespace)
+	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat a missing object as deleted")
+	return cmd
+}

@@ -1,0 +1,73 @@
+package psp
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// appArmorRule is the AppArmor strategy.
+//
+// Policy: the annotations apparmor.security.beta.kubernetes.io/
+// allowedProfileNames (comma separated; absent allows anything) and
+// .../defaultProfileName, with the legacy names "runtime/default",
+// "unconfined" and "localhost/<profile>".
+// Pod: securityContext.appArmorProfile of every container, else its legacy
+// annotation container.apparmor.security.beta.kubernetes.io/NAME, else
+// spec.securityContext.appArmorProfile, named as above.
+//
+// Kubernetes 1.24 had only the annotation, and defaulted by writing it;
+// podsec writes the container's appArmorProfile field instead, which later
+// Kubernetes copies the annotation into. Errors keep the 1.24 path,
+// pod.metadata.annotations[container.apparmor.security.beta.kubernetes.io/NAME].
+var appArmorRule = rule{
+	name:              "apparmor",
+	defaultContainer:  defaultAppArmor,
+	validateContainer: validateAppArmor,
+}
+
+func containerAppArmor(pod *corev1.Pod, c *corev1.Container) string {
+	if ap := containerSC(c).AppArmorProfile; ap != nil {
+		return appArmorName(ap)
+	}
+	if name := pod.Annotations[corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix+c.Name]; name != "" {
+		return name
+	}
+	if ap := podSC(pod).AppArmorProfile; ap != nil {
+		return appArmorName(ap)
+	}
+	return ""
+}
+
+func defaultAppArmor(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container) {
+	if containerAppArmor(pod, c) != "" {
+		return
+	}
+	if ap, ok := appArmorField(p.Annotations[AppArmorDefaultProfileAnnotation]); ok {
+		ensureContainerSC(c).AppArmorProfile = ap
+	}
+}
+
+func validateAppArmor(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container, _ *field.Path) field.ErrorList {
+	list, ok := p.Annotations[AppArmorAllowedProfilesAnnotation]
+	if !ok {
+		return nil
+	}
+	allowed := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		allowed[name] = true
+	}
+	path := field.NewPath("pod", "metadata", "annotations").Key(corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + c.Name)
+	profile := containerAppArmor(pod, c)
+	switch {
+	case profile == "":
+		if len(allowed) > 0 {
+			return field.ErrorList{field.Forbidden(path, "AppArmor profile must be set")}
+		}
+	case !allowed[profile]:
+		return field.ErrorList{field.Forbidden(path, fmt.Sprintf("%s is not an allowed profile. Allowed values: %q", profile, list))}
+	}
+	return nil
+}
