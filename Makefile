@@ -44,9 +44,17 @@ FUZZTIME    ?= 20s
 
 all: build
 
-# Debian packages and Go modules. (Test images will be hooked in here later.)
+# Debian packages and Go modules, then the test images.
 setup:
 	scripts/setup
+	$(MAKE) images
+
+# Test images (localhost/busybox:latest, :nonroot, :named-user) in the image
+# store of the state root ROOT (default $PODSEC_ROOT, else /var/lib/podsec).
+ROOT ?= $(or $(PODSEC_ROOT),/var/lib/podsec)
+.PHONY: images
+images:
+	scripts/images --root "$(ROOT)"
 
 # Always handed to go build, which knows what is stale.
 build:

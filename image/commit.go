@@ -14,8 +14,6 @@ import (
 	"regexp"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"golang.org/x/sys/unix"
 )
 
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -24,7 +22,11 @@ var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 // already present, its config and manifest (raw may be nil) are written
 // as blobs, and the index is updated. Images that lose their last
 // reference are garbage-collected. The lock must be held.
-func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest string, rawManifest []byte, p *progress) ([]*Image, error) {
+//
+// blobInfo says that the layers' digests and sizes are known without
+// work (a manifest lists them); for a docker save tar's uncompressed
+// layers, go-containerregistry would gzip each layer to compute them.
+func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest string, rawManifest []byte, blobInfo bool, p *progress) ([]*Image, error) {
 	rawCfg, err := img.RawConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("reading image config: %w", err)
@@ -54,7 +56,7 @@ func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest str
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		size, err := s.ensureLayer(ctx, idx, l, diffIDs[i], p)
+		size, err := s.ensureLayer(ctx, idx, l, diffIDs[i], blobInfo, p)
 		if err != nil {
 			return nil, fmt.Errorf("image %s: layer %s: %w", id, diffIDs[i], err)
 		}
@@ -104,7 +106,7 @@ func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest str
 // is there and indexed, and returns its uncompressed size. A directory
 // that is there but not indexed (a crash between rename and index write)
 // is unpacked again rather than trusted.
-func (s *Store) ensureLayer(ctx context.Context, idx *index, l v1.Layer, diffID string, p *progress) (int64, error) {
+func (s *Store) ensureLayer(ctx context.Context, idx *index, l v1.Layer, diffID string, blobInfo bool, p *progress) (int64, error) {
 	dst := s.layerPath(diffID)
 	_, statErr := os.Lstat(dst)
 	if size, ok := idx.Layers[diffID]; ok && statErr == nil {
@@ -125,11 +127,13 @@ func (s *Store) ensureLayer(ctx context.Context, idx *index, l v1.Layer, diffID 
 	}
 	var total int64
 	var blob string
-	if d, err := l.Digest(); err == nil {
-		blob = d.String()
-	}
-	if sz, err := l.Size(); err == nil {
-		total = sz
+	if blobInfo {
+		if d, err := l.Digest(); err == nil {
+			blob = d.String()
+		}
+		if sz, err := l.Size(); err == nil {
+			total = sz
+		}
 	}
 	bar := p.start(diffID, blob, total)
 	rc, err := l.Uncompressed()
@@ -162,17 +166,6 @@ func (s *Store) ensureLayer(ctx context.Context, idx *index, l v1.Layer, diffID 
 	}
 	bar.done(size)
 	return size, nil
-}
-
-// syncDir flushes the filesystem holding dir, so that a layer is on disk
-// before its rename makes it visible.
-func syncDir(dir string) error {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	return unix.Syncfs(fd)
 }
 
 // writeBlob stores data as blob digest unless present.

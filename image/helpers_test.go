@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -28,9 +30,11 @@ type ent struct {
 
 var testTime = time.Date(2023, 5, 6, 7, 8, 9, 0, time.UTC)
 
-func file(name, body string) ent  { return ent{name: name, body: body, typ: tar.TypeReg, mode: 0o644} }
-func dir(name string) ent         { return ent{name: name, typ: tar.TypeDir, mode: 0o755} }
-func symlink(name, to string) ent { return ent{name: name, link: to, typ: tar.TypeSymlink, mode: 0o777} }
+func file(name, body string) ent { return ent{name: name, body: body, typ: tar.TypeReg, mode: 0o644} }
+func dir(name string) ent        { return ent{name: name, typ: tar.TypeDir, mode: 0o755} }
+func symlink(name, to string) ent {
+	return ent{name: name, link: to, typ: tar.TypeSymlink, mode: 0o777}
+}
 func hardlink(name, to string) ent {
 	return ent{name: name, link: to, typ: tar.TypeLink, mode: 0o644}
 }
@@ -116,4 +120,44 @@ func requireRoot(t *testing.T) {
 		t.Fatal("this test needs root, and CI=true: not skipping")
 	}
 	t.Skip("needs root")
+}
+
+func openStore(t *testing.T, root string) *Store {
+	t.Helper()
+	s, err := Open(root)
+	if err != nil {
+		t.Fatalf("Open(%s) = %v", root, err)
+	}
+	return s
+}
+
+// writeLayout writes imgs as an OCI layout named with
+// org.opencontainers.image.ref.name.
+func writeLayout(t *testing.T, dir string, imgs map[string]v1.Image) string {
+	t.Helper()
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		t.Fatalf("layout.Write(%s) = %v", dir, err)
+	}
+	for ref, img := range imgs {
+		if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{annotationRefName: ref})); err != nil {
+			t.Fatalf("AppendImage(%s) = %v", ref, err)
+		}
+	}
+	return dir
+}
+
+func mustRead(t *testing.T, p, want string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != want {
+		t.Errorf("ReadFile(%s) = %q, %v; want %q", p, b, err, want)
+	}
+}
+
+func mustNotExist(t *testing.T, p string) {
+	t.Helper()
+	if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Lstat(%s) = %v, want it not to exist", p, err)
+	}
 }

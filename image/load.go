@@ -175,7 +175,7 @@ func (s *Store) loadLayout(ctx context.Context, dir string, p *progress) ([]*Ima
 		if err != nil {
 			return nil, err
 		}
-		imgs, err := s.add(ctx, img, refs, d.String(), raw, p)
+		imgs, err := s.add(ctx, img, refs, d.String(), raw, true, p)
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +257,7 @@ func (s *Store) loadDocker(ctx context.Context, path string, p *progress) ([]*Im
 		if err != nil {
 			return nil, fmt.Errorf("image %s: %w", d.RepoTags[0], err)
 		}
-		imgs, err := s.add(ctx, img, refs, "", nil, p)
+		imgs, err := s.add(ctx, img, refs, "", nil, false, p)
 		if err != nil {
 			return nil, err
 		}

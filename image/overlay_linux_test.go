@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"golang.org/x/sys/unix"
 )
 
@@ -72,29 +70,3 @@ func TestOverlayWhiteouts(t *testing.T) {
 		t.Errorf("Stat(fresh) = %v, %v; want the directory an opaque marker implies", fi, err)
 	}
 }
-
-func openStore(t *testing.T, root string) *Store {
-	t.Helper()
-	s, err := Open(root)
-	if err != nil {
-		t.Fatalf("Open(%s) = %v", root, err)
-	}
-	return s
-}
-
-// writeLayout writes imgs as an OCI layout named with
-// org.opencontainers.image.ref.name.
-func writeLayout(t *testing.T, dir string, imgs map[string]v1.Image) string {
-	t.Helper()
-	p, err := layout.Write(dir, empty.Index)
-	if err != nil {
-		t.Fatalf("layout.Write(%s) = %v", dir, err)
-	}
-	for ref, img := range imgs {
-		if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{annotationRefName: ref})); err != nil {
-			t.Fatalf("AppendImage(%s) = %v", ref, err)
-		}
-	}
-	return dir
-}
-

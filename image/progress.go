@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/docker/go-units"
-	"golang.org/x/sys/unix"
 )
 
 // progress reports layer work to a writer: a redrawn bar per layer when
@@ -27,9 +26,7 @@ type progress struct {
 func newProgress(w io.Writer) *progress {
 	p := &progress{w: w, bars: map[string]*bar{}}
 	if f, ok := w.(*os.File); ok {
-		if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err == nil {
-			p.tty = true
-		}
+		p.tty = isTerminal(f)
 	}
 	return p
 }
@@ -64,7 +61,11 @@ func (p *progress) start(diffID, blob string, total int64) *bar {
 	}
 	p.mu.Unlock()
 	if !p.tty {
-		p.line("%s: unpacking (%s)", b.name, units.HumanSize(float64(total)))
+		if total > 0 {
+			p.line("%s: unpacking (%s compressed)", b.name, units.HumanSize(float64(total)))
+		} else {
+			p.line("%s: unpacking", b.name)
+		}
 	}
 	return b
 }

@@ -89,7 +89,7 @@ func (s *Store) pull(ctx context.Context, n string, opts PullOptions) (*Image, e
 		return nil, err
 	}
 	defer unlock()
-	imgs, err := s.add(ctx, img, []string{n}, d.String(), raw, p)
+	imgs, err := s.add(ctx, img, []string{n}, d.String(), raw, true, p)
 	if err != nil {
 		return nil, err
 	}

@@ -112,25 +112,26 @@ func (s *Store) Get(ref string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, id, err := idx.lookup(ref)
+	key, id, _, err := idx.lookup(ref)
 	if err != nil {
 		return nil, err
 	}
 	return s.image(idx, key, id)
 }
 
-// lookup resolves ref to the index's reference key and image ID.
-func (idx *index) lookup(ref string) (key, id string, err error) {
+// lookup resolves ref to the index's reference key and image ID; byID
+// says ref was an image ID (or a prefix of one).
+func (idx *index) lookup(ref string) (key, id string, byID bool, err error) {
 	n, nerr := Normalize(ref)
 	if nerr == nil {
 		if id, ok := idx.Refs[n]; ok {
-			return n, id, nil
+			return n, id, false, nil
 		}
 		if isDigestRef(n) {
 			repo, digest := repository(n), n[strings.LastIndex(n, "@")+1:]
 			for _, k := range idx.sortedRefs() {
 				if r := idx.Images[idx.Refs[k]]; repository(k) == repo && r != nil && r.Digest == digest {
-					return k, idx.Refs[k], nil
+					return k, idx.Refs[k], false, nil
 				}
 			}
 		}
@@ -144,16 +145,16 @@ func (idx *index) lookup(ref string) (key, id string, err error) {
 			}
 		}
 		if len(found) > 1 {
-			return "", "", fmt.Errorf("image ID %q is ambiguous", ref)
+			return "", "", false, fmt.Errorf("image ID %q is ambiguous", ref)
 		}
 		if len(found) == 1 {
-			return idx.firstRef(found[0]), found[0], nil
+			return idx.firstRef(found[0]), found[0], true, nil
 		}
 	}
 	if nerr != nil {
-		return "", "", nerr
+		return "", "", false, nerr
 	}
-	return "", "", fmt.Errorf("%w: %s", ErrNotFound, n)
+	return "", "", false, fmt.Errorf("%w: %s", ErrNotFound, n)
 }
 
 func (idx *index) sortedRefs() []string {
@@ -245,7 +246,9 @@ func contains(list []string, s string) bool {
 
 // Remove removes the reference ref (or, given an image ID, every
 // reference of that image) and then every blob and unpacked layer no
-// remaining image uses. It returns ErrNotFound when nothing matches.
+// remaining image uses. A digest reference that Get resolves to a tagged
+// reference of the same manifest removes that tagged reference. It
+// returns ErrNotFound when nothing matches.
 func (s *Store) Remove(ref string) error {
 	unlock, err := s.lock(context.Background())
 	if err != nil {
@@ -256,13 +259,12 @@ func (s *Store) Remove(ref string) error {
 	if err != nil {
 		return err
 	}
-	key, id, err := idx.lookup(ref)
+	key, id, byID, err := idx.lookup(ref)
 	if err != nil {
 		return err
 	}
-	if n, _ := Normalize(ref); n == key {
-		delete(idx.Refs, key)
-	} else {
+	delete(idx.Refs, key)
+	if byID {
 		for r, rid := range idx.Refs {
 			if rid == id {
 				delete(idx.Refs, r)

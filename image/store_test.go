@@ -326,3 +326,29 @@ func countDir(t *testing.T, d string) int {
 	}
 	return len(ents)
 }
+
+// TestCrashLeftovers: what an interrupted change leaves (a half layer
+// renamed in place before the index was written, files in tmp/) is not
+// trusted and is cleaned by the next change.
+func TestCrashLeftovers(t *testing.T) {
+	a, _ := testImages(t)
+	dir := t.TempDir()
+	s := openStore(t, filepath.Join(dir, "images"))
+	cf, _ := a.ConfigFile()
+	half := s.layerPath(cf.RootFS.DiffIDs[0].String())
+	if err := os.MkdirAll(filepath.Join(half, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	junk := filepath.Join(s.Root(), "tmp", "unpack-123", "layer")
+	if err := os.MkdirAll(junk, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	imgs, err := s.Load(writeLayout(t, filepath.Join(dir, "a"), map[string]v1.Image{"localhost/a:1": a}), nil)
+	if err != nil {
+		t.Fatalf("Load(a) = %v", err)
+	}
+	mustRead(t, filepath.Join(imgs[0].Layers[0], "bin/base"), "base")
+	if n := countDir(t, filepath.Join(s.Root(), "tmp")); n != 0 {
+		t.Errorf("tmp/ holds %d entries after Load, want 0", n)
+	}
+}

@@ -92,33 +92,6 @@ func unpackLayer(r io.Reader, dir string) (digest string, size int64, err error)
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), cr.n, nil
 }
 
-func tarError(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("truncated layer (unexpected end of stream): %w", err)
-	}
-	return err
-}
-
-// cleanName turns a tar entry name into a path relative to the layer
-// root: a leading "/" is dropped, as tar does, and a ".." that would climb
-// above the root is refused. "" is the root itself.
-func cleanName(n string) (string, error) {
-	var parts []string
-	for _, c := range strings.Split(n, "/") {
-		switch c {
-		case "", ".":
-		case "..":
-			if len(parts) == 0 {
-				return "", fmt.Errorf("%w: %q climbs out of the layer", ErrUnsafeLayer, n)
-			}
-			parts = parts[:len(parts)-1]
-		default:
-			parts = append(parts, c)
-		}
-	}
-	return strings.Join(parts, "/"), nil
-}
-
 func (u *unpacker) entry(tr *tar.Reader, hdr *tar.Header, rel string) error {
 	dir, base := path.Split(rel)
 	dir = strings.TrimSuffix(dir, "/")
@@ -363,6 +336,22 @@ func (u *unpacker) resolveWith(rel string, resolve uint64) (*os.File, error) {
 		return nil, fmt.Errorf("parent %q: %w", rel, err)
 	}
 	return os.NewFile(uintptr(fd), rel), nil
+}
+
+// syncDir flushes the filesystem holding dir, so that a layer is on disk
+// before its rename makes it visible.
+func syncDir(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Syncfs(fd)
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // procPath names an fd (O_PATH ones included) for the calls that have no

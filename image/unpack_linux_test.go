@@ -84,7 +84,7 @@ func TestUnpackHostile(t *testing.T) {
 				mustNotExist(t, "/etc/pwned")
 			}},
 		{name: "symlink parent climbing with dotdot stops at the root",
-			ents: func(*unpackTest) []ent { return []ent{symlink("a", "../../.."), file("a/"+esc, "x")} },
+			ents:  func(*unpackTest) []ent { return []ent{symlink("a", "../../.."), file("a/"+esc, "x")} },
 			check: func(t *testing.T, u *unpackTest) { mustRead(t, filepath.Join(u.layer, esc), "x") }},
 		{name: "nested symlink parent", wantErr: "no such file",
 			ents: func(u *unpackTest) []ent {
@@ -97,7 +97,9 @@ func TestUnpackHostile(t *testing.T) {
 		{name: "hardlink through a symlink", wantErr: "no such file",
 			ents: func(*unpackTest) []ent { return []ent{symlink("s", "/etc"), hardlink("h", "s/passwd")} }},
 		{name: "hardlink through a relative symlink", wantErr: "no such file",
-			ents: func(*unpackTest) []ent { return []ent{symlink("s", "../../../../../../etc"), hardlink("h", "s/passwd")} }},
+			ents: func(*unpackTest) []ent {
+				return []ent{symlink("s", "../../../../../../etc"), hardlink("h", "s/passwd")}
+			}},
 		{name: "hardlink to a symlink pointing out links the symlink",
 			ents: func(*unpackTest) []ent { return []ent{symlink("s", "/etc/passwd"), hardlink("h", "s")} },
 			check: func(t *testing.T, u *unpackTest) {
@@ -119,16 +121,20 @@ func TestUnpackHostile(t *testing.T) {
 			},
 			check: func(t *testing.T, u *unpackTest) { mustRead(t, filepath.Join(u.layer, "f"), "evil") }},
 		{name: "directory replaces a symlink to a directory",
-			ents: func(u *unpackTest) []ent { return []ent{symlink("d", u.sentinel), dir("d"), file("d/x", "x")} },
+			ents:  func(u *unpackTest) []ent { return []ent{symlink("d", u.sentinel), dir("d"), file("d/x", "x")} },
 			check: func(t *testing.T, u *unpackTest) { mustRead(t, filepath.Join(u.layer, "d", "x"), "x") }},
 		{name: "opaque marker under a symlink", wantErr: "no such file",
 			ents: func(u *unpackTest) []ent { return []ent{symlink("s", u.sentinel), file("s/.wh..wh..opq", "")} }},
 		{name: "whiteout under a symlink", wantErr: "no such file",
 			ents: func(u *unpackTest) []ent { return []ent{symlink("s", u.sentinel), file("s/.wh.keep", "")} }},
 		{name: "huge header size", wantErr: "truncated",
-			ents: func(*unpackTest) []ent { return []ent{{name: "big", typ: tar.TypeReg, mode: 0o644, body: "abc", size: 1 << 40}} }},
+			ents: func(*unpackTest) []ent {
+				return []ent{{name: "big", typ: tar.TypeReg, mode: 0o644, body: "abc", size: 1 << 40}}
+			}},
 		{name: "truncated stream", wantErr: "truncated",
-			ents: func(*unpackTest) []ent { return []ent{{name: "f", typ: tar.TypeReg, mode: 0o644, body: "abc", size: 4096}} }},
+			ents: func(*unpackTest) []ent {
+				return []ent{{name: "f", typ: tar.TypeReg, mode: 0o644, body: "abc", size: 4096}}
+			}},
 		{name: "root that is not a directory", wantErr: "layer root is not a directory",
 			ents: func(*unpackTest) []ent { return []ent{file(".", "x")} }},
 	}
@@ -226,20 +232,5 @@ func TestUnpackMetadata(t *testing.T) {
 	}
 	if _, err := unix.Lgetxattr(filepath.Join(u.layer, "x"), overlayOpaque, buf); !errors.Is(err, unix.ENODATA) {
 		t.Errorf("Lgetxattr(x, %s) = %v; a layer's trusted.* xattrs must be dropped", overlayOpaque, err)
-	}
-}
-
-func mustRead(t *testing.T, p, want string) {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil || string(b) != want {
-		t.Errorf("ReadFile(%s) = %q, %v; want %q", p, b, err, want)
-	}
-}
-
-func mustNotExist(t *testing.T, p string) {
-	t.Helper()
-	if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("Lstat(%s) = %v, want it not to exist", p, err)
 	}
 }

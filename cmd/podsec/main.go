@@ -87,10 +87,13 @@ seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
 		newValidateCommand(g),
 		newSpecCommand(g),
 		newRunCommand(g),
+		newImageCommand(g),
 		newApplyCommand(g),
 		newGetCommand(g),
 		newDeleteCommand(g),
 		newCreateCommand(g),
+		newAdmitCommand(g),
+		newWebhookCommand(g),
 		newVersionCommand(),
 	)
 	return root

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -18,11 +19,15 @@ import (
 func newRunCommand(g *globals) *cobra.Command {
 	var files []string
 	var podName string
+	var as string
+	var asGroups []string
 	cmd := &cobra.Command{
 		Use:   "run -f POD.yaml",
 		Short: "run a pod on this node in the foreground",
 		Long: `run runs a pod on this node with every security setting enforced by the
-kernel. It validates the pod, pulls its images as imagePullPolicy says, runs
+kernel. It validates the pod, admits it as "podsec admit" does (PodSecurityPolicy
+with RBAC, then the Pod Security Standards; the admitted pod, with its policy's
+defaults, is the one that runs), pulls its images as imagePullPolicy says, runs
 the init containers in order, each to success, then the app containers
 together, and streams each container's output prefixed with its name.
 
@@ -48,11 +53,18 @@ ends, nothing of it is left on the node.`,
 			if err := validatePods([]*corev1.Pod{pod}); err != nil {
 				return err
 			}
+			// Admission before anything is created; the admitted pod, with
+			// its PodSecurityPolicy defaults, is the one that runs.
+			pod, err = admitPod(cmd, g, pod, as, asGroups)
+			if err != nil {
+				return err
+			}
 			return runPod(cmd, g, pod, runtime.WithConfigMaps(objs.ConfigMaps...), runtime.WithSecrets(objs.Secrets...))
 		},
 	}
 	addFileFlag(cmd, &files)
 	cmd.Flags().StringVar(&podName, "pod", "", "name of the pod to run when the manifest holds several")
+	addRequesterFlags(cmd, &as, &asGroups)
 	return cmd
 }
 
@@ -95,6 +107,12 @@ type imageSource struct {
 }
 
 func (s imageSource) Ensure(ctx context.Context, ref string, policy corev1.PullPolicy) (*runtime.Image, error) {
+	// As podman does, the "localhost/" registry names images built or
+	// loaded on this node: there is nothing to pull them from, so Always
+	// means the local copy. ("localhost:5000/" is a real registry.)
+	if policy == corev1.PullAlways && strings.HasPrefix(ref, "localhost/") {
+		policy = corev1.PullIfNotPresent
+	}
 	img, err := s.store.Ensure(ctx, ref, policy, image.PullOptions{Progress: s.progress})
 	if err != nil {
 		return nil, err

@@ -29,15 +29,12 @@ func Build(p *PodSecurityPolicy) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return &unusableError{name: p.Name, err: utilerrors.NewAggregate(errs)}
+	return &unusableError{err: utilerrors.NewAggregate(errs)}
 }
 
 // unusableError keeps the aggregate's text, the text Kubernetes logged, and
 // adds the sentinel for errors.Is.
-type unusableError struct {
-	name string
-	err  error
-}
+type unusableError struct{ err error }
 
 func (e *unusableError) Error() string   { return e.err.Error() }
 func (e *unusableError) Unwrap() []error { return []error{ErrUnusablePolicy, e.err} }

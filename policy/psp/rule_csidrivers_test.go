@@ -3,7 +3,9 @@ package psp
 import "testing"
 
 func TestRuleCSIDrivers(t *testing.T) {
-	drivers := func(p *PodSecurityPolicy) { p.Spec.AllowedCSIDrivers = []AllowedCSIDriver{{Name: "secrets-store.csi.k8s.io"}} }
+	drivers := func(p *PodSecurityPolicy) {
+		p.Spec.AllowedCSIDrivers = []AllowedCSIDriver{{Name: "secrets-store.csi.k8s.io"}}
+	}
 	runRuleCases(t, []ruleCase{
 		{
 			name:   "an allowed driver",

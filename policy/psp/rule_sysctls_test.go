@@ -10,10 +10,12 @@ func TestRuleSysctls(t *testing.T) {
 			pod:    `{securityContext: {sysctls: [{name: net.ipv4.ip_local_port_range, value: "1024 65535"}, {name: kernel.shm_rmid_forced, value: "1"}, {name: net.ipv4.ip_unprivileged_port_start, value: "0"}]}, containers: [{name: c, image: busybox}]}`,
 		},
 		{
-			name:   "an unsafe sysctl must be allowed",
-			policy: func(p *PodSecurityPolicy) { p.Spec.AllowedUnsafeSysctls = []string{"kernel.msg*", "net.core.somaxconn"} },
-			pod:    `{securityContext: {sysctls: [{name: kernel.msgmax, value: "1"}, {name: net.core.somaxconn, value: "1024"}, {name: kernel.sem, value: "1"}]}, containers: [{name: c, image: busybox}]}`,
-			want:   []string{`pod.spec.securityContext.sysctls[2]: Forbidden: unsafe sysctl "kernel.sem" is not allowed`},
+			name: "an unsafe sysctl must be allowed",
+			policy: func(p *PodSecurityPolicy) {
+				p.Spec.AllowedUnsafeSysctls = []string{"kernel.msg*", "net.core.somaxconn"}
+			},
+			pod:  `{securityContext: {sysctls: [{name: kernel.msgmax, value: "1"}, {name: net.core.somaxconn, value: "1024"}, {name: kernel.sem, value: "1"}]}, containers: [{name: c, image: busybox}]}`,
+			want: []string{`pod.spec.securityContext.sysctls[2]: Forbidden: unsafe sysctl "kernel.sem" is not allowed`},
 		},
 		{
 			name: "forbidden wins, even over the safe set",

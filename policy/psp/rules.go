@@ -35,7 +35,8 @@ type rule struct {
 // the container checks in the order of the provider's validateContainer,
 // the pod checks in the order of its ValidatePod. One table cannot hold both
 // orders exactly: pod-level seLinux errors come here before pod-level
-// seccomp errors, where 1.24 had them the other way round.
+// seccomp errors, where 1.24 had them the other way round, and Build lists
+// an SELinux strategy error after the fsGroup and supplementalGroups ones.
 var rules = []rule{
 	userRule,
 	groupRule,

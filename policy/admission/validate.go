@@ -1,0 +1,136 @@
+package admission
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/podsec/podsec/policy/psp"
+)
+
+// ErrUnableToValidate: no usable policy admits the pod as it is, in the
+// validating phase.
+var ErrUnableToValidate = errors.New("unable to validate against any pod security policy")
+
+// validateReason is the Reason of a validating phase's *psp.ForbiddenError;
+// its text carries the errors, as 1.24's Validate printed them.
+type validateReason struct{ errs field.ErrorList }
+
+func (r *validateReason) Error() string { return fmt.Sprintf("%s: %v", ErrUnableToValidate, r.errs) }
+func (r *validateReason) Unwrap() error { return ErrUnableToValidate }
+
+// validatePSP is the Validate method of 1.24's PodSecurityPolicy plugin:
+// the pod must be admitted unchanged by a policy the requester may use.
+// The policy named in the pod's kubernetes.io/psp annotation is tried
+// first, then the others by name. A refusal lists the errors of the usable
+// policies only, as Admit's does.
+func validatePSP(pod *corev1.Pod, policies []*psp.PodSecurityPolicy, usable func(*psp.PodSecurityPolicy) bool) (string, []psp.Result, error) {
+	hint := pod.Annotations[psp.ValidatedPSPAnnotation]
+	sorted := slices.DeleteFunc(slices.Clone(policies), func(p *psp.PodSecurityPolicy) bool { return p == nil })
+	slices.SortStableFunc(sorted, func(a, b *psp.PodSecurityPolicy) int {
+		switch {
+		case a.Name == b.Name:
+			return 0
+		case a.Name == hint:
+			return -1
+		case b.Name == hint:
+			return 1
+		}
+		return cmp.Compare(a.Name, b.Name)
+	})
+
+	var results []psp.Result
+	providers := 0
+	for _, p := range sorted {
+		r := psp.Result{Policy: p.Name, Usable: usable(p)}
+		defaulted, err := psp.Default(pod, p)
+		if r.Err = err; err != nil {
+			results = append(results, r)
+			continue
+		}
+		providers++
+		r.Mutated = !apiequality.Semantic.DeepEqual(pod, defaulted)
+		r.Errors = psp.Validate(defaulted, p)
+		results = append(results, r)
+		if r.Usable && !r.Mutated && len(r.Errors) == 0 {
+			return p.Name, results, nil
+		}
+	}
+	if providers == 0 {
+		return "", results, &psp.ForbiddenError{Pod: podName(pod), Reason: psp.ErrNoProviders}
+	}
+	errs := field.ErrorList{}
+	for _, r := range results {
+		if r.Usable {
+			errs = append(errs, r.Errors...)
+		}
+	}
+	return "", results, &psp.ForbiddenError{Pod: podName(pod), Reason: &validateReason{errs: errs}, Errors: errs}
+}
+
+// podName is the name admission.NewForbidden gives a pod.
+func podName(pod *corev1.Pod) string {
+	switch {
+	case pod.Name != "":
+		return pod.Name
+	case pod.GenerateName != "":
+		return pod.GenerateName
+	}
+	return "Unknown"
+}
+
+// onlyGCFieldsChanged is rbacregistry.IsOnlyMutatingGCFields, which 1.24's
+// plugin used to let the garbage collector update ownerReferences and
+// finalizers of a pod no policy admits any more.
+func onlyGCFieldsChanged(pod, old *corev1.Pod) bool {
+	if old == nil {
+		return false
+	}
+	cp := old.DeepCopy()
+	cp.OwnerReferences = pod.OwnerReferences
+	cp.Finalizers = pod.Finalizers
+	return apiequality.Semantic.DeepEqual(cp, pod)
+}
+
+// significantPodUpdate is pod-security-admission's isSignificantPodUpdate:
+// an update is evaluated only when it can change what runs. The mutable
+// fields of a pod that matter are the images, the ephemeral containers and
+// the legacy seccomp annotations.
+func significantPodUpdate(pod, old *corev1.Pod) bool {
+	if old == nil {
+		return true
+	}
+	if len(pod.Spec.EphemeralContainers) != len(old.Spec.EphemeralContainers) ||
+		len(pod.Spec.Containers) != len(old.Spec.Containers) ||
+		len(pod.Spec.InitContainers) != len(old.Spec.InitContainers) ||
+		pod.Annotations[corev1.SeccompPodAnnotationKey] != old.Annotations[corev1.SeccompPodAnnotationKey] {
+		return true
+	}
+	changed := func(c, oc *corev1.Container) bool {
+		key := corev1.SeccompContainerAnnotationKeyPrefix + c.Name
+		return c.Image != oc.Image || pod.Annotations[key] != old.Annotations[key]
+	}
+	for i := range pod.Spec.Containers {
+		if changed(&pod.Spec.Containers[i], &old.Spec.Containers[i]) {
+			return true
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		if changed(&pod.Spec.InitContainers[i], &old.Spec.InitContainers[i]) {
+			return true
+		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		c := (*corev1.Container)(&pod.Spec.EphemeralContainers[i].EphemeralContainerCommon)
+		j := slices.IndexFunc(old.Spec.EphemeralContainers, func(e corev1.EphemeralContainer) bool { return e.Name == c.Name })
+		if j < 0 || changed(c, (*corev1.Container)(&old.Spec.EphemeralContainers[j].EphemeralContainerCommon)) {
+			return true
+		}
+	}
+	return false
+}
