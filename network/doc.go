@@ -1,0 +1,71 @@
+// Package network gives pods their network on this node through CNI: a
+// pod IP on podsec's bridge, hostPort mappings, and the state to undo both
+// even after podsec was killed.
+//
+// It runs the CNI plugins of the node (Debian's containernetworking-plugins
+// in /usr/lib/cni) through libcni, on the network named Config.Network
+// (default "podsec") of Config.ConfDir (default /etc/cni/net.d). When the
+// conf dir has no such network, podsec writes podsec.conflist:
+//
+//	bridge   podsec0, isGateway, ipMasq, hairpinMode, host-local IPAM of
+//	         10.90.0.0/16 whose allocations live under Config.StateDir
+//	firewall lets pod traffic through a FORWARD policy of DROP (Docker's)
+//	portmap  hostPorts (capability portMappings), snat for 127.0.0.1
+//
+// Loopback is not a plugin: the pod sandbox brings lo up, and Setup does
+// too.
+//
+// # Use
+//
+//	m, err := network.New(network.Config{StateDir: root + "/network"})
+//	// once, at start, before any pod starts: undo what a killed podsec left
+//	err = m.GC(ctx, func(network.PodRef) bool { return false })
+//	// per pod, after the sandbox has bind-mounted its netns, before any
+//	// container starts and before /etc/hosts is written:
+//	att, err := m.Setup(ctx, network.PodRef{Namespace: ns, Name: name, UID: uid},
+//		netnsPath, network.HostPorts(pod))
+//	// att.IP is the pod IP (status.podIP, /etc/hosts)
+//	// when the pod ends, before its netns is unmounted:
+//	err = m.Teardown(ctx, ref)
+//	// when podsec exits and no pod is left:
+//	err = m.Close(ctx)
+//
+// A hostNetwork pod is not attached: it has the node's network.
+//
+// # hostPort reservations
+//
+// Nothing in CNI reserves host ports, so podsec does. Every attachment
+// record (Config.StateDir/pods/<namespace>_<name>.json) lists the pod's
+// hostPorts, and Setup checks and writes them under an flock of the state
+// directory, before any plugin runs: a second pod asking for a port/protocol
+// held by another pod is refused with ErrPortConflict ("hostPort 9000/TCP
+// is already held by pod default/kubia-hostport"). hostIP "" (every
+// address) conflicts with any hostIP of the same port and protocol. Setup
+// also binds each TCP and UDP port briefly, and refuses with ErrPortInUse a
+// port some other process of the node listens on: portmap's DNAT would
+// take its traffic silently. The port is free again once Teardown has run.
+//
+// # Node settings
+//
+// The bridge plugin sets net.ipv4.ip_forward=1 (isGateway) and portmap
+// sets net.ipv4.conf.podsec0.route_localnet=1 for hostPorts reached on
+// 127.0.0.1; podsec sets no sysctl itself and never touches the node's
+// other interfaces. iptables (iptables-nft on Debian) must be on PATH for
+// the plugins and podsec. With br_netfilter loaded
+// (net.bridge.bridge-nf-call-iptables=1) traffic between pods crosses the
+// FORWARD chain, which the firewall plugin opens for pod addresses.
+//
+// # What is left on the node
+//
+// Teardown removes the pod's veth, IP allocation, masquerade, firewall and
+// portmap rules, also when the pod's netns is gone, by finding rules with
+// the attachment's CNI container ID in their comment. Close removes the
+// bridge, the IPAM data and CNI's shared chains (CNI-HOSTPORT-*,
+// CNI-FORWARD, CNI-ADMIN) when nothing uses them. The plugins create those
+// node-wide chains without a lock of their own, so two ADDs at once fail;
+// every podsec process of the node therefore holds
+// /run/podsec/network.lock during CNI ADD, DEL and the removal of those
+// chains: the network setups of a node run one at a time (about 90 ms for
+// ADD, 200 ms for DEL with Debian's plugins). Other CNI users of the node
+// (Podman with CNI) do not take it.
+package network

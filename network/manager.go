@@ -1,0 +1,323 @@
+package network
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/containernetworking/cni/libcni"
+	types100 "github.com/containernetworking/cni/pkg/types/100"
+)
+
+// podIfName is the pod's interface, as every Kubernetes runtime names it.
+const podIfName = "eth0"
+
+// teardownTimeout bounds a teardown. It does not follow the caller's
+// cancellation: a pod is usually torn down because its context ended.
+const teardownTimeout = 60 * time.Second
+
+// Manager attaches pods to the node's CNI network. Several Managers, in
+// one process or several, may share a state directory.
+type Manager struct {
+	cfg  Config
+	cni  *libcni.CNIConfig
+	list *libcni.NetworkConfigList
+}
+
+// New prepares pod networking: it makes the state directory and loads the
+// CNI network, writing podsec's default conflist when the conf dir has no
+// network of that name. It changes nothing on the node's network.
+func New(cfg Config) (*Manager, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if _, err := exec.LookPath("iptables"); err != nil {
+		return nil, fmt.Errorf("finding iptables (CNI's bridge and portmap plugins need it): %w", err)
+	}
+	m := &Manager{cfg: cfg}
+	for _, d := range []string{cfg.StateDir, m.recordDir(), m.ipamDir(), m.cacheDir()} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("creating network state directory: %w", err)
+		}
+	}
+	list, err := loadConfList(cfg, m.ipamDir())
+	if err != nil {
+		return nil, err
+	}
+	m.list = list
+	m.cni = libcni.NewCNIConfigWithCacheDir(cfg.BinDirs, m.cacheDir(), nil)
+	return m, nil
+}
+
+// Setup attaches a pod's network namespace (netnsPath, e.g. a bind mount
+// of the pod sandbox's) to the network and maps its hostPorts. The ports
+// are reserved first: a port held by another pod (ErrPortConflict) or bound
+// by another process of the node (ErrPortInUse) is refused before anything
+// is created. The attachment is recorded before CNI ADD runs, so Teardown
+// works from the record alone, even in a later podsec. On error, whatever
+// Setup did is undone.
+func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports []PortMapping) (_ *Attachment, err error) {
+	if err := pod.validate(); err != nil {
+		return nil, err
+	}
+	if ports, err = normalizePorts(ports); err != nil {
+		return nil, err
+	}
+	if !isNetNS(netnsPath) {
+		return nil, fmt.Errorf("%w: %s is not a network namespace", ErrInvalid, netnsPath)
+	}
+	a := &Attachment{
+		Pod:         pod,
+		ContainerID: newContainerID(),
+		NetNS:       netnsPath,
+		Network:     m.list.Name,
+		IfName:      podIfName,
+		Ports:       ports,
+		Pending:     true,
+		Created:     time.Now().UTC(),
+		ConfList:    json.RawMessage(m.list.Bytes),
+	}
+	if err := m.reserve(a); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			if terr := m.teardown(ctx, a); terr != nil {
+				err = errors.Join(err, fmt.Errorf("undoing network setup: %w", terr))
+			}
+		}
+	}()
+	if err := loopbackUp(netnsPath); err != nil {
+		return nil, err
+	}
+	nl, err := lockNode()
+	if err != nil {
+		return nil, err
+	}
+	res, err := m.cni.AddNetworkList(ctx, m.list, a.runtimeConf(netnsPath))
+	nl.unlock()
+	if err != nil {
+		return nil, fmt.Errorf("attaching pod %s to network %q: %w", pod, m.list.Name, err)
+	}
+	r, err := types100.NewResultFromResult(res)
+	if err != nil {
+		return nil, fmt.Errorf("reading the CNI result of pod %s: %w", pod, err)
+	}
+	for _, ipc := range r.IPs {
+		if ip4 := ipc.Address.IP.To4(); ip4 != nil {
+			a.IP, a.Gateway, a.Subnet = ip4, ipc.Gateway, ipc.Address.String()
+			break
+		}
+	}
+	if a.IP == nil {
+		return nil, fmt.Errorf("attaching pod %s to network %q: the CNI result has no IPv4 address", pod, m.list.Name)
+	}
+	if a.Result, err = json.Marshal(r); err != nil {
+		return nil, fmt.Errorf("encoding the CNI result of pod %s: %w", pod, err)
+	}
+	a.Pending = false
+	if err := m.writeRecord(a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// reserve checks the pod's ports against every recorded attachment and
+// the node's listeners, and records the pending attachment, all under the
+// state lock so that two podsec processes cannot both win a port.
+func (m *Manager) reserve(a *Attachment) error {
+	l, err := m.lockState()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	recs, err := m.records()
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Pod.Namespace == a.Pod.Namespace && r.Pod.Name == a.Pod.Name {
+			return fmt.Errorf("%w: pod %s (container %s)", ErrAttached, a.Pod, r.ContainerID)
+		}
+	}
+	if err := conflict(a.Ports, recs); err != nil {
+		return err
+	}
+	for _, p := range a.Ports {
+		if err := probePort(p); err != nil {
+			return err
+		}
+	}
+	return m.writeRecord(a)
+}
+
+// Teardown detaches a pod from the network, from its record alone: CNI DEL
+// (portmap, firewall, then bridge, with the result cached at ADD), then
+// the release of its ports and record. The pod's network namespace may be
+// gone already: the plugins still release the IP and the port mappings,
+// and podsec removes the masquerade rules bridge cannot find without it.
+// A pod without a record is no error. The caller's cancellation is not
+// followed, so that a pod stopped by a signal is still torn down.
+func (m *Manager) Teardown(ctx context.Context, pod PodRef) error {
+	if err := pod.validate(); err != nil {
+		return err
+	}
+	a, err := m.readRecord(pod)
+	if err != nil || a == nil {
+		return err
+	}
+	return m.teardown(ctx, a)
+}
+
+func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	list, err := libcni.ConfListFromBytes(a.ConfList)
+	if err != nil {
+		return fmt.Errorf("tearing down network of pod %s: recorded CNI network: %w", a.Pod, err)
+	}
+	netns := a.NetNS
+	if !isNetNS(netns) {
+		netns = "" // plugins then release what does not need the namespace
+	}
+	nl, err := lockNode()
+	if err != nil {
+		return err
+	}
+	defer nl.unlock()
+	// The pod's IP is still its own until DEL releases it, and no other
+	// attachment can take it while the node lock is held: rules naming it
+	// are the pod's until the lock is released.
+	ip := a.IP
+	if ip == nil {
+		ip = m.allocatedIP(a.ContainerID)
+	}
+	if err := m.cni.DelNetworkList(ctx, list, a.runtimeConf(netns)); err != nil {
+		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
+	}
+	if err := sweepContainer(ctx, a.ContainerID, ip); err != nil {
+		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
+	}
+	return m.removeRecord(a.Pod)
+}
+
+// Check runs CNI CHECK on a pod's attachment: its interface, address,
+// routes and firewall rules are still what ADD made. portmap is left out
+// (see below).
+func (m *Manager) Check(ctx context.Context, pod PodRef) error {
+	a, err := m.Get(pod)
+	if err != nil {
+		return err
+	}
+	list, err := libcni.ConfListFromBytes(a.ConfList)
+	if err != nil {
+		return fmt.Errorf("checking network of pod %s: recorded CNI network: %w", pod, err)
+	}
+	// portmap 1.1.1 (Debian 12) fails CHECK whenever ip6tables exists and
+	// the pod has no IPv6 address: it looks for an IPv6 chain it never
+	// made.
+	checked := *list
+	checked.Plugins = nil
+	for _, p := range list.Plugins {
+		if p.Network.Type != "portmap" {
+			checked.Plugins = append(checked.Plugins, p)
+		}
+	}
+	if err := m.cni.CheckNetworkList(ctx, &checked, a.runtimeConf(a.NetNS)); err != nil {
+		return fmt.Errorf("checking network of pod %s: %w", pod, err)
+	}
+	return nil
+}
+
+// Get gives a pod's recorded attachment, or ErrNotAttached.
+func (m *Manager) Get(pod PodRef) (*Attachment, error) {
+	if err := pod.validate(); err != nil {
+		return nil, err
+	}
+	a, err := m.readRecord(pod)
+	if err == nil && a == nil {
+		err = fmt.Errorf("%w: pod %s", ErrNotAttached, pod)
+	}
+	return a, err
+}
+
+// List gives every recorded attachment, sorted by pod, pending ones
+// included.
+func (m *Manager) List() ([]*Attachment, error) {
+	return m.records()
+}
+
+// GC tears down the attachments of pods that alive reports gone, such as
+// those of a podsec that was killed. An attachment still pending belongs to
+// a Setup that may be running: call GC when no Setup runs (at startup), or
+// make alive report the pods being started.
+func (m *Manager) GC(ctx context.Context, alive func(PodRef) bool) error {
+	recs, err := m.records()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, a := range recs {
+		if !alive(a.Pod) {
+			errs = append(errs, m.teardown(ctx, a))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Attachment) runtimeConf(netns string) *libcni.RuntimeConf {
+	args := [][2]string{
+		{"IgnoreUnknown", "1"},
+		{"K8S_POD_NAMESPACE", a.Pod.Namespace},
+		{"K8S_POD_NAME", a.Pod.Name},
+		{"K8S_POD_INFRA_CONTAINER_ID", a.ContainerID},
+	}
+	if a.Pod.UID != "" {
+		args = append(args, [2]string{"K8S_POD_UID", a.Pod.UID})
+	}
+	return &libcni.RuntimeConf{
+		ContainerID:    a.ContainerID,
+		NetNS:          netns,
+		IfName:         a.IfName,
+		Args:           args,
+		CapabilityArgs: capabilityArgs(a.Ports),
+	}
+}
+
+func newContainerID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// allocatedIP finds the address host-local allocated to a container in
+// podsec's IPAM data: a Setup whose ADD failed part way has no result, and
+// libcni then caches none, so DEL cannot tell the firewall plugin which
+// rules were the pod's.
+func (m *Manager) allocatedIP(containerID string) net.IP {
+	dir := filepath.Join(m.ipamDir(), m.list.Name)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	for _, e := range ents {
+		ip := net.ParseIP(e.Name())
+		if ip == nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err == nil && strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]) == containerID {
+			return ip
+		}
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// isNetNS reports whether path is a network namespace file (nsfs), such as
+// a sandbox's bind mount that is still in place.
+func isNetNS(path string) bool {
+	if path == "" {
+		return false
+	}
+	var st unix.Statfs_t
+	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
+}
+
+// loopbackUp brings lo up in the pod's namespace; the pod sandbox does it
+// too, but a caller with its own namespace need not.
+func loopbackUp(path string) error {
+	h, err := netns.GetFromPath(path)
+	if err != nil {
+		return fmt.Errorf("opening network namespace %s: %w", path, err)
+	}
+	defer h.Close()
+	nh, err := netlink.NewHandleAt(h)
+	if err != nil {
+		return fmt.Errorf("opening network namespace %s: %w", path, err)
+	}
+	defer nh.Close()
+	lo, err := nh.LinkByName("lo")
+	if err == nil {
+		err = nh.LinkSetUp(lo)
+	}
+	if err != nil {
+		return fmt.Errorf("bringing lo up in %s: %w", path, err)
+	}
+	return nil
+}
+
+// checkSubnet refuses a pod subnet that overlaps a route of the node on
+// another interface than the bridge: pods would shadow, or be shadowed by,
+// a network the node already reaches.
+func checkSubnet(subnet, bridge string) error {
+	_, sn, err := net.ParseCIDR(subnet)
+	if err != nil {
+		return fmt.Errorf("%w: pod subnet %q: %v", ErrInvalid, subnet, err)
+	}
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return fmt.Errorf("listing the node's routes: %w", err)
+	}
+	for _, r := range routes {
+		if r.Dst == nil || r.Dst.IP.IsUnspecified() {
+			continue // the default route overlaps everything
+		}
+		if !r.Dst.Contains(sn.IP) && !sn.Contains(r.Dst.IP) {
+			continue
+		}
+		name := fmt.Sprintf("link %d", r.LinkIndex)
+		if l, err := netlink.LinkByIndex(r.LinkIndex); err == nil {
+			name = l.Attrs().Name
+		}
+		if name != bridge {
+			return fmt.Errorf("%w: %s overlaps the route to %s on %s; choose another pod subnet", ErrSubnetOverlap, subnet, r.Dst, name)
+		}
+	}
+	return nil
+}
+
+// Close gives back what pod networking holds on the node once no pod of
+// this state directory is attached: the bridge (when no interface is on it
+// any longer), the host-local IPAM data, and CNI's node-wide iptables chains
+// when no CNI attachment of any runtime uses them. With attachments left,
+// it changes nothing. The Manager stays usable: a later Setup makes them
+// again.
+func (m *Manager) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
+	defer cancel()
+	l, err := m.lockState()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	recs, err := m.records()
+	if err != nil || len(recs) > 0 {
+		return err
+	}
+	var errs []error
+	if err := deleteBridge(m.cfg.Bridge); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(filepath.Join(m.ipamDir(), m.list.Name)); err != nil {
+		errs = append(errs, fmt.Errorf("removing IPAM data: %w", err))
+	}
+	nl, err := lockNode()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	defer nl.unlock()
+	if err := removeSharedChains(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("removing CNI iptables chains: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// deleteBridge deletes the bridge unless it is missing, not a bridge, or
+// still has interfaces on it.
+func deleteBridge(name string) error {
+	br, err := netlink.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		return fmt.Errorf("finding bridge %s: %w", name, err)
+	}
+	if _, ok := br.(*netlink.Bridge); !ok {
+		return nil
+	}
+	links, err := netlink.LinkList()
+	if err != nil {
+		return fmt.Errorf("listing links: %w", err)
+	}
+	for _, l := range links {
+		if l.Attrs().MasterIndex == br.Attrs().Index {
+			return nil
+		}
+	}
+	if err := netlink.LinkDel(br); err != nil {
+		return fmt.Errorf("deleting bridge %s: %w", name, err)
+	}
+	return nil
+}

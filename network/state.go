@@ -1,0 +1,195 @@
+package network
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// nodeLockPath is shared by every podsec process of the node, whatever its
+// state directory. CNI ADD, DEL and the removal of CNI's shared iptables
+// chains hold it exclusively: the plugins create and fill the node-wide
+// chains (CNI-HOSTPORT-DNAT, CNI-FORWARD) without a lock of their own, and
+// two at once fail ("chain CNI-HOSTPORT-DNAT: File exists") or add a jump
+// twice.
+const nodeLockPath = "/run/podsec/network.lock"
+
+// Attachment is a pod's recorded network attachment.
+type Attachment struct {
+	Pod PodRef `json:"pod"`
+	// ContainerID is the CNI container ID, random per attachment.
+	ContainerID string `json:"containerID"`
+	// NetNS is the path of the pod's network namespace.
+	NetNS string `json:"netns"`
+	// Network is the CNI network's name; IfName the pod's interface.
+	Network string `json:"network"`
+	IfName  string `json:"ifName"`
+	// IP is the pod's IPv4 address, Gateway its default gateway, Subnet
+	// the prefix length the pod sees; all unset while Pending.
+	IP      net.IP `json:"ip,omitempty"`
+	Gateway net.IP `json:"gateway,omitempty"`
+	Subnet  string `json:"subnet,omitempty"`
+	// Ports are the pod's hostPort mappings, reserved for it on the node.
+	Ports []PortMapping `json:"ports,omitempty"`
+	// Pending is true from the reservation of the ports until CNI ADD has
+	// succeeded: a pending record found later belongs to a setup that was
+	// interrupted and must be torn down.
+	Pending bool      `json:"pending,omitempty"`
+	Created time.Time `json:"created"`
+	// ConfList is the CNI network configuration used for ADD, so DEL runs
+	// with it even if the conf dir has changed since.
+	ConfList json.RawMessage `json:"confList"`
+	// Result is the CNI ADD result.
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+func (m *Manager) recordDir() string { return filepath.Join(m.cfg.StateDir, "pods") }
+func (m *Manager) ipamDir() string   { return filepath.Join(m.cfg.StateDir, "ipam") }
+func (m *Manager) cacheDir() string  { return filepath.Join(m.cfg.StateDir, "cache") }
+
+func (m *Manager) recordPath(p PodRef) string {
+	// Namespaces and pod names never hold "_", so the name is unambiguous.
+	return filepath.Join(m.recordDir(), p.Namespace+"_"+p.Name+".json")
+}
+
+func (m *Manager) readRecord(p PodRef) (*Attachment, error) {
+	b, err := os.ReadFile(m.recordPath(p))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading network record of pod %s: %w", p, err)
+	}
+	var a Attachment
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, fmt.Errorf("decoding network record of pod %s: %w", p, err)
+	}
+	return &a, nil
+}
+
+func (m *Manager) writeRecord(a *Attachment) error {
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding network record of pod %s: %w", a.Pod, err)
+	}
+	if err := writeFileAtomic(m.recordPath(a.Pod), b, 0o600); err != nil {
+		return fmt.Errorf("writing network record of pod %s: %w", a.Pod, err)
+	}
+	return nil
+}
+
+func (m *Manager) removeRecord(p PodRef) error {
+	if err := os.Remove(m.recordPath(p)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing network record of pod %s: %w", p, err)
+	}
+	return syncDir(m.recordDir())
+}
+
+// records reads every attachment record, sorted by pod.
+func (m *Manager) records() ([]*Attachment, error) {
+	ents, err := os.ReadDir(m.recordDir())
+	if err != nil {
+		return nil, fmt.Errorf("reading network records: %w", err)
+	}
+	var out []*Attachment
+	for _, e := range ents {
+		ns, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".json"), "_")
+		if !ok || !strings.HasSuffix(e.Name(), ".json") {
+			continue // temporary files of writeFileAtomic
+		}
+		a, err := m.readRecord(PodRef{Namespace: ns, Name: name})
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pod.String() < out[j].Pod.String() })
+	return out, nil
+}
+
+// writeFileAtomic writes a file so that a reader, or a podsec started
+// after a crash, sees either the old content or the new one.
+func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// fileLock is a held flock(2) lock; it ends when the process does.
+type fileLock struct{ f *os.File }
+
+func lockFile(path string, how int) (*fileLock, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating lock directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock %s: %w", path, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return &fileLock{f: f}, nil
+}
+
+func (l *fileLock) unlock() {
+	if l != nil {
+		l.f.Close() // closing the only descriptor releases the lock
+	}
+}
+
+// lockState serialises the podsec processes sharing this state directory
+// while they read and change the records (the hostPort reservations).
+func (m *Manager) lockState() (*fileLock, error) {
+	return lockFile(filepath.Join(m.cfg.StateDir, "lock"), unix.LOCK_EX)
+}
+
+func lockNode() (*fileLock, error) {
+	return lockFile(nodeLockPath, unix.LOCK_EX)
+}
