@@ -140,24 +140,33 @@ func (m *Manager) reserve(a *Attachment) error {
 		return err
 	}
 	defer l.unlock()
+	if err := m.checkPortsLocked(a.Pod, a.Ports); err != nil {
+		return err
+	}
+	return m.writeRecord(a)
+}
+
+// checkPortsLocked refuses a pod already attached, and ports held by a
+// recorded attachment or bound on the node. The state lock is held.
+func (m *Manager) checkPortsLocked(pod PodRef, ports []PortMapping) error {
 	recs, err := m.records()
 	if err != nil {
 		return err
 	}
 	for _, r := range recs {
-		if r.Pod.Namespace == a.Pod.Namespace && r.Pod.Name == a.Pod.Name {
-			return fmt.Errorf("%w: pod %s (container %s)", ErrAttached, a.Pod, r.ContainerID)
+		if r.Pod.Namespace == pod.Namespace && r.Pod.Name == pod.Name {
+			return fmt.Errorf("%w: pod %s (container %s)", ErrAttached, pod, r.ContainerID)
 		}
 	}
-	if err := conflict(a.Ports, recs); err != nil {
+	if err := conflict(ports, recs); err != nil {
 		return err
 	}
-	for _, p := range a.Ports {
+	for _, p := range ports {
 		if err := probePort(p); err != nil {
 			return err
 		}
 	}
-	return m.writeRecord(a)
+	return nil
 }
 
 // Teardown detaches a pod from the network, from its record alone: CNI DEL
@@ -320,4 +329,21 @@ func (m *Manager) allocatedIP(containerID string) net.IP {
 		}
 	}
 	return nil
+}
+
+// CheckPorts tells whether Setup would refuse the pod's host ports (held by
+// another pod, or bound by another process of the node), so a runtime can
+// refuse the pod before it creates anything. Setup checks again under its
+// lock: this is an early answer, not a reservation.
+func (m *Manager) CheckPorts(pod PodRef, ports []PortMapping) error {
+	ports, err := normalizePorts(ports)
+	if err != nil {
+		return err
+	}
+	l, err := m.lockState()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	return m.checkPortsLocked(pod, ports)
 }

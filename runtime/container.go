@@ -78,6 +78,9 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
 	in := spec.Input{Pod: pod, ContainerName: c.Name, Image: &img.Config, Users: users, Options: r.node}
+	if ip := p.IP(); ip != nil {
+		in.Options.PodIP = ip.String()
+	}
 	if in.Paths, err = p.containerPaths(c, ct, rootfs); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}

@@ -21,7 +21,13 @@ func (p *Pod) writeFiles() error {
 		return fmt.Errorf("creating pod files: %w", err)
 	}
 	host := podHostname(pod)
-	hosts := fmt.Sprintf("# Kubernetes-managed hosts file (podsec).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n", host)
+	// As the kubelet does, the pod's name resolves to its IP; without a
+	// pod network, to a loopback address of its own.
+	ip := "127.0.1.1"
+	if p.att != nil {
+		ip = p.att.IP.String()
+	}
+	hosts := fmt.Sprintf("# Kubernetes-managed hosts file (podsec).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip, host)
 	if pod.Spec.HostNetwork {
 		host, _ = os.Hostname()
 		b, err := os.ReadFile("/etc/hosts")

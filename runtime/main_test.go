@@ -171,22 +171,26 @@ func runPod(t *testing.T, manifest string) (string, Result, string, error) {
 	return out.String(), res, root, err
 }
 
-// assertClean checks that a pod left nothing: no mounts below the root, no
-// pod directory, no libcontainer state, no cgroup.
+// assertClean checks that a pod left nothing: no mounts below its
+// directory, no pod directory, no libcontainer state, no cgroup.
 func assertClean(t *testing.T, root string, pod *corev1.Pod) {
 	t.Helper()
 	mi, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(mi), root) {
-		t.Errorf("mounts left below %s:\n%s", root, grepLines(string(mi), root))
+	dir := filepath.Join(root, "pods", pod.Namespace, pod.Name)
+	if strings.Contains(string(mi), dir+"/") {
+		t.Errorf("mounts left below %s:\n%s", dir, grepLines(string(mi), dir+"/"))
 	}
-	if _, err := os.Stat(filepath.Join(root, "pods", pod.Namespace, pod.Name)); !os.IsNotExist(err) {
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("pod directory left: %v", err)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(root, "libcontainer")); len(ents) > 0 {
-		t.Errorf("libcontainer state left: %v", ents)
+	ents, _ := os.ReadDir(filepath.Join(root, "libcontainer"))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), pod.Namespace+"_"+pod.Name+"_") {
+			t.Errorf("libcontainer state left: %s", e.Name())
+		}
 	}
 	rel := filepath.Dir(Layout{}.CgroupsPath(pod.Namespace, pod.Name, "x"))
 	if left, _ := filepath.Glob(filepath.Join(cgroupRoot, "*", rel)); len(left) > 0 {

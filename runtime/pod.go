@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/network"
 )
 
 // ErrPodExists: a pod of that name already runs in the namespace.
@@ -26,6 +29,7 @@ type Pod struct {
 	vols  *podVolumes
 	shm   string
 	files map[string]string
+	att   *network.Attachment
 
 	mu      sync.Mutex
 	inits   []ContainerResult
@@ -81,6 +85,13 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
 		return p, fmt.Errorf("spec.hostUsers: Forbidden: user namespaces are not supported by podsec run yet")
 	}
+	// A held hostPort refuses the pod before anything is made, as a
+	// scheduler keeps such a pod Pending.
+	if r.cfg.Network != nil && !pod.Spec.HostNetwork {
+		if err := r.cfg.Network.CheckPorts(podRef(pod), network.HostPorts(pod)); err != nil {
+			return p, err
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(p.dir), 0o711); err != nil {
 		return p, fmt.Errorf("creating pod directory: %w", err)
 	}
@@ -100,6 +111,12 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}()
 	if p.sb, err = startSandbox(r.layout, pod); err != nil {
 		return p, err
+	}
+	if r.cfg.Network != nil && !pod.Spec.HostNetwork {
+		if p.att, err = r.cfg.Network.Setup(ctx, podRef(pod), p.sb.paths["net"], network.HostPorts(pod)); err != nil {
+			return p, err
+		}
+		r.event(pod, "Network", "Pod IP %s", p.att.IP)
 	}
 	if err := p.writeFiles(); err != nil {
 		return p, err
@@ -249,6 +266,14 @@ func (p *Pod) Cleanup() error {
 			errs = append(errs, err)
 		}
 	}
+	if p.att != nil {
+		// Before the namespace goes, so CNI DEL still finds the veth.
+		if err := p.rt.cfg.Network.Teardown(context.Background(), podRef(p.pod)); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.att = nil
+		}
+	}
 	if p.sb != nil {
 		if err := p.sb.stop(p.rt.layout, p.pod); err != nil {
 			errs = append(errs, err)
@@ -284,6 +309,19 @@ func (p *Pod) applyFSGroup() error {
 		}
 	}
 	return nil
+}
+
+// IP is the pod's IP on the pod network; nil with hostNetwork or without
+// a network.
+func (p *Pod) IP() net.IP {
+	if p.att == nil {
+		return nil
+	}
+	return p.att.IP
+}
+
+func podRef(pod *corev1.Pod) network.PodRef {
+	return network.PodRef{Namespace: pod.Namespace, Name: pod.Name, UID: string(pod.UID)}
 }
 
 func (r *Runtime) event(pod *corev1.Pod, reason, format string, args ...any) {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/seccomp"
 	"github.com/podsec/podsec/spec"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	// Events receives one line per step of a pod's life (kubectl's event
 	// reasons: Pulled, Created, Started, Killing); nil discards them.
 	Events io.Writer
+	// Network attaches pods to the node's pod network (CNI). Nil leaves a
+	// pod's network namespace with loopback only.
+	Network *network.Manager
 }
 
 // Runtime runs pods on this node. It is safe to run several pods with one

@@ -21,6 +21,8 @@ type globals struct {
 	root               string
 	seccompProfileRoot string
 	seccompDefault     string
+	cniConfDir         string
+	cniBinDirs         []string
 }
 
 // imageRoot is the image store under the state root.
@@ -83,6 +85,8 @@ seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
 	pf.StringVar(&g.root, "root", "/var/lib/podsec", "directory of podsec's state")
 	pf.StringVar(&g.seccompProfileRoot, "seccomp-profile-root", "/var/lib/kubelet/seccomp", "directory of Localhost seccomp profiles")
 	pf.StringVar(&g.seccompDefault, "seccomp-default", "RuntimeDefault", "seccomp profile of containers whose pod names none: RuntimeDefault or Unconfined")
+	pf.StringVar(&g.cniConfDir, "cni-conf-dir", "/etc/cni/net.d", "directory of CNI network configurations; podsec writes its own there when it has none")
+	pf.StringSliceVar(&g.cniBinDirs, "cni-bin-dir", []string{"/usr/lib/cni", "/opt/cni/bin"}, "directories of CNI plugins")
 	root.AddCommand(
 		newValidateCommand(g),
 		newSpecCommand(g),

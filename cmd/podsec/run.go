@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -13,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/image"
+	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/runtime"
 )
 
@@ -73,7 +75,14 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.Run
 	if err != nil {
 		return err
 	}
+	nw, err := network.New(network.Config{StateDir: filepath.Join(g.root, "network"), ConfDir: g.cniConfDir, BinDirs: g.cniBinDirs})
+	if err != nil {
+		return err
+	}
+	// The bridge goes when the last pod of the node has gone.
+	defer nw.Close(context.Background())
 	rt, err := runtime.New(runtime.Config{
+		Network:            nw,
 		Root:               g.root,
 		Images:             imageSource{store: store, progress: cmd.ErrOrStderr()},
 		SeccompProfileRoot: g.seccompProfileRoot,
