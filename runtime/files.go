@@ -1,12 +1,13 @@
 package runtime
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/spec"
 )
 
 // podShmSize is the size of a pod's /dev/shm, as containerd makes it.
@@ -41,14 +42,18 @@ func (p *Pod) writeFiles() error {
 			hosts += fmt.Sprintf("%s\t%s\n", a.IP, h)
 		}
 	}
-	resolv, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil {
-		resolv = nil
+	node, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("reading the node's /etc/resolv.conf: %w", err)
+	}
+	resolv, warnings := spec.ResolvConf(pod, node)
+	for _, w := range warnings {
+		p.rt.event(pod, "DNSConfigForming", "%s", w)
 	}
 	for name, content := range map[string][]byte{
 		"hosts":       []byte(hosts),
 		"hostname":    []byte(host + "\n"),
-		"resolv.conf": bytes.Clone(resolv),
+		"resolv.conf": resolv,
 	} {
 		path := filepath.Join(etc, name)
 		if err := os.WriteFile(path, content, 0o644); err != nil {

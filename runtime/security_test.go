@@ -280,3 +280,9 @@ func ownBounding() string {
 	b, _ := boundingSet()
 	return fmt.Sprintf("%016x", b)
 }
+
+func TestDNSFiles(t *testing.T) {
+	podCase{name: "dnsPolicy None with dnsConfig and hostAliases", manifest: pod("dns", busybox, "cat /etc/resolv.conf /etc/hosts", "",
+		"dnsPolicy: None\ndnsConfig: {nameservers: [192.0.2.1], searches: [svc.example], options: [{name: ndots, value: '5'}]}\nhostAliases: [{ip: 192.0.2.7, hostnames: [db.local, cache.local]}]"),
+		want: []string{"[main] nameserver 192.0.2.1", "[main] search svc.example", "[main] options ndots:5", "[main] 192.0.2.7\tdb.local", "[main] 192.0.2.7\tcache.local", "\tdns"}}.run(t)
+}
