@@ -1,14 +1,11 @@
 package spec
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/moby/sys/user"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -19,13 +16,6 @@ import (
 type UserDB struct {
 	Passwd []byte
 	Group  []byte
-}
-
-func (u *UserDB) readers() (io.Reader, io.Reader) {
-	if u == nil {
-		return nil, nil
-	}
-	return bytes.NewReader(u.Passwd), bytes.NewReader(u.Group)
 }
 
 // withUser sets the process identity as the kubelet and containerd decide
@@ -63,36 +53,39 @@ func (c *Container) Identity() (Identity, error) {
 		spec = c.Image.User
 		id.FromImage = true
 	}
-	passwd, group := c.Users.readers()
 	if c.Users == nil && spec != "" {
 		if u, g, _ := strings.Cut(spec, ":"); !isNumeric(u) || (g != "" && !isNumeric(g)) {
 			return id, fmt.Errorf("resolving user %q of image %q: the image's /etc/passwd is not known", spec, c.C.Image)
 		}
 	}
-	eu, err := user.GetExecUser(spec, nil, passwd, group)
-	if err != nil {
+	fail := func(err error) (Identity, error) {
 		p := c.Path.Child("image")
 		if runAsUser != nil {
 			p = c.Path.Child("securityContext", "runAsUser")
 		}
 		return id, field.Invalid(p, spec, fmt.Sprintf("resolving user in image %q: %v", c.C.Image, err))
 	}
-	id.UID, id.GID = uint32(eu.Uid), uint32(eu.Gid)
-	id.Username = c.usernameOf(eu.Uid)
+	userPart, groupPart, hasGroup := strings.Cut(spec, ":")
+	uid, gid, name, err := c.Users.resolveUser(userPart)
+	if err != nil {
+		return fail(err)
+	}
+	if hasGroup {
+		if gid, err = c.Users.resolveGroup(groupPart); err != nil {
+			return fail(err)
+		}
+	}
+	id.UID, id.GID, id.Username = uint32(uid), uint32(gid), name
 	if runAsGroup != nil {
 		id.GID = uint32(*runAsGroup)
 	}
 	gids := []uint32{id.GID}
 	policy := psc.SupplementalGroupsPolicy
 	if policy == nil || *policy == corev1.SupplementalGroupsPolicyMerge {
-		// The image's groups of the user, looked up by the user part
-		// alone: an explicit group in USER does not drop them.
-		uspec, _, _ := strings.Cut(spec, ":")
-		p2, g2 := c.Users.readers()
-		if mu, err := user.GetExecUser(uspec, nil, p2, g2); err == nil {
-			for _, g := range mu.Sgids {
-				gids = append(gids, uint32(g))
-			}
+		// The image's groups of the user: an explicit group in USER does
+		// not drop them.
+		for _, g := range c.Users.memberOf(name) {
+			gids = append(gids, uint32(g))
 		}
 	}
 	if psc.FSGroup != nil {
@@ -108,18 +101,6 @@ func (c *Container) Identity() (Identity, error) {
 		}
 	}
 	return id, nil
-}
-
-func (c *Container) usernameOf(uid int) string {
-	passwd, _ := c.Users.readers()
-	if passwd == nil {
-		return ""
-	}
-	users, err := user.ParsePasswdFilter(passwd, func(u user.User) bool { return u.Uid == uid })
-	if err != nil || len(users) == 0 {
-		return ""
-	}
-	return users[0].Name
 }
 
 // checkNonRoot refuses a container that must not run as root but would, as
