@@ -23,6 +23,7 @@ type globals struct {
 	seccompDefault     string
 	cniConfDir         string
 	cniBinDirs         []string
+	podNetwork         string
 }
 
 // imageRoot is the image store under the state root.

@@ -66,6 +66,7 @@ ends, nothing of it is left on the node.`,
 	}
 	addFileFlag(cmd, &files)
 	cmd.Flags().StringVar(&podName, "pod", "", "name of the pod to run when the manifest holds several")
+	cmd.Flags().StringVar(&g.podNetwork, "network", "cni", "pod network: cni (a pod IP on the node's CNI network) or none (loopback only)")
 	addRequesterFlags(cmd, &as, &asGroups)
 	return cmd
 }
@@ -75,12 +76,18 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.Run
 	if err != nil {
 		return err
 	}
-	nw, err := network.New(network.Config{StateDir: filepath.Join(g.root, "network"), ConfDir: g.cniConfDir, BinDirs: g.cniBinDirs})
-	if err != nil {
-		return err
+	var nw *network.Manager
+	switch g.podNetwork {
+	case "cni":
+		if nw, err = network.New(network.Config{StateDir: filepath.Join(g.root, "network"), ConfDir: g.cniConfDir, BinDirs: g.cniBinDirs}); err != nil {
+			return err
+		}
+		// The bridge goes when the last pod of the node has gone.
+		defer nw.Close(context.Background())
+	case "none":
+	default:
+		return fmt.Errorf("--network: Unsupported value: %q: supported values: \"cni\", \"none\"", g.podNetwork)
 	}
-	// The bridge goes when the last pod of the node has gone.
-	defer nw.Close(context.Background())
 	rt, err := runtime.New(runtime.Config{
 		Network:            nw,
 		Root:               g.root,
