@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	// Device rules for the cgroup managers.
 	_ "github.com/opencontainers/cgroups/devices"
@@ -25,10 +26,12 @@ import (
 type container struct {
 	name    string
 	init    bool
+	attempt int
 	dir     string
 	lc      *libcontainer.Container
 	proc    *libcontainer.Process
-	out     *prefixWriter
+	flush   func()
+	oom     <-chan struct{}
 	done    chan struct{}
 	state   ContainerResult
 	subs    []string // subPath mount points
@@ -41,9 +44,13 @@ type ContainerResult struct {
 	Init     bool   `json:"init,omitempty"`
 	ExitCode int    `json:"exitCode"`
 	Signal   string `json:"signal,omitempty"`
-	// Reason is Completed (exit 0) or Error, as in a terminated
-	// ContainerStatus; StartError when it could not start.
+	// Reason is Completed (exit 0), Error or OOMKilled, as in a
+	// terminated ContainerStatus.
 	Reason string `json:"reason"`
+	// Attempt counts the container's starts in this pod, from 0.
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
 }
 
 // containerID is the libcontainer ID of a container of a pod.
@@ -52,7 +59,7 @@ func containerID(pod *corev1.Pod, name string) string {
 }
 
 // startContainer prepares and starts one container of the pod.
-func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool) (ct *container, err error) {
+func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool, attempt int) (ct *container, err error) {
 	r, pod := p.rt, p.pod
 	img, err := r.cfg.Images.Ensure(ctx, c.Image, c.ImagePullPolicy)
 	if err != nil {
@@ -63,7 +70,7 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("container %q: %w", c.Name, err)
 	}
-	ct = &container{name: c.Name, init: init, dir: dir, done: make(chan struct{})}
+	ct = &container{name: c.Name, init: init, attempt: attempt, dir: dir, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			ct.cleanup()
@@ -88,15 +95,27 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
+	if err := writeJSONFile(filepath.Join(dir, "config.json"), s); err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
 	if err := ct.create(r, pod, s); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
 	r.event(pod, "Created", "Created container %s", c.Name)
-	ct.out = newPrefixWriter(r.cfg.Output, c.Name)
-	ct.proc.Stdout, ct.proc.Stderr = ct.out, ct.out
+	if r.cfg.ContainerIO != nil {
+		if ct.proc.Stdout, ct.proc.Stderr, ct.flush, err = r.cfg.ContainerIO(pod, c.Name, attempt); err != nil {
+			return ct, fmt.Errorf("container %q: output: %w", c.Name, err)
+		}
+	} else {
+		out := newPrefixWriter(r.cfg.Output, c.Name)
+		ct.proc.Stdout, ct.proc.Stderr, ct.flush = out, out, out.Flush
+	}
+	ct.state.StartedAt = time.Now()
 	if err := ct.lc.Run(ct.proc); err != nil {
 		return ct, fmt.Errorf("container %q: starting: %w", c.Name, err)
 	}
+	// An OOM kill of the container's cgroup, read when it has exited.
+	ct.oom, _ = ct.lc.NotifyOOM()
 	r.event(pod, "Started", "Started container %s", c.Name)
 	go ct.wait()
 	return ct, nil
@@ -183,8 +202,21 @@ func newProcess(p *specs.Process) *libcontainer.Process {
 func (ct *container) wait() {
 	defer close(ct.done)
 	st, _ := ct.proc.Wait()
-	ct.out.Flush()
-	ct.state = ContainerResult{Name: ct.name, Init: ct.init, Reason: "Completed"}
+	if ct.flush != nil {
+		ct.flush()
+	}
+	ct.state = ContainerResult{Name: ct.name, Init: ct.init, Reason: "Completed", Attempt: ct.attempt,
+		StartedAt: ct.state.StartedAt, FinishedAt: time.Now()}
+	defer func() {
+		if ct.oom == nil || ct.state.ExitCode == 0 {
+			return
+		}
+		select {
+		case <-ct.oom:
+			ct.state.Reason = "OOMKilled"
+		default:
+		}
+	}()
 	if st == nil {
 		ct.state.ExitCode, ct.state.Reason = 255, "Error"
 		return

@@ -34,6 +34,7 @@ type Pod struct {
 	mu      sync.Mutex
 	inits   []ContainerResult
 	apps    []*container
+	exits   chan ContainerResult
 	cleaned bool
 }
 
@@ -81,7 +82,8 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	for _, o := range opts {
 		o(src)
 	}
-	p = &Pod{rt: r, pod: pod, dir: r.layout.PodDir(pod.Namespace, pod.Name), files: map[string]string{}}
+	p = &Pod{rt: r, pod: pod, dir: r.layout.PodDir(pod.Namespace, pod.Name), files: map[string]string{},
+		exits: make(chan ContainerResult, 64)}
 	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
 		return p, fmt.Errorf("spec.hostUsers: Forbidden: user namespaces are not supported by podsec run yet")
 	}
@@ -109,6 +111,14 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 			}
 		}
 	}()
+	// Whoever finds this pod while its owner is gone may clean it (GC).
+	o, err := selfOwner()
+	if err != nil {
+		return p, err
+	}
+	if err := writeJSONFile(filepath.Join(p.dir, ownerFile), o); err != nil {
+		return p, err
+	}
 	if p.sb, err = startSandbox(r.layout, pod); err != nil {
 		return p, err
 	}
@@ -129,7 +139,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
-		ct, err := p.startContainer(ctx, c, true)
+		ct, err := p.startContainer(ctx, c, true, 0)
 		if err != nil {
 			return p, err
 		}
@@ -153,15 +163,105 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		}
 	}
 	for i := range pod.Spec.Containers {
-		ct, err := p.startContainer(ctx, &pod.Spec.Containers[i], false)
+		ct, err := p.startContainer(ctx, &pod.Spec.Containers[i], false, 0)
 		if err != nil {
 			return p, err
 		}
-		p.mu.Lock()
-		p.apps = append(p.apps, ct)
-		p.mu.Unlock()
+		p.addApp(ct)
 	}
 	return p, nil
+}
+
+// addApp records a started app container and reports its exit on Exits.
+func (p *Pod) addApp(ct *container) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, old := range p.apps {
+		if old.name == ct.name {
+			p.apps[i] = ct
+			go p.report(ct)
+			return
+		}
+	}
+	p.apps = append(p.apps, ct)
+	go p.report(ct)
+}
+
+func (p *Pod) report(ct *container) {
+	<-ct.done
+	select {
+	case p.exits <- ct.state:
+	default:
+		// Nobody reads Exits (a foreground run): Wait reads the states.
+	}
+}
+
+// Exits reports each app container's exit, restarts included.
+func (p *Pod) Exits() <-chan ContainerResult { return p.exits }
+
+// Pod is the pod as it runs.
+func (p *Pod) Pod() *corev1.Pod { return p.pod }
+
+// RestartContainer starts an app container again, after it has exited, in
+// the same pod sandbox, as the kubelet does for restartPolicy: its old
+// rootfs, mounts and cgroup are removed and a new attempt begins.
+func (p *Pod) RestartContainer(ctx context.Context, name string, attempt int) error {
+	p.mu.Lock()
+	var old *container
+	for _, ct := range p.apps {
+		if ct.name == name {
+			old = ct
+		}
+	}
+	cleaned := p.cleaned
+	p.mu.Unlock()
+	if old == nil || cleaned {
+		return fmt.Errorf("restarting container %q: no such container in pod %q", name, p.pod.Name)
+	}
+	<-old.done
+	if err := old.cleanup(); err != nil {
+		return fmt.Errorf("restarting container %q: %w", name, err)
+	}
+	var c *corev1.Container
+	for i := range p.pod.Spec.Containers {
+		if p.pod.Spec.Containers[i].Name == name {
+			c = &p.pod.Spec.Containers[i]
+		}
+	}
+	ct, err := p.startContainer(ctx, c, false, attempt)
+	if err != nil {
+		return err
+	}
+	p.addApp(ct)
+	return nil
+}
+
+// Running reports whether the app container runs now.
+func (p *Pod) Running(name string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ct := range p.apps {
+		if ct.name == name {
+			select {
+			case <-ct.done:
+				return false
+			default:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Signal sends sig to an app container's processes.
+func (p *Pod) Signal(name string, sig os.Signal) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ct := range p.apps {
+		if ct.name == name {
+			ct.signal(sig)
+		}
+	}
 }
 
 // Wait waits until every app container has exited.

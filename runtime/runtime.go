@@ -48,6 +48,11 @@ type Config struct {
 	// Network attaches pods to the node's pod network (CNI). Nil leaves a
 	// pod's network namespace with loopback only.
 	Network *network.Manager
+	// ContainerIO, when set, gives each start of a container its stdout
+	// and stderr (a supervisor's log files) in place of Output, and a
+	// function called once the container has exited and its output is all
+	// written.
+	ContainerIO func(pod *corev1.Pod, container string, attempt int) (stdout, stderr io.Writer, done func(), err error)
 }
 
 // Runtime runs pods on this node. It is safe to run several pods with one

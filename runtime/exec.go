@@ -1,0 +1,126 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/containerd/console"
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/utils"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ErrNotRunning: the container has no running process to join.
+var ErrNotRunning = errors.New("container is not running")
+
+// ExecOptions is a process to run in a running container.
+type ExecOptions struct {
+	Args []string
+	// Tty gives the process a terminal; Stdin, Stdout carry it.
+	Tty    bool
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Resize, when Tty, is called with the terminal once it exists, so the
+	// caller can follow its own terminal's size.
+	Resize func(console.Console)
+}
+
+// Exec runs a process in a running container of a pod, as kubectl exec
+// does: in the container's namespaces and cgroup, with the container's
+// user, groups, capabilities, seccomp profile, no_new_privs, environment
+// and working directory. It returns the process's exit code.
+func (l Layout) Exec(namespace, pod, name string, opts ExecOptions) (int, error) {
+	if len(opts.Args) == 0 {
+		return 0, fmt.Errorf("exec: a command is needed")
+	}
+	b, err := os.ReadFile(filepath.Join(l.ContainerDir(namespace, pod, name), "config.json"))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s in pod %s/%s", ErrNotRunning, name, namespace, pod)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return 0, fmt.Errorf("exec: reading the container's spec: %w", err)
+	}
+	c, err := libcontainer.Load(filepath.Join(l.Root, "libcontainer"), namespace+"_"+pod+"_"+name)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s in pod %s/%s", ErrNotRunning, name, namespace, pod)
+	}
+	if st, err := c.Status(); err != nil || st != libcontainer.Running {
+		return 0, fmt.Errorf("%w: %s in pod %s/%s", ErrNotRunning, name, namespace, pod)
+	}
+	proc := newProcess(s.Process)
+	proc.Args = opts.Args
+	proc.Init = false
+	var parent *os.File
+	if opts.Tty {
+		var child *os.File
+		if parent, child, err = utils.NewSockPair("console"); err != nil {
+			return 0, fmt.Errorf("exec: %w", err)
+		}
+		defer parent.Close()
+		defer child.Close()
+		proc.ConsoleSocket = child
+	} else {
+		proc.Stdin, proc.Stdout, proc.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
+	}
+	if err := c.Run(proc); err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w", name, err)
+	}
+	copied := func() {}
+	if opts.Tty {
+		if copied, err = attachConsole(parent, opts); err != nil {
+			proc.Signal(syscall.SIGKILL)
+			proc.Wait()
+			return 0, err
+		}
+	}
+	st, err := proc.Wait()
+	copied()
+	if st == nil {
+		return 0, fmt.Errorf("exec in container %s: %w", name, err)
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return st.ExitCode(), nil
+}
+
+// attachConsole receives the process's terminal and copies it to and from
+// the caller's streams; the function it returns waits for the output.
+func attachConsole(socket *os.File, opts ExecOptions) (func(), error) {
+	f, err := utils.RecvFile(socket)
+	if err != nil {
+		return nil, fmt.Errorf("exec: receiving the terminal: %w", err)
+	}
+	cons, err := console.ConsoleFromFile(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("exec: %w", err)
+	}
+	_ = console.ClearONLCR(cons.Fd())
+	if opts.Resize != nil {
+		opts.Resize(cons)
+	}
+	if opts.Stdin != nil {
+		go io.Copy(cons, opts.Stdin)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		out := opts.Stdout
+		if out == nil {
+			out = io.Discard
+		}
+		// Ends with EIO once the process and its children have closed the
+		// terminal.
+		io.Copy(out, cons)
+		cons.Close()
+	}()
+	return func() { <-done }, nil
+}
