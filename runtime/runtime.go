@@ -48,6 +48,9 @@ type Config struct {
 	// Network attaches pods to the node's pod network (CNI). Nil leaves a
 	// pod's network namespace with loopback only.
 	Network *network.Manager
+	// PidsLimit caps each container's processes (DefaultPidsLimit when 0;
+	// -1 for no limit).
+	PidsLimit int64
 	// ContainerIO, when set, gives each start of a container its stdout
 	// and stderr (a supervisor's log files) in place of Output, and a
 	// function called once the container has exited and its output is all
@@ -121,8 +124,24 @@ func New(cfg Config) (*Runtime, error) {
 			NodeMemoryBytes:   mem,
 			NodeName:          host,
 			RecursiveReadOnly: recursiveReadOnlySupported(),
+			PidsLimit:         pidsLimit(cfg.PidsLimit),
 		},
 	}, nil
+}
+
+// DefaultPidsLimit is each container's process limit unless the Config
+// says otherwise: podman's default is 2048, the kubelet's is none; a limit
+// stops a fork bomb in one pod from starving the node.
+const DefaultPidsLimit = 4096
+
+func pidsLimit(n int64) int64 {
+	switch {
+	case n == 0:
+		return DefaultPidsLimit
+	case n < 0:
+		return 0
+	}
+	return n
 }
 
 // Layout is where the runtime keeps its state.

@@ -58,6 +58,7 @@ func goldenOptions() spec.Options {
 		HostIP:          "192.0.2.10",
 		// Shows "rro" on read-only volume mounts, as on Linux 5.12 and later.
 		RecursiveReadOnly: true,
+		PidsLimit:         4096,
 	}
 }
 

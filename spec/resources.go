@@ -40,6 +40,9 @@ func withResources(c *Container, s *specs.Spec) error {
 		mem := q.Value()
 		r.Memory = &specs.LinuxMemory{Limit: &mem}
 	}
+	if c.Options.PidsLimit > 0 {
+		r.Pids = &specs.LinuxPids{Limit: ptr(c.Options.PidsLimit)}
+	}
 	score := c.oomScoreAdj()
 	s.Process.OOMScoreAdj = &score
 	return nil

@@ -79,6 +79,9 @@ type Options struct {
 	// RecursiveReadOnly makes readOnly volume mounts read-only all the way
 	// down ("rro"), which needs mount_setattr (Linux 5.12).
 	RecursiveReadOnly bool
+	// PidsLimit caps the processes of each container (the pids cgroup);
+	// 0 sets no limit.
+	PidsLimit int64
 }
 
 // SeccompSource builds the seccomp filters of the node for a container
