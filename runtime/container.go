@@ -19,6 +19,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/internal/atomicfile"
 	"github.com/podsec/podsec/spec"
 )
 
@@ -95,7 +96,7 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
-	if err := writeJSONFile(filepath.Join(dir, "config.json"), s); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, "config.json"), s); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
 	if err := ct.create(r, pod, s); err != nil {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ var ErrNotRunning = errors.New("container is not running")
 // ExecOptions is a process to run in a running container.
 type ExecOptions struct {
 	Args []string
+	// Context, when it ends first, kills the process (a probe's timeout).
+	Context context.Context
 	// Tty gives the process a terminal; Stdin, Stdout carry it.
 	Tty    bool
 	Stdin  io.Reader
@@ -79,6 +82,10 @@ func (l Layout) Exec(namespace, pod, name string, opts ExecOptions) (int, error)
 			proc.Wait()
 			return 0, err
 		}
+	}
+	if opts.Context != nil {
+		stop := context.AfterFunc(opts.Context, func() { proc.Signal(syscall.SIGKILL) })
+		defer stop()
 	}
 	st, err := proc.Wait()
 	copied()

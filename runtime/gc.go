@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"github.com/opencontainers/runc/libcontainer"
@@ -19,23 +20,24 @@ import (
 	"github.com/podsec/podsec/network"
 )
 
-// owner names the process that runs a pod: its PID and its start time
-// (/proc/PID/stat field 22), so a reused PID is not taken for it.
-type owner struct {
+// Owner names a process: its PID and its start time (/proc/PID/stat field
+// 22), so that a reused PID is not taken for it. A pod's owner is the
+// podsec process that runs it.
+type Owner struct {
 	PID       int    `json:"pid"`
 	StartTime uint64 `json:"startTime"`
 }
 
 const ownerFile = "owner.json"
 
-// selfOwner is this process as a pod's owner.
-func selfOwner() (owner, error) {
+// SelfOwner is this process as an Owner.
+func SelfOwner() (Owner, error) {
 	st, err := processStartTime(os.Getpid())
-	return owner{PID: os.Getpid(), StartTime: st}, err
+	return Owner{PID: os.Getpid(), StartTime: st}, err
 }
 
-// alive reports whether the owner process still runs.
-func (o owner) alive() bool {
+// Alive reports whether the owner process still runs.
+func (o Owner) Alive() bool {
 	st, err := processStartTime(o.PID)
 	return err == nil && st == o.StartTime
 }
@@ -67,8 +69,8 @@ func (l Layout) PodAlive(namespace, name string) bool {
 	if err != nil {
 		return false
 	}
-	var o owner
-	return json.Unmarshal(b, &o) == nil && o.alive()
+	var o Owner
+	return json.Unmarshal(b, &o) == nil && o.Alive()
 }
 
 // GC removes what dead pods left: pods whose owner process is gone (it was
@@ -192,6 +194,14 @@ func destroyContainer(root, id string, report func(string)) error {
 		return nil
 	}
 	_ = c.Signal(unix.SIGKILL)
+	// The kill is asynchronous: wait (bounded) until nothing runs.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if st, err := c.Status(); err != nil || st == libcontainer.Stopped {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := c.Destroy(); err != nil {
 		return fmt.Errorf("destroying container %s: %w", id, err)
 	}

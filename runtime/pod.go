@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/internal/atomicfile"
 	"github.com/podsec/podsec/network"
 )
 
@@ -112,11 +113,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		}
 	}()
 	// Whoever finds this pod while its owner is gone may clean it (GC).
-	o, err := selfOwner()
+	o, err := SelfOwner()
 	if err != nil {
 		return p, err
 	}
-	if err := writeJSONFile(filepath.Join(p.dir, ownerFile), o); err != nil {
+	if err := atomicfile.WriteJSON(filepath.Join(p.dir, ownerFile), o); err != nil {
 		return p, err
 	}
 	if p.sb, err = startSandbox(r.layout, pod); err != nil {
@@ -425,5 +426,17 @@ func podRef(pod *corev1.Pod) network.PodRef {
 }
 
 func (r *Runtime) event(pod *corev1.Pod, reason, format string, args ...any) {
-	fmt.Fprintf(r.cfg.Events, "%-8s pod/%s: %s\n", reason, pod.Name, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if r.cfg.OnEvent != nil {
+		r.cfg.OnEvent(pod, reason, msg)
+		return
+	}
+	fmt.Fprintf(r.cfg.Events, "%-8s pod/%s: %s\n", reason, pod.Name, msg)
+}
+
+// InitResults are how the pod's init containers ended, in order.
+func (p *Pod) InitResults() []ContainerResult {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]ContainerResult{}, p.inits...)
 }

@@ -45,6 +45,9 @@ type Config struct {
 	// Events receives one line per step of a pod's life (kubectl's event
 	// reasons: Pulled, Created, Started, Killing); nil discards them.
 	Events io.Writer
+	// OnEvent, when set, receives each event (reason and message) in place
+	// of Events.
+	OnEvent func(pod *corev1.Pod, reason, message string)
 	// Network attaches pods to the node's pod network (CNI). Nil leaves a
 	// pod's network namespace with loopback only.
 	Network *network.Manager

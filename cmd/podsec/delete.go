@@ -12,7 +12,8 @@ import (
 func newDeleteCommand(g *globals) *cobra.Command {
 	var files []string
 	var namespace string
-	var ignoreNotFound bool
+	var ignoreNotFound, allPods bool
+	var gracePeriod int64
 	cmd := &cobra.Command{
 		Use:   "delete (KIND NAME... | -f FILE)",
 		Short: "delete stored policy objects by kind and name, or those of manifests",
@@ -27,6 +28,24 @@ were applied from, and prints each one it deleted as kubectl does.`,
   # Delete every object of a manifest
   podsec delete -f psp-rbac.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && isPodKind(args[0]) {
+				if len(args) == 1 && !allPods {
+					return errors.New("give the pods' names, or --all")
+				}
+				return deletePods(cmd, g, namespace, args[1:], allPods, gracePeriod)
+			}
+			if len(files) > 0 {
+				if objs, err := readObjects(cmd, files); err == nil {
+					var names []string
+					for _, p := range objs.Pods {
+						names = append(names, p.Name)
+						if namespace == "" {
+							namespace = p.Namespace
+						}
+					}
+					return deletePods(cmd, g, namespace, names, false, gracePeriod)
+				}
+			}
 			if (len(files) > 0) == (len(args) > 0) {
 				return errors.New("give either KIND and NAME or -f FILE, not both or neither")
 			}
@@ -67,5 +86,7 @@ were applied from, and prints each one it deleted as kubectl does.`,
 	cmd.Flags().StringArrayVarP(&files, "filename", "f", nil, "manifest whose objects to delete; - reads standard input")
 	addNamespaceFlag(cmd, &namespace)
 	cmd.Flags().BoolVar(&ignoreNotFound, "ignore-not-found", false, "treat a missing object as deleted")
+	cmd.Flags().BoolVar(&allPods, "all", false, "with pod: every pod of the namespace")
+	cmd.Flags().Int64Var(&gracePeriod, "grace-period", -1, "with pods: seconds between SIGTERM and SIGKILL (default: the pod's)")
 	return cmd
 }

@@ -48,6 +48,9 @@ group (podsecuritypolicies.policy).`,
 			default:
 				return fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: json,name,wide,yaml", o.output)
 			}
+			if isPodKind(args[0]) {
+				return getPods(cmd, g, o, args[1:])
+			}
 			st, err := openStore(g)
 			if err != nil {
 				return err

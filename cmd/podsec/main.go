@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -24,6 +25,7 @@ type globals struct {
 	cniConfDir         string
 	cniBinDirs         []string
 	podNetwork         string
+	backoffBase        time.Duration
 }
 
 // imageRoot is the image store under the state root.
@@ -87,6 +89,8 @@ seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
 	pf.StringVar(&g.seccompProfileRoot, "seccomp-profile-root", "/var/lib/kubelet/seccomp", "directory of Localhost seccomp profiles")
 	pf.StringVar(&g.seccompDefault, "seccomp-default", "RuntimeDefault", "seccomp profile of containers whose pod names none: RuntimeDefault or Unconfined")
 	pf.StringVar(&g.cniConfDir, "cni-conf-dir", "/etc/cni/net.d", "directory of CNI network configurations; podsec writes its own there when it has none")
+	pf.DurationVar(&g.backoffBase, "restart-backoff", 10*time.Second, "first delay of the restart back-off of detached pods (doubling to 5m)")
+	_ = pf.MarkHidden("restart-backoff")
 	pf.StringSliceVar(&g.cniBinDirs, "cni-bin-dir", []string{"/usr/lib/cni", "/opt/cni/bin"}, "directories of CNI plugins")
 	root.AddCommand(
 		newValidateCommand(g),
@@ -98,6 +102,12 @@ seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
 		newDeleteCommand(g),
 		newCreateCommand(g),
 		newAdmitCommand(g),
+		newDescribeCommand(g),
+		newLogsCommand(g),
+		newExecCommand(g),
+		newStopCommand(g),
+		newGCCommand(g),
+		newSuperviseCommand(g),
 		newWebhookCommand(g),
 		newVersionCommand(),
 	)

@@ -21,6 +21,7 @@ import (
 func newRunCommand(g *globals) *cobra.Command {
 	var files []string
 	var podName string
+	var detach bool
 	var as string
 	var asGroups []string
 	cmd := &cobra.Command{
@@ -61,11 +62,15 @@ ends, nothing of it is left on the node.`,
 			if err != nil {
 				return err
 			}
+			if detach {
+				return runDetached(cmd, g, pod, objs)
+			}
 			return runPod(cmd, g, pod, runtime.WithConfigMaps(objs.ConfigMaps...), runtime.WithSecrets(objs.Secrets...))
 		},
 	}
 	addFileFlag(cmd, &files)
 	cmd.Flags().StringVar(&podName, "pod", "", "name of the pod to run when the manifest holds several")
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run the pod in the background under a supervisor and return once its containers run")
 	cmd.Flags().StringVar(&g.podNetwork, "network", "cni", "pod network: cni (a pod IP on the node's CNI network) or none (loopback only)")
 	addRequesterFlags(cmd, &as, &asGroups)
 	return cmd

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/image"
+	"github.com/podsec/podsec/runtime"
+	"github.com/podsec/podsec/spec"
+	"github.com/podsec/podsec/supervisor"
+)
+
+// startTimeout bounds how long `podsec run -d` waits for the pod's
+// containers to run (image pulls included).
+const startTimeout = 5 * time.Minute
+
+// supervisorOptions are the node's choices a supervisor inherits.
+func (g *globals) supervisorOptions() supervisor.Options {
+	return supervisor.Options{
+		BackoffBase: g.backoffBase, Network: g.podNetwork, CNIConfDir: g.cniConfDir, CNIBinDirs: g.cniBinDirs,
+		SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: g.seccompDefault,
+	}
+}
+
+// runDetached records the pod, starts its supervisor as a process of its
+// own (a new session, surviving this command) and waits until the pod's
+// containers run or the supervisor gives the reason they cannot.
+func runDetached(cmd *cobra.Command, g *globals, pod *corev1.Pod, objs *spec.Objects) error {
+	st := supervisor.Open(g.root)
+	if err := st.Create(pod, supervisor.Sources{ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets}, g.supervisorOptions()); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	logf, err := os.OpenFile(st.Dir(pod.Namespace, pod.Name)+"/supervisor.log", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	defer logf.Close()
+	sup := exec.Command(self, "--root", g.root, "supervise", pod.Namespace, pod.Name)
+	sup.Stdout, sup.Stderr = logf, logf
+	sup.ExtraFiles = []*os.File{w}
+	sup.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := sup.Start(); err != nil {
+		w.Close()
+		st.Remove(pod.Namespace, pod.Name)
+		return fmt.Errorf("starting the pod's supervisor: %w", err)
+	}
+	w.Close()
+	go sup.Wait() // reap it should it end while we wait; it runs on alone otherwise
+	msg := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		msg <- string(b)
+	}()
+	select {
+	case m := <-msg:
+		switch {
+		case strings.HasPrefix(m, "R"):
+			fmt.Fprintf(cmd.OutOrStdout(), "pod/%s created\n", pod.Name)
+			return nil
+		case strings.HasPrefix(m, "E"):
+			return fmt.Errorf("pod %q: %s", pod.Name, m[1:])
+		}
+		return fmt.Errorf("pod %q: the supervisor ended before the pod ran (see %s/supervisor.log)", pod.Name, st.Dir(pod.Namespace, pod.Name))
+	case <-time.After(startTimeout):
+		return fmt.Errorf("pod %q: not running after %s; it goes on starting (podsec get pods)", pod.Name, startTimeout)
+	}
+}
+
+func newSuperviseCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:    "supervise NAMESPACE NAME",
+		Short:  "supervise a detached pod (started by podsec run -d)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := image.Open(g.imageRoot())
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
+			// Keep the ready pipe from every process the supervisor starts.
+			unix.CloseOnExec(3)
+			ready := os.NewFile(3, "ready")
+			sink := &onceCloser{f: ready}
+			err = supervisor.Supervise(ctx, g.root, args[0], args[1], imageSource{store: store}, sink)
+			sink.Close()
+			return err
+		},
+	}
+}
+
+// onceCloser closes the ready pipe after its one message, so the waiting
+// command reads it and goes.
+type onceCloser struct{ f *os.File }
+
+func (o *onceCloser) Write(b []byte) (int, error) {
+	n, err := o.f.Write(b)
+	o.f.Close()
+	return n, err
+}
+
+func (o *onceCloser) Close() { o.f.Close() }
+
+// stopPod asks a pod's supervisor to stop it and waits until it has, at
+// most the grace period and a margin.
+func stopPod(g *globals, ns, name string, grace time.Duration) error {
+	st := supervisor.Open(g.root)
+	rec, err := st.Get(ns, name)
+	if err != nil {
+		return err
+	}
+	if !rec.SupervisorAlive {
+		return nil
+	}
+	if err := syscall.Kill(rec.Supervisor.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stopping pod %q: %w", name, err)
+	}
+	deadline := time.Now().Add(grace + 30*time.Second)
+	for time.Now().Before(deadline) {
+		if !rec.Supervisor.Alive() {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("stopping pod %q: its supervisor (pid %d) still runs", name, rec.Supervisor.PID)
+}
+
+var _ runtime.ImageSource = imageSource{}

@@ -1,0 +1,449 @@
+package supervisor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/podsec/podsec/internal/atomicfile"
+	"github.com/podsec/podsec/network"
+	"github.com/podsec/podsec/runtime"
+	"github.com/podsec/podsec/runtime/logs"
+)
+
+// supervisor keeps one pod running as its restartPolicy says.
+type supervisor struct {
+	store  *Store
+	opts   Options
+	pod    *corev1.Pod
+	dir    string
+	p      *runtime.Pod
+	rt     *runtime.Runtime
+	mu     sync.Mutex
+	status corev1.PodStatus
+	ctrs   map[string]*ctrState
+	events *os.File
+	probes chan probeEvent
+	timers chan string
+}
+
+// ctrState is what the supervisor tracks of one app container.
+type ctrState struct {
+	idx       int
+	attempt   int
+	restarts  int // since the last back-off reset
+	running   bool
+	waiting   bool // waiting for a restart
+	started   bool // startupProbe passed (or none)
+	ready     bool
+	cancel    context.CancelFunc
+	startedAt time.Time
+}
+
+// Supervise runs a recorded pod until it has ended by its restartPolicy or
+// ctx ends (podsec stop or delete: the pod is then stopped with its grace
+// period). It writes "R" to ready once the pod's containers run, or "E"
+// and the reason when the pod cannot start. Nothing of the pod is left on
+// the node when it returns; its record stays.
+func Supervise(ctx context.Context, root, namespace, name string, images runtime.ImageSource, ready io.Writer) error {
+	store := Open(root)
+	rec, err := store.Get(namespace, name)
+	if err != nil {
+		return err
+	}
+	src, opts, err := store.sources(namespace, name)
+	if err != nil {
+		return err
+	}
+	sv := &supervisor{store: store, opts: opts, pod: rec.Pod, dir: store.Dir(namespace, name), status: rec.Status,
+		ctrs: map[string]*ctrState{}, probes: make(chan probeEvent, 16), timers: make(chan string, 16)}
+	self, err := runtime.SelfOwner()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteJSON(filepath.Join(sv.dir, "supervisor.json"), self); err != nil {
+		return err
+	}
+	if sv.events, err = os.OpenFile(filepath.Join(sv.dir, "events.jsonl"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+		return err
+	}
+	defer sv.events.Close()
+	sv.status.ContainerStatuses = nil
+	for i, c := range sv.pod.Spec.Containers {
+		sv.ctrs[c.Name] = &ctrState{idx: i}
+		sv.status.ContainerStatuses = append(sv.status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image,
+			ContainerID: containerID(sv.pod, c.Name), State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}})
+	}
+	var nw *network.Manager
+	if opts.Network != "none" {
+		if nw, err = network.New(network.Config{StateDir: filepath.Join(root, "network"), ConfDir: opts.CNIConfDir, BinDirs: opts.CNIBinDirs}); err != nil {
+			return sv.fail(ready, err)
+		}
+		defer nw.Close(context.Background())
+	}
+	sv.rt, err = runtime.New(runtime.Config{
+		Root: root, Images: images, Network: nw,
+		SeccompProfileRoot: opts.SeccompProfileRoot, SeccompDefault: corev1.SeccompProfileType(opts.SeccompDefault),
+		OnEvent:     func(_ *corev1.Pod, reason, msg string) { sv.event("Normal", reason, msg) },
+		ContainerIO: sv.containerIO,
+	})
+	if err != nil {
+		return sv.fail(ready, err)
+	}
+	now := time.Now()
+	sv.status.StartTime = ptr(metav1.NewTime(now))
+	setCondition(&sv.status, corev1.PodScheduled, true, now)
+	sv.writeStatus()
+	p, err := sv.rt.Start(ctx, sv.pod, runtime.WithConfigMaps(src.ConfigMaps...), runtime.WithSecrets(src.Secrets...))
+	sv.p = p
+	sv.recordInits()
+	if err != nil {
+		return sv.fail(ready, err)
+	}
+	sv.started(now)
+	fmt.Fprint(ready, "R")
+	sv.loop(ctx)
+	return sv.finish()
+}
+
+// fail records a pod that could not start and tells the waiting command.
+func (sv *supervisor) fail(ready io.Writer, err error) error {
+	sv.event("Warning", "Failed", err.Error())
+	sv.mu.Lock()
+	sv.status.Phase = corev1.PodFailed
+	sv.status.Message = err.Error()
+	sv.mu.Unlock()
+	sv.writeStatus()
+	fmt.Fprint(ready, "E"+err.Error())
+	return err
+}
+
+// recordInits puts the init containers' results into the status.
+func (sv *supervisor) recordInits() {
+	if sv.p == nil {
+		return
+	}
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	sv.status.InitContainerStatuses = nil
+	for _, r := range sv.p.InitResults() {
+		c := containerSpec(sv.pod.Spec.InitContainers, r.Name)
+		sv.status.InitContainerStatuses = append(sv.status.InitContainerStatuses, corev1.ContainerStatus{
+			Name: r.Name, Image: c.Image, ContainerID: containerID(sv.pod, r.Name), Ready: r.ExitCode == 0,
+			State: corev1.ContainerState{Terminated: terminated(sv.pod, r)},
+		})
+	}
+	setCondition(&sv.status, corev1.PodInitialized, len(sv.p.InitResults()) == len(sv.pod.Spec.InitContainers), time.Now())
+}
+
+// started marks every app container running and starts its probes.
+func (sv *supervisor) started(now time.Time) {
+	sv.mu.Lock()
+	sv.status.Phase = corev1.PodRunning
+	if ip := sv.p.IP(); ip != nil {
+		sv.status.PodIP = ip.String()
+		sv.status.PodIPs = []corev1.PodIP{{IP: ip.String()}}
+	}
+	sv.mu.Unlock()
+	for _, c := range sv.pod.Spec.Containers {
+		sv.containerStarted(c.Name, now)
+	}
+	sv.writeStatus()
+}
+
+// loop reacts to exits, restart timers, probes and the end of ctx until
+// no container runs and none will be restarted.
+func (sv *supervisor) loop(ctx context.Context) {
+	stopping := false
+	for !sv.done(stopping) {
+		select {
+		case r := <-sv.p.Exits():
+			sv.exited(r, stopping)
+		case name := <-sv.timers:
+			if !stopping {
+				sv.restart(ctx, name)
+			}
+		case pe := <-sv.probes:
+			sv.probed(pe)
+		case <-ctx.Done():
+			if !stopping {
+				stopping = true
+				sv.event("Normal", "Killing", "Stopping the pod")
+				sv.cancelRestarts()
+				go sv.p.Stop(sv.stopGrace())
+			}
+		}
+		sv.writeStatus()
+	}
+}
+
+// done reports whether the pod has ended: nothing runs and nothing waits
+// for a restart.
+func (sv *supervisor) done(stopping bool) bool {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for _, c := range sv.ctrs {
+		if c.running || (c.waiting && !stopping) {
+			return false
+		}
+	}
+	return true
+}
+
+func (sv *supervisor) cancelRestarts() {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for _, c := range sv.ctrs {
+		c.waiting = false
+	}
+}
+
+// exited records a container's exit and decides on its restart.
+func (sv *supervisor) exited(r runtime.ContainerResult, stopping bool) {
+	sv.mu.Lock()
+	c := sv.ctrs[r.Name]
+	c.running, c.ready = false, false
+	if c.cancel != nil {
+		c.cancel()
+	}
+	st := &sv.status.ContainerStatuses[c.idx]
+	st.State = corev1.ContainerState{Terminated: terminated(sv.pod, r)}
+	st.Ready, st.Started = false, ptr(false)
+	restart := !stopping && shouldRestart(sv.pod.Spec.RestartPolicy, r.ExitCode)
+	var delay time.Duration
+	if restart {
+		if time.Since(c.startedAt) >= sv.opts.BackoffReset {
+			c.restarts = 0
+		}
+		delay = backoff(c.restarts, sv.opts.BackoffBase, sv.opts.BackoffMax)
+		c.waiting = true
+		if delay > 0 {
+			st.LastTerminationState = st.State
+			st.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff",
+				Message: fmt.Sprintf("back-off %s restarting failed container=%s pod=%s_%s", delay, r.Name, sv.pod.Name, sv.pod.Namespace)}}
+		}
+	}
+	sv.updatePhase()
+	sv.mu.Unlock()
+	typ := "Normal"
+	if r.ExitCode != 0 {
+		typ = "Warning"
+	}
+	sv.event(typ, r.Reason, fmt.Sprintf("Container %s exited with code %d", r.Name, r.ExitCode))
+	if !restart {
+		return
+	}
+	if delay > 0 {
+		sv.event("Warning", "BackOff", fmt.Sprintf("Back-off %s restarting failed container %s", delay, r.Name))
+	}
+	name := r.Name
+	time.AfterFunc(delay, func() { sv.timers <- name })
+}
+
+// restart starts a container again after its back-off.
+func (sv *supervisor) restart(ctx context.Context, name string) {
+	sv.mu.Lock()
+	c := sv.ctrs[name]
+	if !c.waiting {
+		sv.mu.Unlock()
+		return
+	}
+	c.attempt++
+	c.restarts++
+	attempt := c.attempt
+	sv.mu.Unlock()
+	err := sv.p.RestartContainer(ctx, name, attempt)
+	sv.mu.Lock()
+	c.waiting = false
+	st := &sv.status.ContainerStatuses[c.idx]
+	st.RestartCount++
+	if st.State.Terminated != nil {
+		st.LastTerminationState = st.State
+	}
+	sv.mu.Unlock()
+	if err != nil {
+		sv.event("Warning", "Failed", err.Error())
+		return
+	}
+	sv.containerStarted(name, time.Now())
+}
+
+// containerStarted marks a container running and starts its probes.
+func (sv *supervisor) containerStarted(name string, now time.Time) {
+	sv.mu.Lock()
+	c := sv.ctrs[name]
+	spec := sv.pod.Spec.Containers[c.idx]
+	c.running, c.startedAt = true, now
+	c.started = spec.StartupProbe == nil
+	c.ready = spec.ReadinessProbe == nil && c.started
+	st := &sv.status.ContainerStatuses[c.idx]
+	st.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now)}}
+	st.Started, st.Ready = ptr(c.started), c.ready
+	pctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	sv.updatePhase()
+	sv.mu.Unlock()
+	sv.startProbes(pctx, spec)
+}
+
+// updatePhase sets the phase and conditions from the containers, as the
+// kubelet does. The caller holds mu.
+func (sv *supervisor) updatePhase() {
+	running, waiting, failed, allReady := 0, 0, 0, true
+	for _, c := range sv.ctrs {
+		st := sv.status.ContainerStatuses[c.idx]
+		switch {
+		case c.running:
+			running++
+		case c.waiting:
+			waiting++
+		case st.State.Terminated != nil && st.State.Terminated.ExitCode != 0:
+			failed++
+		}
+		if !c.ready {
+			allReady = false
+		}
+	}
+	switch {
+	case running > 0 || waiting > 0:
+		sv.status.Phase = corev1.PodRunning
+	case failed > 0:
+		sv.status.Phase = corev1.PodFailed
+	default:
+		sv.status.Phase = corev1.PodSucceeded
+	}
+	now := time.Now()
+	setCondition(&sv.status, corev1.ContainersReady, allReady, now)
+	setCondition(&sv.status, corev1.PodReady, allReady, now)
+}
+
+// finish cleans the pod off the node and writes its final status.
+func (sv *supervisor) finish() error {
+	err := sv.p.Cleanup()
+	if err != nil {
+		sv.event("Warning", "CleanupFailed", err.Error())
+	}
+	sv.mu.Lock()
+	sv.updatePhase()
+	sv.mu.Unlock()
+	sv.writeStatus()
+	return err
+}
+
+// shouldRestart applies restartPolicy to an exit.
+func shouldRestart(policy corev1.RestartPolicy, exitCode int) bool {
+	switch policy {
+	case corev1.RestartPolicyAlways:
+		return true
+	case corev1.RestartPolicyOnFailure:
+		return exitCode != 0
+	}
+	return false
+}
+
+// backoff is the delay before restart n (from 0) since the last reset: the
+// first restart is at once, then base, doubling up to max, as the kubelet.
+func backoff(n int, base, max time.Duration) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	d := base
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// stopGrace is the grace period of a stop: delete --grace-period, or the
+// pod's own.
+func (sv *supervisor) stopGrace() time.Duration {
+	if b, err := os.ReadFile(filepath.Join(sv.dir, "grace")); err == nil {
+		var n int64
+		if _, err := fmt.Sscan(string(b), &n); err == nil && n >= 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return gracePeriod(sv.pod)
+}
+
+func gracePeriod(pod *corev1.Pod) time.Duration {
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
+}
+
+// containerIO opens the CRI log file of one start of a container.
+func (sv *supervisor) containerIO(pod *corev1.Pod, name string, attempt int) (io.Writer, io.Writer, func(), error) {
+	path := sv.store.LogPath(pod.Namespace, pod.Name, name, attempt)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, nil, err
+	}
+	w, err := logs.NewWriter(path, logs.WriterOptions{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return w.Stream("stdout"), w.Stream("stderr"), func() { w.Close() }, nil
+}
+
+// writeStatus stores the status atomically.
+func (sv *supervisor) writeStatus() {
+	sv.mu.Lock()
+	st := *sv.status.DeepCopy()
+	sv.mu.Unlock()
+	_ = atomicfile.WriteJSON(filepath.Join(sv.dir, "status.json"), st)
+}
+
+// event appends an event to the pod's record.
+func (sv *supervisor) event(typ, reason, msg string) {
+	b, _ := json.Marshal(Event{Time: time.Now().UTC(), Type: typ, Reason: reason, Message: msg})
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	if sv.events != nil {
+		sv.events.Write(append(b, '\n'))
+	}
+}
+
+func containerSpec(list []corev1.Container, name string) corev1.Container {
+	for _, c := range list {
+		if c.Name == name {
+			return c
+		}
+	}
+	return corev1.Container{Name: name}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// execIn runs a probe's command in a container, bounded by ctx.
+func (sv *supervisor) execIn(ctx context.Context, name string, cmd []string) (int, []byte, error) {
+	var out bytes.Buffer
+	code, err := sv.rt.Layout().Exec(sv.pod.Namespace, sv.pod.Name, name, runtime.ExecOptions{
+		Args: cmd, Context: ctx, Stdout: &out, Stderr: &out})
+	return code, out.Bytes(), err
+}
+
+// kill ends a container whose liveness or startup probe failed; its exit
+// then restarts it by the pod's restartPolicy.
+func (sv *supervisor) kill(name string, attempt int) {
+	sv.p.Signal(name, syscall.SIGTERM)
+	time.AfterFunc(gracePeriod(sv.pod), func() {
+		// Only the start the probe judged: a restarted container is new.
+		sv.mu.Lock()
+		same := sv.ctrs[name].attempt == attempt && sv.ctrs[name].running
+		sv.mu.Unlock()
+		if same {
+			sv.p.Signal(name, syscall.SIGKILL)
+		}
+	})
+}
