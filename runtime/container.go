@@ -81,6 +81,7 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
+	failpoint(StepRootfs)
 	users, err := readUserDB(rootfs)
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
@@ -103,6 +104,7 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
 	r.event(pod, "Created", "Created container %s", c.Name)
+	failpoint(StepCreated)
 	if r.cfg.ContainerIO != nil {
 		if ct.proc.Stdout, ct.proc.Stderr, ct.flush, err = r.cfg.ContainerIO(pod, c.Name, attempt); err != nil {
 			return ct, fmt.Errorf("container %q: output: %w", c.Name, err)
@@ -118,6 +120,7 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	// An OOM kill of the container's cgroup, read when it has exited.
 	ct.oom, _ = ct.lc.NotifyOOM()
 	r.event(pod, "Started", "Started container %s", c.Name)
+	failpoint(StepStarted)
 	go ct.wait()
 	return ct, nil
 }

@@ -59,6 +59,10 @@ func processStartTime(pid int) (uint64, error) {
 	if len(f) < 20 {
 		return 0, fmt.Errorf("reading /proc/%d/stat: malformed", pid)
 	}
+	// A zombie (or a dying task) runs no more, whoever has yet to reap it.
+	if f[0] == "Z" || f[0] == "X" {
+		return 0, fmt.Errorf("process %d has exited", pid)
+	}
 	return strconv.ParseUint(f[19], 10, 64)
 }
 

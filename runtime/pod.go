@@ -123,11 +123,13 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if p.sb, err = startSandbox(r.layout, pod); err != nil {
 		return p, err
 	}
+	failpoint(StepSandbox)
 	if r.cfg.Network != nil && !pod.Spec.HostNetwork {
 		if p.att, err = r.cfg.Network.Setup(ctx, podRef(pod), p.sb.paths["net"], network.HostPorts(pod)); err != nil {
 			return p, err
 		}
 		r.event(pod, "Network", "Pod IP %s", p.att.IP)
+		failpoint(StepNetwork)
 	}
 	if err := p.writeFiles(); err != nil {
 		return p, err
@@ -138,6 +140,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if err := p.applyFSGroup(); err != nil {
 		return p, err
 	}
+	failpoint(StepVolumes)
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		ct, err := p.startContainer(ctx, c, true, 0)
@@ -313,6 +316,7 @@ func (p *Pod) Stop(grace time.Duration) {
 	p.mu.Lock()
 	apps := append([]*container{}, p.apps...)
 	p.mu.Unlock()
+	failpoint(StepStopping)
 	var running []*container
 	for _, ct := range apps {
 		select {
@@ -356,6 +360,7 @@ func (p *Pod) Cleanup() error {
 		if err := ct.cleanup(); err != nil {
 			errs = append(errs, err)
 		}
+		failpoint(StepCleanedUp)
 	}
 	if p.vols != nil {
 		if err := p.vols.cleanup(); err != nil {

@@ -249,7 +249,7 @@ func (s *Store) MarkLost(r *Record) (bool, error) {
 	for i := range st.ContainerStatuses {
 		c := &st.ContainerStatuses[i]
 		if c.State.Terminated == nil {
-			c.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "Error", FinishedAt: now}}
+			c.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "SupervisorLost", FinishedAt: now}}
 			c.Ready = false
 		}
 	}
