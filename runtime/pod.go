@@ -18,6 +18,9 @@ import (
 	"github.com/podsec/podsec/network"
 )
 
+// PodFile is the pod as it runs, with status.podIP, in its directory.
+const PodFile = "pod.json"
+
 // ErrPodExists: a pod of that name already runs in the namespace.
 var ErrPodExists = errors.New("pod already exists")
 
@@ -130,6 +133,19 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		}
 		r.event(pod, "Network", "Pod IP %s", p.att.IP)
 		failpoint(StepNetwork)
+	}
+	// The pod as it runs, with its IP: what the NetworkPolicy engine reads.
+	running := pod.DeepCopy()
+	if p.att != nil {
+		running.Status.PodIP = p.att.IP.String()
+	}
+	if err := atomicfile.WriteJSON(filepath.Join(p.dir, PodFile), running); err != nil {
+		return p, err
+	}
+	if r.cfg.NetworkChanged != nil && p.att != nil {
+		if err := r.cfg.NetworkChanged(); err != nil {
+			return p, err
+		}
 	}
 	if err := p.writeFiles(); err != nil {
 		return p, err
@@ -378,6 +394,12 @@ func (p *Pod) Cleanup() error {
 			errs = append(errs, err)
 		} else {
 			p.att = nil
+			os.Remove(filepath.Join(p.dir, PodFile))
+			if p.rt.cfg.NetworkChanged != nil {
+				if err := p.rt.cfg.NetworkChanged(); err != nil {
+					errs = append(errs, err)
+				}
+			}
 		}
 	}
 	if p.sb != nil {

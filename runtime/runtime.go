@@ -48,6 +48,10 @@ type Config struct {
 	// OnEvent, when set, receives each event (reason and message) in place
 	// of Events.
 	OnEvent func(pod *corev1.Pod, reason, message string)
+	// NetworkChanged, when set, is called once a pod has its IP (before
+	// its containers start) and once it has lost it, so the node's
+	// NetworkPolicy dataplane covers it. An error stops the pod's start.
+	NetworkChanged func() error
 	// Network attaches pods to the node's pod network (CNI). Nil leaves a
 	// pod's network namespace with loopback only.
 	Network *network.Manager

@@ -6,12 +6,14 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/podsec/podsec/policy/netpol"
 	"github.com/podsec/podsec/policy/psp"
 	"github.com/podsec/podsec/spec"
 )
@@ -102,6 +104,13 @@ func Kinds() []Kind {
 			Kind: psp.Kind, APIVersions: psp.APIVersions, Plural: "podsecuritypolicies", ShortNames: []string{"psp"},
 			New:      func() Object { return &psp.PodSecurityPolicy{} },
 			Validate: func(obj Object) field.ErrorList { return psp.ValidatePolicy(obj.(*psp.PodSecurityPolicy)) },
+		},
+		{
+			Kind: "NetworkPolicy", APIVersions: []string{"networking.k8s.io/v1"}, Plural: "networkpolicies",
+			ShortNames: []string{"netpol"}, Namespaced: true,
+			New:      func() Object { return &networkingv1.NetworkPolicy{} },
+			Default:  func(o Object) { netpol.Default(o.(*networkingv1.NetworkPolicy)) },
+			Validate: func(o Object) field.ErrorList { return netpol.ValidatePolicy(o.(*networkingv1.NetworkPolicy)) },
 		},
 		{
 			Kind: "ClusterRole", APIVersions: []string{"rbac.authorization.k8s.io/v1"}, Plural: "clusterroles",

@@ -62,6 +62,8 @@ type Options struct {
 	// SeccompProfileRoot and SeccompDefault are the node's seccomp choices.
 	SeccompProfileRoot string `json:"seccompProfileRoot,omitempty"`
 	SeccompDefault     string `json:"seccompDefault,omitempty"`
+	// NetpolTable is the nftables table of the NetworkPolicy dataplane.
+	NetpolTable string `json:"netpolTable,omitempty"`
 }
 
 func (o Options) withDefaults() Options {

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podsec/podsec/internal/atomicfile"
+	"github.com/podsec/podsec/netpolsync"
 	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/runtime/logs"
@@ -91,8 +92,12 @@ func Supervise(ctx context.Context, root, namespace, name string, images runtime
 		}
 		defer nw.Close(context.Background())
 	}
+	var changed func() error
+	if nw != nil {
+		changed = func() error { return netpolsync.Sync(root, opts.NetpolTable) }
+	}
 	sv.rt, err = runtime.New(runtime.Config{
-		Root: root, Images: images, Network: nw,
+		Root: root, Images: images, Network: nw, NetworkChanged: changed,
 		SeccompProfileRoot: opts.SeccompProfileRoot, SeccompDefault: corev1.SeccompProfileType(opts.SeccompDefault),
 		OnEvent:     func(_ *corev1.Pod, reason, msg string) { sv.event("Normal", reason, msg) },
 		ContainerIO: sv.containerIO,

@@ -49,14 +49,20 @@ Pods are not stored: run them with "podsec run".`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			return forEachObject(cmd.InOrStdin(), files, st, namespace, func(obj store.Object, k *store.Kind, group string) error {
+			changed := false
+			err = forEachObject(cmd.InOrStdin(), files, st, namespace, func(obj store.Object, k *store.Kind, group string) error {
 				res, obj, err := st.Apply(obj)
 				if err != nil {
 					return err
 				}
+				changed = changed || affectsNetworkPolicy(k)
 				fmt.Fprintf(out, "%s/%s %s\n", k.KindGroup(group), obj.GetName(), res)
 				return nil
 			})
+			if changed {
+				err = errors.Join(err, syncNetworkPolicies(g))
+			}
+			return err
 		},
 	}
 	addFileFlag(cmd, &files)

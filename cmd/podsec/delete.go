@@ -61,6 +61,9 @@ were applied from, and prints each one it deleted as kubectl does.`,
 				err := st.Delete(k.Plural, ns, name)
 				if err == nil {
 					fmt.Fprintf(out, "%s %q deleted\n", k.KindGroup(k.Group()), name)
+					if affectsNetworkPolicy(k) {
+						err = syncNetworkPolicies(g)
+					}
 				}
 				if ignoreNotFound && errors.Is(err, store.ErrNotFound) {
 					return nil

@@ -30,7 +30,7 @@ const startTimeout = 5 * time.Minute
 func (g *globals) supervisorOptions() supervisor.Options {
 	return supervisor.Options{
 		BackoffBase: g.backoffBase, Network: g.podNetwork, CNIConfDir: g.cniConfDir, CNIBinDirs: g.cniBinDirs,
-		SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: g.seccompDefault,
+		SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: g.seccompDefault, NetpolTable: g.netpolTable,
 	}
 }
 

@@ -26,6 +26,7 @@ type globals struct {
 	cniBinDirs         []string
 	podNetwork         string
 	backoffBase        time.Duration
+	netpolTable        string
 }
 
 // imageRoot is the image store under the state root.
@@ -89,6 +90,8 @@ seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
 	pf.StringVar(&g.seccompProfileRoot, "seccomp-profile-root", "/var/lib/kubelet/seccomp", "directory of Localhost seccomp profiles")
 	pf.StringVar(&g.seccompDefault, "seccomp-default", "RuntimeDefault", "seccomp profile of containers whose pod names none: RuntimeDefault or Unconfined")
 	pf.StringVar(&g.cniConfDir, "cni-conf-dir", "/etc/cni/net.d", "directory of CNI network configurations; podsec writes its own there when it has none")
+	pf.StringVar(&g.netpolTable, "netpol-table", "", "nftables table of the NetworkPolicy dataplane (default podsec-netpol)")
+	_ = pf.MarkHidden("netpol-table")
 	pf.DurationVar(&g.backoffBase, "restart-backoff", 10*time.Second, "first delay of the restart back-off of detached pods (doubling to 5m)")
 	_ = pf.MarkHidden("restart-backoff")
 	pf.StringSliceVar(&g.cniBinDirs, "cni-bin-dir", []string{"/usr/lib/cni", "/opt/cni/bin"}, "directories of CNI plugins")
@@ -107,6 +110,7 @@ seccomp, read-only roots, sysctls) in the kernel, through runc's libcontainer.`,
 		newExecCommand(g),
 		newStopCommand(g),
 		newGCCommand(g),
+		newNetpolCommand(g),
 		newSuperviseCommand(g),
 		newWebhookCommand(g),
 		newVersionCommand(),

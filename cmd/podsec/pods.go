@@ -508,6 +508,10 @@ supervisor died are marked Failed.`,
 			if n == 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), "nothing to remove")
 			}
+			// Without pods to isolate, the dataplane's table goes too.
+			if g.podNetwork != "none" {
+				err = errors.Join(err, syncNetworkPolicies(g))
+			}
 			return err
 		},
 	}

@@ -93,8 +93,13 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.Run
 	default:
 		return fmt.Errorf("--network: Unsupported value: %q: supported values: \"cni\", \"none\"", g.podNetwork)
 	}
+	var changed func() error
+	if nw != nil {
+		changed = func() error { return syncNetworkPolicies(g) }
+	}
 	rt, err := runtime.New(runtime.Config{
 		Network:            nw,
+		NetworkChanged:     changed,
 		Root:               g.root,
 		Images:             imageSource{store: store, progress: cmd.ErrOrStderr()},
 		SeccompProfileRoot: g.seccompProfileRoot,

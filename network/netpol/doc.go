@@ -1,0 +1,56 @@
+// Package netpol is the kernel dataplane of NetworkPolicies: it programs
+// what policy/netpol compiles into an nftables table of its own, through
+// netlink (github.com/google/nftables, no nft binary), and probes the
+// pod network for `podsec netpol matrix --probe`.
+//
+// # The table
+//
+// One inet table (DefaultTable, "podsec-netpol"; Config.Table for tests):
+//
+//	map ingress-pods { ipv4_addr : verdict }   isolated pod IP : jump ingress-<class>
+//	map egress-pods  { ipv4_addr : verdict }   isolated pod IP : jump egress-<class>
+//	chain forward { hook forward priority filter; policy accept
+//	    ct state established,related accept
+//	    ip saddr vmap @egress-pods
+//	    ip daddr vmap @ingress-pods }
+//	chain input { hook input priority filter; policy accept
+//	    ct state established,related accept
+//	    ip saddr vmap @egress-pods }
+//	set ingress-<class> { ipv4_addr . inet_proto . inet_service; flags interval }
+//	chain ingress-<class> { ip saddr . meta l4proto . th dport @ingress-<class> accept; drop }
+//	set egress-<class> { same type }
+//	chain egress-<class> { ip daddr . meta l4proto . th dport @egress-<class> return; drop }
+//
+// A class is the allowed (peer addresses, protocols, ports) of the pods
+// that the same policies select; its elements are disjoint boxes with
+// ranges in each field (ipBlock cidr minus except, endPort, all ports and
+// protocols for rules without ports), so a packet costs a conntrack
+// lookup, a hash lookup per direction and one set lookup per isolated
+// side, however many pods and policies there are. Only the first packet of
+// a connection goes past the conntrack rule; replies and related ICMP pass
+// there.
+//
+// # Where pod traffic is seen
+//
+// Pods are on a Linux bridge. With br_netfilter loaded and
+// net.bridge.bridge-nf-call-iptables=1 (as on the nodes podsec runs on,
+// and what CNI's firewall plugin relies on too), bridged IPv4 traffic
+// between pods crosses the inet forward hook, as does routed traffic
+// between pods and other hosts. Sync refuses to program a table when that
+// sysctl is not 1 (ErrNoBridgeNetfilter): policies would not hold for
+// pod-to-pod traffic. Traffic from the node to its pods leaves through the
+// output hook, which the table does not filter: it is always allowed.
+// Pods' traffic to the node's own addresses arrives at the input hook,
+// where their egress classes apply (only ipBlocks match the node).
+//
+// # Updates
+//
+// Sync reads the table from the kernel, diffs it with the compiled
+// policies and sends the differences (set elements, map entries, classes
+// added or deleted) in one nftables transaction: packets see the old or
+// the new ruleset, never a mix, and new connections see the change when
+// Sync returns. Because it diffs against the kernel, any podsec process
+// can Sync. A table changed by hand beyond recognition is rebuilt in the
+// same transaction. With no isolated pod left, Sync deletes the table;
+// Remove deletes it unconditionally (podsec gc).
+package netpol
