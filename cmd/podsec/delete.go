@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -35,7 +37,20 @@ were applied from, and prints each one it deleted as kubectl does.`,
 				return deletePods(cmd, g, namespace, args[1:], allPods, gracePeriod)
 			}
 			if len(files) > 0 {
-				if objs, err := readObjects(cmd, files); err == nil {
+				// Standard input is read twice: as pods, then as stored objects.
+				var stdin []byte
+				if contains(files, "-") {
+					var err error
+					if stdin, err = io.ReadAll(cmd.InOrStdin()); err != nil {
+						return err
+					}
+					cmd.SetIn(bytes.NewReader(stdin))
+				}
+				objs, perr := readObjects(cmd, files)
+				if stdin != nil {
+					cmd.SetIn(bytes.NewReader(stdin))
+				}
+				if perr == nil {
 					var names []string
 					for _, p := range objs.Pods {
 						names = append(names, p.Name)
