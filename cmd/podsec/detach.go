@@ -128,25 +128,36 @@ func (o *onceCloser) Close() { o.f.Close() }
 // stopPod asks a pod's supervisor to stop it and waits until it has, at
 // most the grace period and a margin.
 func stopPod(g *globals, ns, name string, grace time.Duration) error {
-	st := supervisor.Open(g.root)
-	rec, err := st.Get(ns, name)
+	wait, err := signalStop(g, ns, name)
 	if err != nil {
 		return err
 	}
+	return wait(grace)
+}
+
+// signalStop asks a pod's supervisor to stop the pod; the function it
+// returns waits until the supervisor has, so many pods stop at once.
+func signalStop(g *globals, ns, name string) (func(time.Duration) error, error) {
+	rec, err := supervisor.Open(g.root).Get(ns, name)
+	if err != nil {
+		return nil, err
+	}
 	if !rec.SupervisorAlive {
-		return nil
+		return func(time.Duration) error { return nil }, nil
 	}
 	if err := syscall.Kill(rec.Supervisor.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("stopping pod %q: %w", name, err)
+		return nil, fmt.Errorf("stopping pod %q: %w", name, err)
 	}
-	deadline := time.Now().Add(grace + 30*time.Second)
-	for time.Now().Before(deadline) {
-		if !rec.Supervisor.Alive() {
-			return nil
+	return func(grace time.Duration) error {
+		deadline := time.Now().Add(grace + 30*time.Second)
+		for time.Now().Before(deadline) {
+			if !rec.Supervisor.Alive() {
+				return nil
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("stopping pod %q: its supervisor (pid %d) still runs", name, rec.Supervisor.PID)
+		return fmt.Errorf("stopping pod %q: its supervisor (pid %d) still runs", name, rec.Supervisor.PID)
+	}, nil
 }
 
 var _ runtime.ImageSource = imageSource{}

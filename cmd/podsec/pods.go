@@ -456,11 +456,26 @@ func deletePods(cmd *cobra.Command, g *globals, ns string, names []string, all b
 		}
 	}
 	var errs []error
+	// Every pod is told to stop first, then each is waited for, so their
+	// grace periods run at once, as when kubectl deletes many pods.
+	waits := map[string]func(time.Duration) error{}
 	for _, name := range names {
 		if grace >= 0 {
 			_ = os.WriteFile(st.Dir(ns, name)+"/grace", []byte(fmt.Sprint(grace)), 0o600)
 		}
-		if err := stopPod(g, ns, name, 30*time.Second); err != nil {
+		wait, err := signalStop(g, ns, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		waits[name] = wait
+	}
+	for _, name := range names {
+		wait, ok := waits[name]
+		if !ok {
+			continue
+		}
+		if err := wait(30 * time.Second); err != nil {
 			errs = append(errs, err)
 			continue
 		}
