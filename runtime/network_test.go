@@ -75,6 +75,16 @@ func newNetEnv(t *testing.T) *netEnv {
 	return e
 }
 
+// gateway is the node's address on the test's bridge: a pod reaches the
+// node's hostPorts there.
+func (e *netEnv) gateway(p *Pod) string {
+	a, err := e.nw.Get(podRef(p.Pod()))
+	if err != nil || a.Gateway == nil {
+		return "0.0.0.0"
+	}
+	return a.Gateway.String()
+}
+
 func (e *netEnv) start(t *testing.T, manifest string) *Pod {
 	t.Helper()
 	pods, err := spec.DecodePods(strings.NewReader(manifest))
@@ -170,9 +180,9 @@ spec:
   containers:
   - name: main
     image: localhost/busybox:latest
-    command: ["sh", "-c", "timeout 3 wget -q -O - http://%s:8080/ && grep client /etc/hosts"]
-`, a.IP()))
-	if err != nil || res.ExitCode != 0 || !strings.Contains(e.out.String(), "[main] served by web-a") {
+    command: ["sh", "-c", "timeout 3 wget -q -O - http://%s:8080/ && grep client /etc/hosts && timeout 3 wget -q -O - http://%s:9000/ | sed s/^/hostport:/"]
+`, a.IP(), e.gateway(a)))
+	if err != nil || res.ExitCode != 0 || !strings.Contains(e.out.String(), "[main] served by web-a") || !strings.Contains(e.out.String(), "[main] hostport:served by web-a") {
 		t.Fatalf("pod to pod: %v, exit %d, output %q", err, res.ExitCode, e.out.String())
 	}
 	if strings.Contains(e.out.String(), "127.0.1.1") {

@@ -240,6 +240,9 @@ spec:
 	if id := n.must("exec", "lc-web", "--", "id"); !strings.HasPrefix(id, "uid=405(guest)") {
 		t.Errorf("exec id: %q", id)
 	}
+	if out := n.must("exec", "-t", "lc-web", "--", "sh", "-c", "test -t 0 && test -t 1 && echo on-a-terminal"); !strings.Contains(out, "on-a-terminal") {
+		t.Errorf("exec -t: %q", out)
+	}
 	if out, err := n.podsec("exec", "lc-web", "--", "sh", "-c", "exit 7"); err == nil {
 		t.Errorf("exec exit 7: no error: %s", out)
 	}
