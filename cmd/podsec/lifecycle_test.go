@@ -98,7 +98,9 @@ func (n *node) with(t *testing.T) *node {
 // podsec runs the binary with the node's root; pods get no pod network
 // unless the arguments say otherwise, and restarts back off 300 ms.
 func (n *node) podsec(args ...string) (string, error) {
-	full := append([]string{"--root", n.root, "--restart-backoff", "300ms"}, args...)
+	// The CNI configuration stays in the node's root: none is written to
+	// the machine's /etc/cni/net.d.
+	full := append([]string{"--root", n.root, "--cni-conf-dir", filepath.Join(n.root, "net.d"), "--restart-backoff", "300ms"}, args...)
 	if args[0] == "run" {
 		full = append(full, "--network", "none")
 	}
