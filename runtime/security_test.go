@@ -121,6 +121,10 @@ func TestSecurityContext(t *testing.T) {
 		{name: "hostname is the pod's name", manifest: pod("my-pod-name", busybox, "hostname; cat /etc/hostname", "", ""),
 			want: []string{"[main] my-pod-name\n[main] my-pod-name"}},
 		{name: "exit code of the container", manifest: pod("exit3", busybox, "exit 3", "", ""), exit: 3},
+		// podsec's own descriptors (state, pipes, sockets) must not leak in:
+		// ls sees 0, 1, 2 and the directory it reads.
+		{name: "no leaked file descriptors", manifest: pod("fds", busybox, "ls /proc/self/fd | wc -l", "", ""),
+			want: []string{"[main] 4\n"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.run)
