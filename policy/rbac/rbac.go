@@ -3,6 +3,8 @@ package rbac
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 )
@@ -82,6 +84,19 @@ type Authorizer struct {
 	roles               map[nsName]*rbacv1.Role
 	clusterRoleBindings []*rbacv1.ClusterRoleBinding
 	roleBindings        map[string][]*rbacv1.RoleBinding // by namespace
+
+	// grants caches, per user and namespace, the bindings that name the
+	// user: admission asks about the same users for every policy.
+	mu     sync.Mutex
+	grants map[grantKey][]grant
+}
+
+type grantKey struct{ user, namespace string }
+
+// grant is one binding that names a user, with its role's rules.
+type grant struct {
+	rules []rbacv1.PolicyRule
+	why   func() string
 }
 
 type nsName struct{ namespace, name string }
@@ -94,6 +109,7 @@ func NewAuthorizer(objs Objects) *Authorizer {
 		roles:               make(map[nsName]*rbacv1.Role, len(objs.Roles)),
 		clusterRoleBindings: objs.ClusterRoleBindings,
 		roleBindings:        make(map[string][]*rbacv1.RoleBinding),
+		grants:              map[grantKey][]grant{},
 	}
 	for _, r := range objs.ClusterRoles {
 		a.clusterRoles[r.Name] = r
@@ -119,30 +135,45 @@ func (a *Authorizer) Authorize(user UserInfo, attrs Attributes) (allowed bool, r
 	if slices.Contains(user.Groups, SystemMasters) {
 		return true, fmt.Sprintf("allowed: member of group %q", SystemMasters)
 	}
-	for _, b := range a.clusterRoleBindings {
-		subject, ok := appliesTo(user, b.Subjects, "")
-		if !ok {
-			continue
-		}
-		rules := a.rules(b.RoleRef, "")
-		if rulesAllow(rules, attrs) {
-			return true, fmt.Sprintf("RBAC: allowed by ClusterRoleBinding %q of %s %q to %s", b.Name, b.RoleRef.Kind, b.RoleRef.Name, describe(subject, ""))
+	for _, g := range a.grantsFor(user, attrs.Namespace) {
+		if rulesAllow(g.rules, attrs) {
+			return true, g.why()
 		}
 	}
 	if attrs.Namespace == "" {
 		return false, fmt.Sprintf("RBAC: %q cannot %s at the cluster scope", user.Name, attrs)
 	}
-	for _, b := range a.roleBindings[attrs.Namespace] {
-		subject, ok := appliesTo(user, b.Subjects, b.Namespace)
-		if !ok {
-			continue
-		}
-		rules := a.rules(b.RoleRef, b.Namespace)
-		if rulesAllow(rules, attrs) {
-			return true, fmt.Sprintf("RBAC: allowed by RoleBinding %q of %s %q to %s", b.Namespace+"/"+b.Name, b.RoleRef.Kind, b.RoleRef.Name, describe(subject, b.Namespace))
+	return false, fmt.Sprintf("RBAC: %q cannot %s", user.Name, attrs)
+}
+
+// grantsFor lists, in the order the API server tries them, the
+// ClusterRoleBindings and the RoleBindings of namespace that name user.
+func (a *Authorizer) grantsFor(user UserInfo, namespace string) []grant {
+	key := grantKey{user.Name + "\x00" + strings.Join(user.Groups, "\x00"), namespace}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if gs, ok := a.grants[key]; ok {
+		return gs
+	}
+	var gs []grant
+	for _, b := range a.clusterRoleBindings {
+		if subject, ok := appliesTo(user, b.Subjects, ""); ok {
+			gs = append(gs, grant{rules: a.rules(b.RoleRef, ""), why: func() string {
+				return fmt.Sprintf("RBAC: allowed by ClusterRoleBinding %q of %s %q to %s", b.Name, b.RoleRef.Kind, b.RoleRef.Name, describe(subject, ""))
+			}})
 		}
 	}
-	return false, fmt.Sprintf("RBAC: %q cannot %s", user.Name, attrs)
+	if namespace != "" {
+		for _, b := range a.roleBindings[namespace] {
+			if subject, ok := appliesTo(user, b.Subjects, b.Namespace); ok {
+				gs = append(gs, grant{rules: a.rules(b.RoleRef, b.Namespace), why: func() string {
+					return fmt.Sprintf("RBAC: allowed by RoleBinding %q of %s %q to %s", b.Namespace+"/"+b.Name, b.RoleRef.Kind, b.RoleRef.Name, describe(subject, b.Namespace))
+				}})
+			}
+		}
+	}
+	a.grants[key] = gs
+	return gs
 }
 
 // rules gives the rules of the role a binding in namespace references; a
