@@ -56,10 +56,12 @@ ROOT ?= $(or $(PODSEC_ROOT),/var/lib/podsec)
 images:
 	scripts/images --root "$(ROOT)"
 
-# Always handed to go build, which knows what is stale.
+# Always handed to go build, which knows what is stale. Two binaries:
+# bin/podsec and the OCI runtime bin/podsec-runtime (docs/oci-runtime.md).
 build:
 	@mkdir -p $(dir $(BIN))
 	$(GO) build -tags $(BUILDTAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/podsec
+	$(GO) build -tags $(BUILDTAGS) -ldflags "$(LDFLAGS)" -o $(dir $(BIN))podsec-runtime ./cmd/podsec-runtime
 
 # Needs no network beyond what `go` itself fetches (modules, if not downloaded).
 test:

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"os"
+	goruntime "runtime"
+
+	// Device rules for the cgroup managers.
+	_ "github.com/opencontainers/cgroups/devices"
+	"github.com/opencontainers/runc/libcontainer"
+	// nsenter runs before the Go runtime starts when podsec-runtime
+	// re-executes itself as a container's init process.
+	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+)
+
+// init turns this process into a container's init (or an exec'd
+// process's setns helper) when libcontainer re-executes podsec-runtime
+// as "podsec-runtime init". It must run before flag parsing.
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		goruntime.GOMAXPROCS(1)
+		goruntime.LockOSThread()
+		libcontainer.Init()
+	}
+	// Keep the main thread to the main goroutine: libcontainer joins a
+	// container's namespaces on a locked thread that the Go runtime ends
+	// afterwards, unless it is the main thread, which would then stay in
+	// the container's namespaces for good.
+	goruntime.LockOSThread()
+}

@@ -1,0 +1,96 @@
+package oci
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/policy/ocispec"
+)
+
+// DefaultPolicyPath is the node policy read when --policy is not given. A
+// node without the file has no policy (privileged), as a cluster without
+// PodSecurity labels.
+const DefaultPolicyPath = "/etc/podsec/runtime-policy.yaml"
+
+// nodePolicy is the policy in force and where it came from.
+type nodePolicy struct {
+	ocispec.Policy
+	path string
+}
+
+// loadPolicy reads --policy, else the default file if it exists. A policy
+// file that cannot be read or parsed fails the command: a node policy is
+// never silently dropped.
+func (g *globals) loadPolicy() (*nodePolicy, error) {
+	path := g.policy
+	if path == "" {
+		if _, err := os.Stat(DefaultPolicyPath); errors.Is(err, os.ErrNotExist) {
+			return &nodePolicy{Policy: ocispec.Policy{Level: ocispec.Privileged}}, nil
+		}
+		path = DefaultPolicyPath
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the node policy: %w", err)
+	}
+	p, err := ocispec.ParsePolicy(data)
+	if err != nil {
+		return nil, fmt.Errorf("node policy %s: %w", path, err)
+	}
+	return &nodePolicy{Policy: p, path: path}, nil
+}
+
+// check holds a spec to the policy with this host's facts.
+func (p *nodePolicy) check(s *specs.Spec) error {
+	return p.wrap(p.Check(s, hostOptions()))
+}
+
+// checkProcess holds an exec'd process to the policy.
+func (p *nodePolicy) checkProcess(proc *specs.Process) error {
+	return p.wrap(p.CheckProcess(proc, hostOptions()))
+}
+
+func (p *nodePolicy) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w (node policy in %s)", err, p.path)
+}
+
+// hostOptions are the facts of this host the checks need.
+func hostOptions() ocispec.Options {
+	return ocispec.Options{HostNamespace: isOwnNamespace, AppArmor: appArmorEnabled()}
+}
+
+// nsFiles are the /proc/self/ns names of the namespace types.
+var nsFiles = map[specs.LinuxNamespaceType]string{
+	specs.NetworkNamespace: "net", specs.PIDNamespace: "pid", specs.IPCNamespace: "ipc",
+	specs.UTSNamespace: "uts", specs.MountNamespace: "mnt", specs.UserNamespace: "user",
+	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
+}
+
+// isOwnNamespace reports whether path is the runtime's own namespace of
+// its type: joining it is sharing the host's. A path that cannot be read
+// is left to libcontainer, which will fail to join it.
+func isOwnNamespace(typ specs.LinuxNamespaceType, path string) bool {
+	name, ok := nsFiles[typ]
+	if !ok {
+		return false
+	}
+	var own, other unix.Stat_t
+	if unix.Stat("/proc/self/ns/"+name, &own) != nil || unix.Stat(path, &other) != nil {
+		return false
+	}
+	return own.Dev == other.Dev && own.Ino == other.Ino
+}
+
+// appArmorEnabled reports whether AppArmor confines processes here.
+func appArmorEnabled() bool {
+	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
+	return err == nil && strings.HasPrefix(string(b), "Y")
+}
