@@ -89,8 +89,18 @@ func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
 		return nil, fmt.Errorf("creating sandbox pipe: %w", err)
 	}
 	defer lifeR.Close()
-	cmd := exec.Command(self, SandboxArg, root, hostname)
-	cmd.ExtraFiles = []*os.File{readyW, lifeR}
+	// The empty root goes as a descriptor and the hostname as an
+	// argument: containers that share the sandbox's PID namespace see its
+	// command line, which must not tell them where podsec keeps its state.
+	rootDir, err := os.Open(root)
+	if err != nil {
+		readyW.Close()
+		lifeW.Close()
+		return nil, fmt.Errorf("opening sandbox root: %w", err)
+	}
+	defer rootDir.Close()
+	cmd := exec.Command(self, SandboxArg, hostname)
+	cmd.ExtraFiles = []*os.File{readyW, lifeR, rootDir}
 	cmd.Env = []string{"PATH=/nonexistent"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -169,7 +179,9 @@ func podHostname(pod *corev1.Pod) string {
 	return name
 }
 
-// SandboxMain is the pod sandbox process. It sets the pod's hostname,
+// SandboxMain is the pod sandbox process (fd 3 reports readiness, fd 4
+// reads EOF when podsec goes, fd 5 is its empty root). It sets the pod's
+// hostname,
 // brings loopback up, locks itself into an empty root as nobody with no
 // capabilities, reports readiness on fd 3 and then reaps orphans until
 // podsec goes away (fd 4 reads EOF) or it is killed. It never returns.
@@ -179,10 +191,10 @@ func SandboxMain() {
 		fmt.Fprintf(ready, "E"+format, args...)
 		os.Exit(1)
 	}
-	if len(os.Args) != 4 {
-		fail("usage: %s ROOT HOSTNAME", SandboxArg)
+	if len(os.Args) != 3 {
+		fail("usage: %s HOSTNAME (fd 3 ready, 4 life, 5 root)", SandboxArg)
 	}
-	root, hostname := os.Args[2], os.Args[3]
+	hostname := os.Args[2]
 	life := os.NewFile(4, "life")
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		fail("making mounts private: %v", err)
@@ -197,7 +209,11 @@ func SandboxMain() {
 			fail("bringing loopback up: %v", err)
 		}
 	}
-	if err := unix.Chroot(root); err != nil {
+	if err := unix.Fchdir(5); err != nil {
+		fail("entering sandbox root: %v", err)
+	}
+	unix.Close(5)
+	if err := unix.Chroot("."); err != nil {
 		fail("entering sandbox root: %v", err)
 	}
 	if err := unix.Chdir("/"); err != nil {
