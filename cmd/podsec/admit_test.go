@@ -14,33 +14,9 @@ import (
 	"github.com/podsec/podsec/policy/rbac"
 )
 
-// seedPSP is the policy of section 13.3.1 of the seed chapter.
-const seedPSP = `apiVersion: extensions/v1beta1
-kind: PodSecurityPolicy
-metadata:
-  name: default
-spec:
-  hostIPC: false
-  hostPID: false
-  hostNetwork: false
-  hostPorts:
-  - min: 10000
-    max: 11000
-  - min: 13000
-    max: 14000
-  privileged: false
-  readOnlyRootFilesystem: true
-  runAsUser:
-    rule: RunAsAny
-  fsGroup:
-    rule: RunAsAny
-  supplementalGroups:
-    rule: RunAsAny
-  seLinux:
-    rule: RunAsAny
-  volumes:
-  - '*'
-`
+// seedPSP is the policy of section 13.3.1 of the seed chapter
+// (testdata/policies/seed-default-psp.yaml).
+var seedPSP = readTestdata("../../testdata/policies/seed-default-psp.yaml")
 
 func admitPodManifest(spec string) string {
 	return "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: team}\nspec: " + spec + "\n"
@@ -206,4 +182,14 @@ func TestRequesterFor(t *testing.T) {
 	if err != nil || got.Name != currentUser() || !reflect.DeepEqual(got.Groups, []string{"system:authenticated"}) {
 		t.Errorf("requesterFor(\"\", nil) = %+v, %v; want %q in system:authenticated", got, err, currentUser())
 	}
+}
+
+// readTestdata reads a fixture of the repository's testdata, failing the
+// test binary at once when it is missing.
+func readTestdata(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic("reading test fixture: " + err.Error())
+	}
+	return string(b)
 }

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"os"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,34 +13,9 @@ import (
 	"github.com/podsec/podsec/policy/rbac"
 )
 
-// seedDefaultPolicy is the policy of section 13.3.1 of the seed chapter.
-const seedDefaultPolicy = `
-apiVersion: extensions/v1beta1
-kind: PodSecurityPolicy
-metadata:
-  name: default
-spec:
-  hostIPC: false
-  hostPID: false
-  hostNetwork: false
-  hostPorts:
-  - min: 10000
-    max: 11000
-  - min: 13000
-    max: 14000
-  privileged: false
-  readOnlyRootFilesystem: true
-  runAsUser:
-    rule: RunAsAny
-  fsGroup:
-    rule: RunAsAny
-  supplementalGroups:
-    rule: RunAsAny
-  seLinux:
-    rule: RunAsAny
-  volumes:
-  - '*'
-`
+// seedDefaultPolicy is the policy of section 13.3.1 of the seed chapter
+// (testdata/policies/seed-default-psp.yaml).
+var seedDefaultPolicy = readTestdata("../../testdata/policies/seed-default-psp.yaml")
 
 // anyPolicy is a policy that admits most pods unchanged: the strategies
 // are RunAsAny and the host and capability switches open.
@@ -130,4 +106,14 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// readTestdata reads a fixture of the repository's testdata, failing the
+// test binary at once when it is missing.
+func readTestdata(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic("reading test fixture: " + err.Error())
+	}
+	return string(b)
 }

@@ -1,6 +1,7 @@
 package psp
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -9,35 +10,12 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 )
 
-// The policies of section 13.3 of the seed chapter, as printed there.
+// seedDefaultPolicy is the policy of section 13.3.1 of the seed chapter
+// (testdata/policies/seed-default-psp.yaml).
+var seedDefaultPolicy = readTestdata("../../testdata/policies/seed-default-psp.yaml")
+
+// The other policies of section 13.3 of the seed chapter, as printed there.
 const (
-	seedDefaultPolicy = `
-apiVersion: extensions/v1beta1
-kind: PodSecurityPolicy
-metadata:
-  name: default
-spec:
-  hostIPC: false
-  hostPID: false
-  hostNetwork: false
-  hostPorts:
-  - min: 10000
-    max: 11000
-  - min: 13000
-    max: 14000
-  privileged: false
-  readOnlyRootFilesystem: true
-  runAsUser:
-    rule: RunAsAny
-  fsGroup:
-    rule: RunAsAny
-  supplementalGroups:
-    rule: RunAsAny
-  seLinux:
-    rule: RunAsAny
-  volumes:
-  - '*'
-`
 	// The chapter shows only the capability fields of this one; the
 	// strategies it leaves out are required.
 	seedCapabilitiesPolicy = `
@@ -160,4 +138,14 @@ func TestSeedCapabilitiesPolicy(t *testing.T) {
 	if err == nil || err.Error() != wantErr {
 		t.Errorf("Admit(add SYS_ADMIN) error =\n  %v\nwant\n  %s", err, wantErr)
 	}
+}
+
+// readTestdata reads a fixture of the repository's testdata, failing the
+// test binary at once when it is missing.
+func readTestdata(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic("reading test fixture: " + err.Error())
+	}
+	return string(b)
 }
