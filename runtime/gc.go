@@ -89,6 +89,11 @@ func GC(ctx context.Context, root string, nw *network.Manager, report func(strin
 	var errs []error
 	nss, _ := os.ReadDir(filepath.Join(root, "pods"))
 	for _, ns := range nss {
+		if strings.HasPrefix(ns.Name(), ".") {
+			// pods/.tmp: directories being created, each with its owner.
+			gcTmp(filepath.Join(root, "pods", ns.Name()), report)
+			continue
+		}
 		pods, _ := os.ReadDir(filepath.Join(root, "pods", ns.Name()))
 		for _, pd := range pods {
 			if l.PodAlive(ns.Name(), pd.Name()) {
@@ -123,6 +128,28 @@ func GC(ctx context.Context, root string, nw *network.Manager, report func(strin
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// gcTmp removes pod directories left half made by a dead podsec.
+func gcTmp(dir string, report func(string)) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), ownerFile))
+		var o Owner
+		if err == nil && json.Unmarshal(b, &o) == nil && o.Alive() {
+			continue
+		}
+		if err != nil {
+			// Without an owner yet, it may be a moment old and about to
+			// get one.
+			if info, ierr := e.Info(); ierr != nil || time.Since(info.ModTime()) < time.Minute {
+				continue
+			}
+		}
+		if err := removeAll(filepath.Join(dir, e.Name())); err == nil {
+			report("half-made pod directory " + e.Name())
+		}
+	}
 }
 
 func safePart(parts []string, i int) string {

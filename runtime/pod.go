@@ -101,7 +101,10 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if err := os.MkdirAll(filepath.Dir(p.dir), 0o711); err != nil {
 		return p, fmt.Errorf("creating pod directory: %w", err)
 	}
-	if err := os.Mkdir(p.dir, 0o711); err != nil {
+	// The directory appears with its owner already named in it (made
+	// aside, then renamed into place without replacing anything), so a
+	// concurrent GC never finds it ownerless and takes it for dead.
+	if err := r.createPodDir(p.dir); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return p, fmt.Errorf("%w: pod %q in namespace %q", ErrPodExists, pod.Name, pod.Namespace)
 		}
@@ -115,14 +118,6 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 			}
 		}
 	}()
-	// Whoever finds this pod while its owner is gone may clean it (GC).
-	o, err := SelfOwner()
-	if err != nil {
-		return p, err
-	}
-	if err := atomicfile.WriteJSON(filepath.Join(p.dir, ownerFile), o); err != nil {
-		return p, err
-	}
 	if p.sb, err = startSandbox(r.layout, pod); err != nil {
 		return p, err
 	}
@@ -190,6 +185,37 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		p.addApp(ct)
 	}
 	return p, nil
+}
+
+// createPodDir makes a pod's directory holding its owner record, or fails
+// with os.ErrExist when the pod exists.
+func (r *Runtime) createPodDir(dir string) error {
+	tmpRoot := filepath.Join(r.layout.Root, "pods", ".tmp")
+	if err := os.MkdirAll(tmpRoot, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(tmpRoot, "pod-")
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o711); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	o, err := SelfOwner()
+	if err == nil {
+		err = atomicfile.WriteJSON(filepath.Join(tmp, ownerFile), o)
+	}
+	if err == nil {
+		err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
+		if errors.Is(err, unix.EEXIST) {
+			err = os.ErrExist
+		}
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+	}
+	return err
 }
 
 // addApp records a started app container and reports its exit on Exits.

@@ -244,6 +244,12 @@ func (s *Store) MarkLost(r *Record) (bool, error) {
 	if r.SupervisorAlive || r.Status.Phase == corev1.PodSucceeded || r.Status.Phase == corev1.PodFailed {
 		return false, nil
 	}
+	// A record whose supervisor has not started yet may be a moment old.
+	if r.Supervisor.PID == 0 {
+		if info, err := os.Stat(s.Dir(r.Pod.Namespace, r.Pod.Name)); err == nil && time.Since(info.ModTime()) < time.Minute {
+			return false, nil
+		}
+	}
 	now := metav1.NewTime(time.Now())
 	st := r.Status.DeepCopy()
 	st.Phase, st.Reason = corev1.PodFailed, "SupervisorLost"

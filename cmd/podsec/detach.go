@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/image"
+	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/spec"
 	"github.com/podsec/podsec/supervisor"
@@ -38,6 +40,13 @@ func (g *globals) supervisorOptions() supervisor.Options {
 // own (a new session, surviving this command) and waits until the pod's
 // containers run or the supervisor gives the reason they cannot.
 func runDetached(cmd *cobra.Command, g *globals, pod *corev1.Pod, objs *spec.Objects) error {
+	if g.podNetwork != "none" {
+		if nw, err := network.New(network.Config{StateDir: filepath.Join(g.root, "network"), ConfDir: g.cniConfDir, BinDirs: g.cniBinDirs}); err == nil {
+			implicitGC(cmd, g, nw)
+		}
+	} else {
+		implicitGC(cmd, g, nil)
+	}
 	st := supervisor.Open(g.root)
 	if err := st.Create(pod, supervisor.Sources{ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets}, g.supervisorOptions()); err != nil {
 		return err

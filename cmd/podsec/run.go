@@ -97,6 +97,10 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.Run
 	if nw != nil {
 		changed = func() error { return syncNetworkPolicies(g) }
 	}
+	// Where it is safe, as here: only pods whose podsec is gone are
+	// touched, so a pod that died with its podsec does not hold its name,
+	// host ports or IP.
+	implicitGC(cmd, g, nw)
 	rt, err := runtime.New(runtime.Config{
 		Network:            nw,
 		NetworkChanged:     changed,
@@ -144,4 +148,15 @@ func (s imageSource) Ensure(ctx context.Context, ref string, policy corev1.PullP
 		return nil, err
 	}
 	return &runtime.Image{Config: img.Config, Layers: img.Layers}, nil
+}
+
+// implicitGC removes what dead pods left, reporting each thing on stderr;
+// its errors are reported, not fatal: podsec gc says more.
+func implicitGC(cmd *cobra.Command, g *globals, nw *network.Manager) {
+	err := runtime.GC(cmd.Context(), g.root, nw, func(what string) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%-8s removed %s, left by a podsec that is gone\n", "Cleanup", what)
+	})
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "Warning: cleaning up after dead pods: %v\n", err)
+	}
 }
