@@ -168,11 +168,33 @@ func LayersUserDB(layers []string) (*spec.UserDB, error) {
 				*f.dst = b
 				break
 			}
-			var st unix.Stat_t
-			if unix.Lstat(filepath.Join(layers[i], f.name), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0 {
-				break // an overlay whiteout: deleted in this layer
+			if isWhiteout(layers[i], f.name) {
+				break // deleted in this layer
 			}
 		}
 	}
 	return db, nil
+}
+
+// isWhiteout reports whether name is an overlay whiteout (a 0:0 character
+// device) in the layer. Its directory is resolved inside the layer, so a
+// symlinked parent such as etc -> /root never leads the check onto the
+// node's files.
+func isWhiteout(layer, name string) bool {
+	root, err := unix.Open(layer, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(root)
+	dir, err := unix.Openat2(root, filepath.Dir(name), &unix.OpenHow{
+		Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+	if err != nil {
+		return false
+	}
+	defer unix.Close(dir)
+	var st unix.Stat_t
+	if err := unix.Fstatat(dir, filepath.Base(name), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false
+	}
+	return st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0
 }
