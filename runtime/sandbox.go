@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -10,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opencontainers/runc/libcontainer/exeseal"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
@@ -66,14 +69,15 @@ func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
 			flags |= k.flag
 		}
 	}
-	root := filepath.Join(l.PodDir(pod.Namespace, pod.Name), "sandbox-root")
-	if err := os.MkdirAll(root, 0o555); err != nil {
-		return nil, fmt.Errorf("creating sandbox root: %w", err)
-	}
-	self, err := os.Executable()
+	// The sandbox is visible to the pod (/proc/1/exe with a shared PID
+	// namespace): it runs a sealed, read-only clone of podsec, never the
+	// node's binary, which a pod could otherwise hold open and rewrite
+	// once no podsec runs (CVE-2019-5736), as libcontainer does for init.
+	self, err := exeseal.CloneSelfExe(l.PodDir(pod.Namespace, pod.Name))
 	if err != nil {
-		return nil, fmt.Errorf("finding podsec's executable: %w", err)
+		return nil, fmt.Errorf("sealing podsec's executable for the sandbox: %w", err)
 	}
+	defer self.Close()
 	ready, readyW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("creating sandbox pipe: %w", err)
@@ -89,18 +93,10 @@ func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
 		return nil, fmt.Errorf("creating sandbox pipe: %w", err)
 	}
 	defer lifeR.Close()
-	// The empty root goes as a descriptor and the hostname as an
-	// argument: containers that share the sandbox's PID namespace see its
-	// command line, which must not tell them where podsec keeps its state.
-	rootDir, err := os.Open(root)
-	if err != nil {
-		readyW.Close()
-		lifeW.Close()
-		return nil, fmt.Errorf("opening sandbox root: %w", err)
-	}
-	defer rootDir.Close()
-	cmd := exec.Command(self, SandboxArg, hostname)
-	cmd.ExtraFiles = []*os.File{readyW, lifeR, rootDir}
+	// Containers sharing the sandbox's PID namespace see its command line:
+	// it names no path of the node.
+	cmd := exec.Command("/proc/self/fd/5", SandboxArg, hostname)
+	cmd.ExtraFiles = []*os.File{readyW, lifeR, self}
 	cmd.Env = []string{"PATH=/nonexistent"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -115,10 +111,13 @@ func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
 			sb.stop(l, pod)
 		}
 	}()
-	buf := make([]byte, 64)
-	n, _ := ready.Read(buf)
-	if n == 0 || buf[0] != 'R' {
-		return sb, fmt.Errorf("starting pod sandbox: %s", string(buf[:n]))
+	buf := make([]byte, 512)
+	n, _ := io.ReadFull(ready, buf)
+	switch {
+	case n == 0:
+		return sb, errors.New("starting pod sandbox: it ended before it was ready")
+	case buf[0] != 'R':
+		return sb, fmt.Errorf("starting pod sandbox: %s", bytes.TrimPrefix(buf[:n], []byte("E")))
 	}
 	for _, k := range nsKinds {
 		if !want[k.kind] {
@@ -180,11 +179,12 @@ func podHostname(pod *corev1.Pod) string {
 }
 
 // SandboxMain is the pod sandbox process (fd 3 reports readiness, fd 4
-// reads EOF when podsec goes, fd 5 is its empty root). It sets the pod's
-// hostname,
-// brings loopback up, locks itself into an empty root as nobody with no
-// capabilities, reports readiness on fd 3 and then reaps orphans until
-// podsec goes away (fd 4 reads EOF) or it is killed. It never returns.
+// reads EOF when podsec goes, fd 5 is the sealed executable it runs).
+// It sets the pod's hostname, brings loopback up, pivots into an empty
+// read-only root with the node's filesystem detached, drops to nobody with
+// no capabilities, no_new_privs and non-dumpable, reports readiness on fd 3
+// and then reaps orphans until podsec goes away (fd 4 reads EOF) or it is
+// killed. It never returns.
 func SandboxMain() {
 	ready := os.NewFile(3, "ready")
 	fail := func(format string, args ...any) {
@@ -192,7 +192,7 @@ func SandboxMain() {
 		os.Exit(1)
 	}
 	if len(os.Args) != 3 {
-		fail("usage: %s HOSTNAME (fd 3 ready, 4 life, 5 root)", SandboxArg)
+		fail("usage: %s HOSTNAME (fd 3 ready, 4 life, 5 executable)", SandboxArg)
 	}
 	hostname := os.Args[2]
 	life := os.NewFile(4, "life")
@@ -209,14 +209,8 @@ func SandboxMain() {
 			fail("bringing loopback up: %v", err)
 		}
 	}
-	if err := unix.Fchdir(5); err != nil {
-		fail("entering sandbox root: %v", err)
-	}
-	unix.Close(5)
-	if err := unix.Chroot("."); err != nil {
-		fail("entering sandbox root: %v", err)
-	}
-	if err := unix.Chdir("/"); err != nil {
+	unix.Close(5) // the sealed executable it was started from
+	if err := pivotToEmptyRoot(); err != nil {
 		fail("entering sandbox root: %v", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
@@ -231,6 +225,12 @@ func SandboxMain() {
 	}
 	if err := syscall.Setresuid(65534, 65534, 65534); err != nil {
 		fail("dropping user: %v", err)
+	}
+	// setresuid already made the sandbox non-dumpable (suid_dumpable is
+	// 0 here); say it outright, so that a pod process sharing its PID
+	// namespace needs CAP_SYS_PTRACE even to look at /proc/1.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fail("making the sandbox non-dumpable: %v", err)
 	}
 	ready.Write([]byte("R"))
 	ready.Close()

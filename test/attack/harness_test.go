@@ -72,11 +72,22 @@ func (b *built) build(t *testing.T, pkg, name string, env ...string) string {
 	return b.path
 }
 
-// podsecBin is bin/podsec built from this tree.
-func podsecBin(t *testing.T) string { return podsecB.build(t, "./cmd/podsec", "podsec") }
+// podsecBin is bin/podsec built from this tree, or the binary named by
+// $PODSEC_ATTACK_PODSEC: to run the suite against an older podsec and see
+// the attacks succeed there.
+func podsecBin(t *testing.T) string {
+	if p := os.Getenv("PODSEC_ATTACK_PODSEC"); p != "" {
+		return p
+	}
+	return podsecB.build(t, "./cmd/podsec", "podsec")
+}
 
-// runtimeBin is bin/podsec-runtime built from this tree.
+// runtimeBin is bin/podsec-runtime built from this tree, or the binary
+// named by $PODSEC_ATTACK_RUNTIME.
 func runtimeBin(t *testing.T) string {
+	if p := os.Getenv("PODSEC_ATTACK_RUNTIME"); p != "" {
+		return p
+	}
 	return runtimeB.build(t, "./cmd/podsec-runtime", "podsec-runtime")
 }
 

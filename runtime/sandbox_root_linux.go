@@ -1,0 +1,57 @@
+package runtime
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// pivotToEmptyRoot makes an empty, read-only tmpfs the root of the calling
+// process's (private) mount namespace and detaches everything else, the
+// node's filesystem included. The sandbox's namespaces are visible to the
+// pod's processes (with a shared PID namespace, /proc/1 is the sandbox):
+// a chroot would leave the node's root one ".." away from /proc/1/root,
+// while after pivot_root and the detach there is nothing above the root to
+// walk to. The new root is attached on top of "/": it needs no directory
+// of the node, and a descriptor opened before the namespace was made would
+// name a mount of the node's namespace, where it cannot be attached.
+func pivotToEmptyRoot() error {
+	fs, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("fsopen tmpfs: %w", err)
+	}
+	defer unix.Close(fs)
+	for _, kv := range [][2]string{{"size", "4k"}, {"nr_inodes", "8"}, {"mode", "0555"}} {
+		if err := unix.FsconfigSetString(fs, kv[0], kv[1]); err != nil {
+			return fmt.Errorf("configuring tmpfs %s=%s: %w", kv[0], kv[1], err)
+		}
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return fmt.Errorf("creating tmpfs: %w", err)
+	}
+	mnt, err := unix.Fsmount(fs, unix.FSMOUNT_CLOEXEC,
+		unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return fmt.Errorf("fsmount tmpfs: %w", err)
+	}
+	defer unix.Close(mnt)
+	if err := unix.MoveMount(mnt, "", unix.AT_FDCWD, "/", unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("attaching the empty root: %w", err)
+	}
+	if err := unix.Fchdir(mnt); err != nil {
+		return fmt.Errorf("entering the empty root: %w", err)
+	}
+	// pivot_root(".", ".") stacks the old root on the new one, at the same
+	// place; unmounting "." then takes the old root (and every mount below
+	// it) out of this namespace for good, as runc does.
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detaching the node's root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("entering the empty root: %w", err)
+	}
+	return nil
+}
