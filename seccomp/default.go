@@ -1,75 +1,76 @@
 package seccomp
 
 import (
-	"runtime"
+	"encoding/json"
 	"slices"
 
+	moby "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // RuntimeDefault returns podsec's RuntimeDefault profile for a container
-// whose effective capabilities are caps, in OCI form ("CAP_SYS_ADMIN"): a
-// default-deny allowlist equivalent to Docker's and containerd's default
-// profile. Unlisted syscalls fail with EPERM; each capability the container
-// holds allows the syscalls it guards, and without CAP_SYS_ADMIN clone may
-// not create namespaces and clone3 fails with ENOSYS.
+// whose capabilities are caps, in OCI form ("CAP_SYS_ADMIN"), as the
+// container's bounding set: moby's current default profile
+// (github.com/moby/profiles/seccomp, the profile of Docker and the base of
+// containerd's), filtered by moby's own rules for the capabilities held,
+// runtime.GOARCH and the running kernel.
 //
-// The architectures are those of runtime.GOARCH (x86_64, x86 and x32 on
-// amd64; aarch64 and arm on arm64). The result is a new value, equal for
-// equal inputs, with the names of every rule sorted.
+// Unlisted syscalls fail with EPERM. Among them are add_key, keyctl and
+// request_key, since kernel keyrings are not namespaced, and socket(2) for
+// the address families moby refuses (AF_ALG, AF_VSOCK and others). Each
+// capability held allows the syscalls it guards; without CAP_SYS_ADMIN
+// clone may not create namespaces and clone3 fails with ENOSYS.
+//
+// If the running kernel's version cannot be read, rules that need a
+// minimum kernel are left out, as for a kernel older than any of them.
+// The result is a new value, equal for equal inputs, with the names of
+// every rule sorted; the rules keep moby's order.
 func RuntimeDefault(caps []string) *specs.LinuxSeccomp {
-	return runtimeDefault(runtime.GOARCH, caps)
-}
-
-// runtimeDefault is RuntimeDefault for the Go architecture goarch.
-func runtimeDefault(goarch string, caps []string) *specs.LinuxSeccomp {
-	held := make(map[string]bool, len(caps))
-	for _, c := range caps {
-		held[c] = true
+	rs := &specs.Spec{Process: &specs.Process{
+		Capabilities: &specs.LinuxCapabilities{Bounding: slices.Clone(caps)},
+	}}
+	p, err := mobyDefault(rs)
+	if err != nil {
+		// moby's library fails only when it cannot learn the kernel's
+		// version (uname) for a minKernel rule.
+		p = withoutKernel(rs)
 	}
-	p := &specs.LinuxSeccomp{
-		DefaultAction:   specs.ActErrno,
-		DefaultErrnoRet: uintPtr(errnoEPERM),
-		Architectures:   slices.Clone(goArches[goarch].arches),
-	}
-	for _, g := range defaultGroups {
-		if g.applies(goarch, held) {
-			p.Syscalls = append(p.Syscalls, g.rule())
-		}
+	for i := range p.Syscalls {
+		slices.Sort(p.Syscalls[i].Names)
 	}
 	return p
 }
 
-// applies reports whether the profile for goarch and the capabilities held
-// includes g.
-func (g ruleGroup) applies(goarch string, held map[string]bool) bool {
-	switch {
-	case len(g.arches) > 0 && !slices.Contains(g.arches, goarch):
-		return false
-	case slices.Contains(g.notArches, goarch):
-		return false
-	case g.cap != "" && !held[g.cap]:
-		return false
-	case g.notCap != "" && held[g.notCap]:
-		return false
-	}
-	return true
-}
+// mobyDefault is moby's default profile filtered for rs. Tests replace it
+// to see RuntimeDefault on a node whose kernel version is unknown.
+var mobyDefault = moby.GetDefaultProfile
 
-// rule converts g to a LinuxSyscall that shares no memory with g.
-func (g ruleGroup) rule() specs.LinuxSyscall {
-	r := specs.LinuxSyscall{
-		Names:  slices.Sorted(slices.Values(g.names)),
-		Action: g.action,
-		Args:   slices.Clone(g.args),
+// withoutKernel is moby's default profile filtered for rs as on a kernel
+// older than every minKernel it names: a rule that needs a newer kernel is
+// left out, one excluded on newer kernels is kept. It makes no system call.
+func withoutKernel(rs *specs.Spec) *specs.LinuxSeccomp {
+	prof := moby.DefaultProfile()
+	kept := prof.Syscalls[:0]
+	for _, r := range prof.Syscalls {
+		if r.Includes != nil && r.Includes.MinKernel != nil {
+			continue
+		}
+		if r.Excludes != nil {
+			r.Excludes.MinKernel = nil
+		}
+		kept = append(kept, r)
 	}
-	if r.Action == "" {
-		r.Action = specs.ActAllow
+	prof.Syscalls = kept
+	// The library filters a profile it did not build only from JSON.
+	b, err := json.Marshal(prof)
+	if err == nil {
+		var p *specs.LinuxSeccomp
+		if p, err = moby.LoadProfile(string(b), rs); err == nil {
+			return p
+		}
 	}
-	if r.Action == specs.ActErrno {
-		r.ErrnoRet = uintPtr(g.errno)
-	}
-	return r
+	// Unreachable with moby's profile; fail closed rather than unconfined.
+	return &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintPtr(1)}
 }
 
 func uintPtr(v uint) *uint { return &v }
