@@ -19,14 +19,15 @@ var version = "dev"
 
 // globals are the flags every command shares.
 type globals struct {
-	root               string
-	seccompProfileRoot string
-	seccompDefault     string
-	cniConfDir         string
-	cniBinDirs         []string
-	podNetwork         string
-	backoffBase        time.Duration
-	netpolTable        string
+	root                 string
+	seccompProfileRoot   string
+	seccompDefault       string
+	cniConfDir           string
+	cniBinDirs           []string
+	podNetwork           string
+	backoffBase          time.Duration
+	netpolTable          string
+	allowedUnsafeSysctls []string // --allowed-unsafe-sysctls of run, spec and validate
 }
 
 // imageRoot is the image store under the state root.

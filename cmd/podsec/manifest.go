@@ -71,12 +71,21 @@ func readPodFile(stdin io.Reader, name string) (*spec.Objects, error) {
 
 // validatePods validates every pod and returns one error listing all
 // problems of all pods, as the API server words them.
-func validatePods(pods []*corev1.Pod) error {
+func validatePods(pods []*corev1.Pod) error { return validatePodsWith(pods, nil) }
+
+// validatePodsWith is validatePods with, when node is not nil, the node's
+// own check of each pod the API server's rules accept (as the kubelet
+// checks only pods the API server stored).
+func validatePodsWith(pods []*corev1.Pod, node func(*corev1.Pod) field.ErrorList) error {
 	selinux, apparmor := runtime.LSMs()
 	opts := spec.ValidateOptions{SELinuxEnabled: selinux, AppArmorEnabled: apparmor}
 	var msgs []string
 	for _, p := range pods {
-		if errs := spec.ValidatePod(p, opts); len(errs) > 0 {
+		errs := spec.ValidatePod(p, opts)
+		if len(errs) == 0 && node != nil {
+			errs = node(p)
+		}
+		if len(errs) > 0 {
 			msgs = append(msgs, invalidMessage(p, errs))
 		}
 	}

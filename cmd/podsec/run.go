@@ -53,7 +53,7 @@ ends, nothing of it is left on the node.`,
 			if err != nil {
 				return err
 			}
-			if err := validatePods([]*corev1.Pod{pod}); err != nil {
+			if err := validatePodsOnNode(g, []*corev1.Pod{pod}); err != nil {
 				return err
 			}
 			// Admission before anything is created; the admitted pod, with
@@ -73,6 +73,7 @@ ends, nothing of it is left on the node.`,
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run the pod in the background under a supervisor and return once its containers run")
 	cmd.Flags().StringVar(&g.podNetwork, "network", "cni", "pod network: cni (a pod IP on the node's CNI network) or none (loopback only)")
 	addRequesterFlags(cmd, &as, &asGroups)
+	addAllowedUnsafeSysctlsFlag(cmd, g)
 	return cmd
 }
 

@@ -54,6 +54,7 @@ and a warning says so.`,
 	cmd.Flags().StringVar(&f.pod, "pod", "", "name of the pod to use when the manifest holds several")
 	cmd.Flags().StringVarP(&f.container, "container", "c", "", "container to print (default: the first app container)")
 	cmd.Flags().StringVar(&f.bundleDir, "bundle-dir", "", "write DIR/<container>/config.json for every container instead of printing")
+	addAllowedUnsafeSysctlsFlag(cmd, g)
 	return cmd
 }
 
@@ -66,7 +67,7 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := validatePods([]*corev1.Pod{pod}); err != nil {
+	if err := validatePodsOnNode(g, []*corev1.Pod{pod}); err != nil {
 		return err
 	}
 	names := spec.ContainerNames(pod)

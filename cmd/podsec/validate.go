@@ -10,14 +10,15 @@ import (
 	"github.com/podsec/podsec/spec"
 )
 
-func newValidateCommand(_ *globals) *cobra.Command {
+func newValidateCommand(g *globals) *cobra.Command {
 	var files []string
 	cmd := &cobra.Command{
 		Use:   "validate -f FILE",
 		Short: "check pod manifests and print every problem",
 		Long: `validate decodes pod manifests strictly (an unknown field is an error), applies
 the API server's defaults and prints every problem with its field path. It
-exits non-zero when any pod is invalid.`,
+exits non-zero when any pod is invalid. Sysctls are checked as this node's
+kubelet would: its safe set, and the unsafe ones of --allowed-unsafe-sysctls.`,
 		Example: `  # Check one manifest
   podsec validate -f pod.yaml
 
@@ -29,7 +30,7 @@ exits non-zero when any pod is invalid.`,
 			if err != nil {
 				return err
 			}
-			if err := validatePods(pods); err != nil {
+			if err := validatePodsOnNode(g, pods); err != nil {
 				msg := strings.TrimPrefix(err.Error(), spec.ErrInvalidPod.Error()+": ")
 				if errors.Is(err, spec.ErrInvalidPod) {
 					fmt.Fprintln(cmd.ErrOrStderr(), msg)
@@ -44,5 +45,6 @@ exits non-zero when any pod is invalid.`,
 		},
 	}
 	addFileFlag(cmd, &files)
+	addAllowedUnsafeSysctlsFlag(cmd, g)
 	return cmd
 }
