@@ -224,3 +224,33 @@ func expectNoText(t *testing.T, out, text string) {
 		t.Fatalf("%q found in:\n%s", text, out)
 	}
 }
+
+// runDetached starts a pod under a supervisor (podsec run -d) with no pod
+// network unless args name one, and returns once its containers run.
+func (n *node) runDetached(yaml string, args ...string) {
+	n.t.Helper()
+	full := append([]string{"run", "-d", "-f", n.manifest(yaml)}, args...)
+	if !containsFlag(args, "--network") {
+		full = append(full, "--network", "none")
+	}
+	if out, err := n.podsec(full...); err != nil {
+		n.t.Fatalf("podsec run -d: %v\n%s", err, out)
+	}
+}
+
+// waitLog polls a container's log for at most timeout until it has a
+// line containing want, and returns the log.
+func (n *node) waitLog(pod, container, want string, timeout time.Duration) string {
+	n.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var out string
+	for time.Now().Before(deadline) {
+		out, _ = n.podsec("logs", pod, "-c", container)
+		if strings.Contains(out, want) {
+			return out
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	n.t.Fatalf("no %q in the log of %s/%s within %v:\n%s", want, pod, container, timeout, out)
+	return ""
+}
