@@ -20,8 +20,10 @@ var defaultDevices = map[string][2]int64{
 //
 // Spec: linux.devices and linux.resources.devices. Allowed: device nodes
 // of the default set (null, zero, full, random, urandom, tty, console,
-// ptmx); cgroup rules that allow those, the pseudo-terminals (136:*) or
-// only mknod ("m"); deny rules.
+// ptmx); cgroup rules that allow those, the pseudo-terminals (136:*),
+// /dev/net/tun (10:200, which runc allows every container) or only mknod
+// ("m"); deny rules. linux.netDevices (a node's network interface moved
+// into the container) are refused.
 func checkHostDevices(in *input) []Violation {
 	if in.spec == nil {
 		return nil
@@ -36,6 +38,13 @@ func checkHostDevices(in *input) []Violation {
 	}
 	if len(nodes) > 0 {
 		vs = append(vs, violation("linux.devices", nodes, "host devices"))
+	}
+	if len(l.NetDevices) > 0 {
+		var names []string
+		for n := range l.NetDevices {
+			names = append(names, n)
+		}
+		vs = append(vs, violation("linux.netDevices", sortedUnique(names), "host devices"))
 	}
 	if l.Resources != nil {
 		for i, r := range l.Resources.Devices {
@@ -58,6 +67,9 @@ func defaultDeviceRule(r specs.LinuxDeviceCgroup) bool {
 		return false
 	}
 	if *r.Major == 136 { // /dev/pts/*
+		return true
+	}
+	if r.Minor != nil && *r.Major == 10 && *r.Minor == 200 { // /dev/net/tun: runc's default
 		return true
 	}
 	if r.Minor == nil {

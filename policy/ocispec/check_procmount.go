@@ -1,10 +1,6 @@
 package ocispec
 
-import (
-	"slices"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-)
+import "slices"
 
 // Paths a container's /proc and /sys must hide or make read-only: the
 // core of the lists containerd, podman, CRI-O and podsec all use.
@@ -17,17 +13,15 @@ var (
 // Unmasked is disallowed).
 //
 // Spec: linux.maskedPaths and linux.readonlyPaths. Allowed: lists holding
-// at least the paths above, or any lists in a user namespace (baseline
-// allows procMount Unmasked to a pod with hostUsers false: its /proc is
-// owned by the namespace).
+// at least the paths above, in a user namespace too: a spec's user
+// namespace may map to the node's root (an identity mapping is as good as
+// none), and /proc/keys, /proc/sysrq-trigger or /sys/firmware are the
+// node's whatever the namespace.
 func checkProcMount(in *input) []Violation {
 	if in.spec == nil {
 		return nil
 	}
 	l := in.linux()
-	if _, userns := findNamespace(l.Namespaces, specs.UserNamespace); userns != nil {
-		return nil
-	}
 	var vs []Violation
 	if miss := missing(l.MaskedPaths, requiredMasked); len(miss) > 0 {
 		v := violation("linux.maskedPaths", miss, "procMount")

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"strings"
 )
 
 // checkWritableSysfs: a writable /sys (or cgroup filesystem) lets a
@@ -13,7 +12,7 @@ import (
 //
 // Spec: mounts. Allowed: mounts of type sysfs or cgroup, and mounts at or
 // under /sys, only with the "ro" option; bind mounts of the host's /sys
-// likewise.
+// (the source resolved, see checkBindMounts) likewise.
 func checkWritableSysfs(in *input) []Violation {
 	if in.spec == nil {
 		return nil
@@ -21,10 +20,9 @@ func checkWritableSysfs(in *input) []Violation {
 	var vs []Violation
 	for i, m := range in.spec.Mounts {
 		dst := path.Clean("/" + m.Destination)
-		src := path.Clean("/" + m.Source)
+		bind := isBind(m.Type, m.Options)
 		sysfs := m.Type == "sysfs" || m.Type == "cgroup" || m.Type == "cgroup2" ||
-			dst == "/sys" || strings.HasPrefix(dst, "/sys/") ||
-			(isBind(m.Type, m.Options) && (src == "/sys" || strings.HasPrefix(src, "/sys/")))
+			under(dst, "/sys") || (bind && under(in.nodePath(m.Source).real, "/sys"))
 		if sysfs && !slices.Contains(m.Options, "ro") {
 			vs = append(vs, Violation{Field: fmt.Sprintf("mounts[%d]", i),
 				What: fmt.Sprintf("%q mounted read-write", m.Destination), Reason: "writable /sys"})

@@ -41,15 +41,25 @@ func (l Level) Valid() bool {
 type Policy struct {
 	// Level is the Pod Security Standards level every spec is held to.
 	Level Level `json:"level"`
+	// AllowedBindSources are the node directories bind mounts may come
+	// from (and the directories below them), besides the bundle. Unset:
+	// DefaultBindSources. An empty list allows only the bundle.
+	AllowedBindSources []string `json:"allowedBindSources,omitempty"`
+	// AllowedRootPrefixes are the node directories a root.path may be in,
+	// besides the bundle. Unset: DefaultRootPrefixes.
+	AllowedRootPrefixes []string `json:"allowedRootPrefixes,omitempty"`
 }
 
 // ParsePolicy reads a policy file (YAML or JSON):
 //
 //	# /etc/podsec/runtime-policy.yaml
 //	level: baseline
+//	allowedBindSources: [/var/lib/containerd, /run/containerd]  # optional
+//	allowedRootPrefixes: [/run/containerd/io.containerd.runtime.v2.task]  # optional
 //
-// Unknown fields and an invalid level are errors: a node policy that does
-// not say what its administrator meant must not be read as a weaker one.
+// Unknown fields, an invalid level and a prefix that is not an absolute
+// path are errors: a node policy that does not say what its administrator
+// meant must not be read as a weaker one.
 func ParsePolicy(data []byte) (Policy, error) {
 	var p Policy
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -60,6 +70,13 @@ func ParsePolicy(data []byte) (Policy, error) {
 	}
 	if !p.Level.Valid() {
 		return p, fmt.Errorf("level: Unsupported value: %q: supported values: \"privileged\", \"baseline\", \"restricted\"", p.Level)
+	}
+	var err error
+	if p.AllowedBindSources, err = cleanPrefixes("allowedBindSources", p.AllowedBindSources); err != nil {
+		return p, err
+	}
+	if p.AllowedRootPrefixes, err = cleanPrefixes("allowedRootPrefixes", p.AllowedRootPrefixes); err != nil {
+		return p, err
 	}
 	return p, nil
 }
@@ -72,6 +89,17 @@ type Options struct {
 	// AppArmor is true when AppArmor is enabled on the host: an empty
 	// process.apparmorProfile then runs the process unconfined.
 	AppArmor bool
+	// BundleDir is the bundle directory, absolute: a relative root.path
+	// or bind source is relative to it, and it is the container's own,
+	// so root.path and bind sources may be below it. Empty: unknown, and
+	// relative paths are taken to be in the bundle.
+	BundleDir string
+	// RealPath resolves the symbolic links of a node path, as the kernel
+	// will when the runtime mounts it (the runtime's side does the I/O:
+	// this package cannot). The checks judge the resolved path, so that a
+	// symlink under an allowed directory pointing at the node's / is
+	// refused. Nil, or an error: the path is judged as written, cleaned.
+	RealPath func(path string) (string, error)
 }
 
 // Violation is one field of a spec that breaks the policy.
@@ -123,7 +151,7 @@ func (p Policy) Check(s *specs.Spec, opts Options) error {
 	if s == nil {
 		return nil
 	}
-	return p.run(&input{spec: s, proc: s.Process, field: "process", opts: opts})
+	return p.run(&input{spec: s, proc: s.Process, field: "process", opts: opts, pol: &p})
 }
 
 // CheckProcess holds a process added to a running container (exec) to the
@@ -133,7 +161,7 @@ func (p Policy) CheckProcess(proc *specs.Process, opts Options) error {
 	if proc == nil {
 		return nil
 	}
-	return p.run(&input{proc: proc, field: "process", opts: opts})
+	return p.run(&input{proc: proc, field: "process", opts: opts, pol: &p})
 }
 
 func (p Policy) run(in *input) error {
@@ -160,6 +188,7 @@ type input struct {
 	proc  *specs.Process
 	field string
 	opts  Options
+	pol   *Policy
 }
 
 // linux is the spec's linux section, or an empty one.
