@@ -54,10 +54,11 @@ admits pods as a 1.24 cluster did:
                   policy, answers with the JSON Patch of its defaults and the
                   kubernetes.io/psp annotation;
   POST /validate  for a ValidatingWebhookConfiguration (pods, CREATE and
-                  UPDATE): the pod must be admitted unchanged by a policy the
-                  requester or its service account may use, and must meet the
-                  Pod Security Standards of its namespace's labels, if any
-                  Namespace is stored;
+                  UPDATE; pods/ephemeralcontainers, UPDATE, as "kubectl
+                  debug" adds containers): the pod must be admitted unchanged
+                  by a policy the requester or its service account may use,
+                  and must meet the Pod Security Standards of its namespace's
+                  labels, if any Namespace is stored;
   GET  /healthz   for probes.
 
 The requester is the request's userInfo, the namespace the request's. The
@@ -232,11 +233,14 @@ func (h *webhookHandler) review(w http.ResponseWriter, r *http.Request, phase ad
 }
 
 // decide answers one request. Anything but the creation or update of a
-// pod itself (not a subresource) is allowed untouched, as PodSecurityPolicy
-// ignored it.
+// pod, or the update of its ephemeral containers ("kubectl debug", whose
+// object is the whole pod), is allowed untouched, as PodSecurityPolicy and
+// PodSecurity ignored it: the other subresources (status, binding, ...) do
+// not change what runs.
 func (h *webhookHandler) decide(req *admissionv1.AdmissionRequest, phase admission.Phase) (*admissionv1.AdmissionResponse, error) {
 	allowed := &admissionv1.AdmissionResponse{Allowed: true}
-	if req.Resource.Group != "" || req.Resource.Resource != "pods" || req.SubResource != "" {
+	if req.Resource.Group != "" || req.Resource.Resource != "pods" ||
+		req.SubResource != "" && req.SubResource != admission.SubResourceEphemeralContainers {
 		return allowed, nil
 	}
 	op := admission.Operation(req.Operation)
@@ -262,8 +266,8 @@ func (h *webhookHandler) decide(req *admissionv1.AdmissionRequest, phase admissi
 		return nil, err
 	}
 	requester := rbac.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups}
-	res := admission.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase}, objectsOf(snap))
-	h.logf("%s %s pod %s/%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), requester.Name, outcome(res))
+	res := admission.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, objectsOf(snap))
+	h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res))
 
 	resp := &admissionv1.AdmissionResponse{Allowed: res.Allowed, Warnings: res.Warnings, AuditAnnotations: webhookAuditAnnotations(res.AuditAnnotations)}
 	if !res.Allowed {
@@ -333,6 +337,15 @@ func podLabel(pod *corev1.Pod, name string) string {
 		return pod.Name
 	}
 	return pod.GenerateName + "*"
+}
+
+// subresourceLabel is "/ephemeralcontainers" for a request on that
+// subresource.
+func subresourceLabel(sub string) string {
+	if sub == "" {
+		return ""
+	}
+	return "/" + sub
 }
 
 func outcome(res admission.Result) string {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,6 +132,7 @@ func TestWebhook(t *testing.T) {
 	c.ok("", "create", "clusterrole", "psp-default", "--verb=use", "--resource=podsecuritypolicies", "--resource-name=default")
 	c.ok("", "create", "clusterrolebinding", "psp-alice", "--clusterrole=psp-default", "--user=alice")
 	c.ok("apiVersion: v1\nkind: Namespace\nmetadata: {name: warned, labels: {pod-security.kubernetes.io/warn: restricted}}\n", "apply", "-f", "-")
+	c.ok("apiVersion: v1\nkind: Namespace\nmetadata: {name: baseline, labels: {pod-security.kubernetes.io/enforce: baseline}}\n", "apply", "-f", "-")
 	base, client := webhookServer(t, c.root)
 	alice := authenticationv1.UserInfo{Username: "alice", Groups: []string{"system:authenticated"}}
 	bob := authenticationv1.UserInfo{Username: "bob", Groups: []string{"system:authenticated"}}
@@ -246,6 +248,48 @@ func TestWebhook(t *testing.T) {
 		if r := post("/validate", reviewOf(t, admissionv1.Delete, "team", bob, webhookPrivileged, "")); !r.Allowed {
 			t.Errorf("POST /validate DELETE: refused %+v", r.Result)
 		}
+	})
+	t.Run("ephemeral containers", func(t *testing.T) {
+		// The running pod, as the mutating webhook admitted it.
+		mut := post("/mutate", reviewOf(t, admissionv1.Create, "team", alice, webhookPod, ""))
+		old := string(applyJSONPatch(t, []byte(webhookPod), mut.Patch))
+		for _, tc := range []struct {
+			name, ns, container, wantMsg string
+		}{
+			{name: "privileged under the seed policy", ns: "team", container: ephemeralPrivileged,
+				wantMsg: `pods "web" is forbidden: PodSecurityPolicy: unable to validate against any pod security policy: [spec.ephemeralContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]`},
+			{name: "unprivileged under the seed policy", ns: "team", container: ephemeralReadOnly},
+			{name: "privileged under baseline", ns: "baseline", container: ephemeralPrivileged,
+				wantMsg: `pods "web" is forbidden: violates PodSecurity "baseline:latest": privileged (container "debugger-x7k2p" must not set securityContext.privileged=true)`},
+			{name: "unprivileged under baseline", ns: "baseline", container: ephemeralReadOnly},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				o := strings.Replace(old, `"namespace":"team"`, `"namespace":"`+tc.ns+`"`, 1)
+				body := ephemeralReview(t, tc.ns, alice, withEphemeral(t, o, tc.container), o)
+				if r := post("/mutate", body); !r.Allowed || r.Patch != nil {
+					t.Errorf("POST /mutate pods/ephemeralcontainers: allowed %v, patch %s, result %+v; want allowed unchanged", r.Allowed, r.Patch, r.Result)
+				}
+				r := post("/validate", body)
+				if tc.wantMsg == "" {
+					if !r.Allowed {
+						t.Errorf("POST /validate pods/ephemeralcontainers: refused %+v", r.Result)
+					}
+					return
+				}
+				if r.Allowed || r.Result == nil || r.Result.Code != 403 || r.Result.Message != tc.wantMsg {
+					t.Errorf("POST /validate pods/ephemeralcontainers: allowed %v, result %+v; want 403 %q", r.Allowed, r.Result, tc.wantMsg)
+				}
+			})
+		}
+		t.Run("status and binding stay allowed", func(t *testing.T) {
+			for _, sub := range []string{"status", "binding"} {
+				body := ephemeralReview(t, "team", bob, withEphemeral(t, old, ephemeralPrivileged), old)
+				body = bytes.Replace(body, []byte(`"subResource":"ephemeralcontainers"`), []byte(`"subResource":"`+sub+`"`), 1)
+				if r := post("/validate", body); !r.Allowed {
+					t.Errorf("POST /validate pods/%s: refused %+v", sub, r.Result)
+				}
+			}
+		})
 	})
 	t.Run("object that is not a pod", func(t *testing.T) {
 		r := post("/mutate", reviewOf(t, admissionv1.Create, "team", alice, `{"spec":{"containers":"nope"}}`, ""))
@@ -443,4 +487,64 @@ func TestDeployManifests(t *testing.T) {
 		!reflect.DeepEqual(val.Webhooks[0].Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) {
 		t.Errorf("deploy/webhook/validatingwebhookconfiguration.yaml: %+v", val.Webhooks)
 	}
+	// "kubectl debug" goes through pods/ephemeralcontainers: both halves
+	// must see it, or a privileged debug container is never checked.
+	ephemeral := func(rules []admissionregistrationv1.RuleWithOperations) bool {
+		for _, r := range rules {
+			if slices.Contains(r.Resources, "pods/ephemeralcontainers") && slices.Contains(r.Operations, admissionregistrationv1.Update) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(mut.Webhooks) == 1 && !ephemeral(mut.Webhooks[0].Rules) {
+		t.Errorf("deploy/webhook/mutatingwebhookconfiguration.yaml: no rule for UPDATE of pods/ephemeralcontainers: %+v", mut.Webhooks[0].Rules)
+	}
+	if len(val.Webhooks) == 1 && !ephemeral(val.Webhooks[0].Rules) {
+		t.Errorf("deploy/webhook/validatingwebhookconfiguration.yaml: no rule for UPDATE of pods/ephemeralcontainers: %+v", val.Webhooks[0].Rules)
+	}
+}
+
+// The ephemeral containers "kubectl debug" adds: --profile=sysadmin asks for
+// a privileged one; the other has what the seed policy would default.
+const (
+	ephemeralPrivileged = `{"name":"debugger-x7k2p","image":"busybox","stdin":true,"tty":true,"targetContainerName":"main","securityContext":{"privileged":true}}`
+	ephemeralReadOnly   = `{"name":"debugger-x7k2p","image":"busybox","stdin":true,"tty":true,"targetContainerName":"main","securityContext":{"readOnlyRootFilesystem":true}}`
+)
+
+// withEphemeral adds an ephemeral container to a pod in JSON.
+func withEphemeral(t *testing.T, pod, container string) string {
+	t.Helper()
+	var p map[string]any
+	var c any
+	if err := json.Unmarshal([]byte(pod), &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(container), &c); err != nil {
+		t.Fatal(err)
+	}
+	p["spec"].(map[string]any)["ephemeralContainers"] = []any{c}
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// ephemeralReview is the AdmissionReview the API server sends for
+// "kubectl debug": an UPDATE of pods/ephemeralcontainers with the whole pod.
+func ephemeralReview(t *testing.T, ns string, user authenticationv1.UserInfo, pod, old string) []byte {
+	t.Helper()
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(reviewOf(t, admissionv1.Update, ns, user, pod, old), &review); err != nil {
+		t.Fatal(err)
+	}
+	review.Request.SubResource = "ephemeralcontainers"
+	review.Request.Name = "web"
+	review.Request.RequestSubResource = "ephemeralcontainers"
+	b, err := json.Marshal(&review)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

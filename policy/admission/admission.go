@@ -60,7 +60,18 @@ type Request struct {
 	Operation Operation
 	// Phase is AllPhases when zero.
 	Phase Phase
+	// SubResource is the subresource of pods the request is for; empty
+	// for the pod itself. Of the subresources, only SubResourceEphemeralContainers
+	// is evaluated (as 1.24's PodSecurityPolicy and pod-security-admission
+	// did); the others (status, binding, ...) do not change what runs and are
+	// admitted unchanged.
+	SubResource string
 }
+
+// SubResourceEphemeralContainers is the subresource through which
+// "kubectl debug" adds a container to a running pod. The request's object
+// is the whole pod, so it is evaluated as an update of the pod.
+const SubResourceEphemeralContainers = "ephemeralcontainers"
 
 // Objects are the cluster objects admission decides with.
 type Objects struct {
@@ -125,6 +136,9 @@ func Admit(req Request, objs Objects) Result {
 		pod.Namespace = ns
 	}
 	res := Result{Allowed: true, Pod: pod, AuditAnnotations: map[string]string{}}
+	if req.SubResource != "" && req.SubResource != SubResourceEphemeralContainers {
+		return res
+	}
 	pspOn := len(objs.PodSecurityPolicies) > 0 && !(op == Update && onlyGCFieldsChanged(pod, req.OldPod))
 	var usable func(*psp.PodSecurityPolicy) bool
 	if pspOn {

@@ -15,6 +15,9 @@
 // existing pod) and ignores updates that change nothing but
 // ownerReferences and finalizers; PodSecurity evaluates only updates that
 // can change what the pod runs (containers, images, seccomp annotations).
+// An update of the ephemeralcontainers subresource ("kubectl debug") is
+// evaluated as an update of the whole pod, its ephemeral containers checked
+// as containers are; other subresources (status, binding) are admitted.
 //
 // PodSecurityPolicy admission is on when at least one policy is given; with
 // none it admits every pod unchanged. (A 1.24 API server with the plugin
