@@ -8,9 +8,8 @@ import (
 )
 
 // TestHostPIDIsForPolicy: hostPID with CAP_SYS_PTRACE reaches the node
-// under every runtime (/proc/PID of any node process, here the test's own),
-// so only admission can
-// stand in the way. In a namespace that enforces the baseline level the
+// under every runtime (through /proc/PID/root of any node process, here the
+// test's own), so only admission can stand in the way. In a namespace that enforces the baseline level the
 // pod is refused before anything runs; in a privileged namespace the same
 // pod reads the node's file, which shows the attack is real.
 func TestHostPIDIsForPolicy(t *testing.T) {
