@@ -99,6 +99,10 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 	if err := loopbackUp(netnsPath); err != nil {
 		return nil, err
 	}
+	// Before eth0 exists, so that it never has an fe80:: address.
+	if err := disableIPv6(netnsPath); err != nil {
+		return nil, err
+	}
 	nl, err := lockNode()
 	if err != nil {
 		return nil, err
@@ -124,9 +128,20 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 	if a.Result, err = json.Marshal(r); err != nil {
 		return nil, fmt.Errorf("encoding the CNI result of pod %s: %w", pod, err)
 	}
+	if err := disableIPv6(netnsPath, a.IfName); err != nil {
+		return nil, err
+	}
+	if a.HostIf, a.MAC, err = hostSide(netnsPath, a.IfName); err != nil {
+		return nil, fmt.Errorf("attaching pod %s to network %q: %w", pod, m.list.Name, err)
+	}
 	a.Pending = false
 	if err := m.writeRecord(a); err != nil {
 		return nil, err
+	}
+	// Before any container of the pod runs: from now on its frames carry
+	// its own addresses or go nowhere.
+	if err := m.syncGuard(); err != nil {
+		return nil, fmt.Errorf("attaching pod %s to network %q: %w", pod, m.list.Name, err)
 	}
 	return a, nil
 }
@@ -187,7 +202,16 @@ func (m *Manager) Teardown(ctx context.Context, pod PodRef) error {
 	return m.teardown(ctx, a)
 }
 
+// teardown detaches the pod, then drops it from the guard table, once the
+// node lock is released (Close takes the state lock before the node lock).
 func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
+	if err := m.detach(ctx, a); err != nil {
+		return err
+	}
+	return m.syncGuard()
+}
+
+func (m *Manager) detach(ctx context.Context, a *Attachment) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 	defer cancel()
 	list, err := libcni.ConfListFromBytes(a.ConfList)
@@ -277,9 +301,11 @@ func (m *Manager) GC(ctx context.Context, alive func(PodRef) bool) error {
 	var errs []error
 	for _, a := range recs {
 		if !alive(a.Pod) {
-			errs = append(errs, m.teardown(ctx, a))
+			errs = append(errs, m.detach(ctx, a))
 		}
 	}
+	// Also repairs a guard table that a killed podsec left behind.
+	errs = append(errs, m.syncGuard())
 	return errors.Join(errs...)
 }
 

@@ -95,6 +95,9 @@ func (m *Manager) Close(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	if err := m.syncGuardLocked(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := deleteBridge(m.cfg.Bridge); err != nil {
 		errs = append(errs, err)
 	}

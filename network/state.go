@@ -37,6 +37,10 @@ type Attachment struct {
 	IP      net.IP `json:"ip,omitempty"`
 	Gateway net.IP `json:"gateway,omitempty"`
 	Subnet  string `json:"subnet,omitempty"`
+	// HostIf is the node's end of the pod's veth, and MAC the pod's own
+	// MAC address: the guard table holds frames from HostIf to MAC and IP.
+	HostIf string `json:"hostIf,omitempty"`
+	MAC    string `json:"mac,omitempty"`
 	// Ports are the pod's hostPort mappings, reserved for it on the node.
 	Ports []PortMapping `json:"ports,omitempty"`
 	// Pending is true from the reservation of the ports until CNI ADD has

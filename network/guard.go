@@ -1,0 +1,265 @@
+package network
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"path/filepath"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// GuardTablePrefix starts the name of every state directory's guard table
+// (family bridge): GuardTablePrefix + "-" + a hash of the state directory,
+// so side-by-side podsec instances and tests never guard each other's
+// pods.
+const GuardTablePrefix = "podsec-guard"
+
+// Names inside the guard table.
+const (
+	guardHook  = "prerouting"
+	guardPod   = "from-pod"
+	guardPorts = "ports" // host veths of guarded pods
+	guardMACs  = "macs"  // host veth . the pod's MAC
+	guardIPs   = "ips"   // host veth . the pod's IPv4 address
+)
+
+// Frame offsets: the EtherType in the Ethernet header (the payload
+// expression shows a VLAN tag the NIC took off as if it were still there),
+// the ARP sender hardware and protocol addresses and their lengths, the
+// IPv4 source and destination.
+const (
+	offEtherSrc  = 6
+	offEtherType = 12
+	offARPLens   = 4
+	offARPSHA    = 8
+	offARPSPA    = 14
+	offIPv4Src   = 12
+	offIPv4Dst   = 16
+)
+
+// Registers of the concatenations "ifname . x": the 16-byte interface name
+// fills register 1 (NFT_REG32_00..03), the next field starts at
+// NFT_REG32_04.
+const (
+	regIfName = 1
+	regNext   = 12
+)
+
+var (
+	macKeyType = nftables.MustConcatSetType(nftables.TypeIFName, nftables.TypeEtherAddr)
+	ipKeyType  = nftables.MustConcatSetType(nftables.TypeIFName, nftables.TypeIPAddr)
+)
+
+// guardTable is the name of the state directory's guard table.
+func (m *Manager) guardTable() string {
+	h := fnv.New32a()
+	h.Write([]byte(filepath.Clean(m.cfg.StateDir)))
+	return fmt.Sprintf("%s-%08x", GuardTablePrefix, h.Sum32())
+}
+
+// GuardTable is the nftables table (family bridge) that holds this
+// Manager's pods to their own addresses.
+func (m *Manager) GuardTable() string { return m.guardTable() }
+
+// guarded is what the guard table holds of one pod.
+type guarded struct {
+	hostIf string
+	mac    net.HardwareAddr
+	ip     net.IP
+}
+
+// syncGuard makes the guard table hold every attached pod of the state
+// directory, under its lock.
+func (m *Manager) syncGuard() error {
+	l, err := m.lockState()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
+	return m.syncGuardLocked()
+}
+
+// syncGuardLocked rebuilds the guard table from the records in one
+// nftables transaction (packets see the old table or the new one, never
+// none), or deletes it when no pod is attached. Rebuilding rather than
+// diffing keeps it simple: a table holds a few entries per pod of one
+// node. The state lock is held, so the records cannot change under it.
+func (m *Manager) syncGuardLocked() error {
+	recs, err := m.records()
+	if err != nil {
+		return err
+	}
+	var pods []guarded
+	for _, a := range recs {
+		if a.Pending || a.HostIf == "" || a.IP.To4() == nil {
+			continue // not on the network yet: its veth has no peer that runs anything
+		}
+		mac, err := net.ParseMAC(a.MAC)
+		if err != nil || len(mac) != 6 {
+			return fmt.Errorf("guarding pod %s: recorded MAC %q: %w", a.Pod, a.MAC, ErrInvalid)
+		}
+		pods = append(pods, guarded{hostIf: a.HostIf, mac: mac, ip: a.IP.To4()})
+	}
+	name := m.guardTable()
+	nc, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+	}
+	t := &nftables.Table{Family: nftables.TableFamilyBridge, Name: name}
+	exists := true
+	if _, err := nc.ListTableOfFamily(name, nftables.TableFamilyBridge); err != nil {
+		if !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+		}
+		exists = false
+	}
+	if exists {
+		nc.DelTable(t)
+	}
+	if len(pods) > 0 {
+		if err := buildGuard(nc, t, pods); err != nil {
+			return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+		}
+	}
+	if !exists && len(pods) == 0 {
+		return nil
+	}
+	if err := nc.Flush(); err != nil {
+		return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+	}
+	return nil
+}
+
+// buildGuard adds the guard table to the batch:
+//
+//	set ports { type ifname }
+//	set macs  { type ifname . ether_addr }
+//	set ips   { type ifname . ipv4_addr }
+//	chain prerouting { type filter hook prerouting priority -300; policy accept
+//	    iifname @ports jump from-pod }
+//	chain from-pod {
+//	    iifname . ether saddr != @macs drop
+//	    ether type arp iifname . arp saddr ether != @macs drop
+//	    ether type arp iifname . arp saddr ip != @ips drop
+//	    ether type arp arp hlen 6 arp plen 4 accept
+//	    ether type ip iifname . ip saddr != @ips drop
+//	    ether type ip ip daddr 127.0.0.0/8 drop
+//	    ether type ip accept
+//	    drop }
+//
+// Frames from a pod carry its own MAC and address, in ARP and IPv4, or
+// they are dropped before they reach the bridge, the node or conntrack:
+// NetworkPolicy then judges the address the pod really has. IPv6 and any
+// other EtherType (VLAN tags included) are dropped: pods are IPv4 only and
+// the policy dataplane matches IPv4 only, so an fe80:: address would walk
+// around it. Packets to 127.0.0.0/8 are dropped too: portmap turns on
+// route_localnet on the bridge for hostPorts on 127.0.0.1, and the node
+// would then take a pod's packet to 127.0.0.1 as local (CVE-2020-8558).
+// The priority runs the chain before br_netfilter hands IPv4 to the inet
+// hooks.
+func buildGuard(nc *nftables.Conn, t *nftables.Table, pods []guarded) error {
+	nc.AddTable(t)
+	// Interface names are strings, in host byte order for nft's listing.
+	ports := &nftables.Set{Table: t, Name: guardPorts, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian}
+	macs := &nftables.Set{Table: t, Name: guardMACs, KeyType: macKeyType, Concatenation: true}
+	ips := &nftables.Set{Table: t, Name: guardIPs, KeyType: ipKeyType, Concatenation: true}
+	var portElems, macElems, ipElems []nftables.SetElement
+	for _, p := range pods {
+		name := ifNameKey(p.hostIf)
+		portElems = append(portElems, nftables.SetElement{Key: name})
+		macElems = append(macElems, nftables.SetElement{Key: concatKey(name, p.mac)})
+		ipElems = append(ipElems, nftables.SetElement{Key: concatKey(name, p.ip)})
+	}
+	for _, s := range []struct {
+		set   *nftables.Set
+		elems []nftables.SetElement
+	}{{ports, portElems}, {macs, macElems}, {ips, ipElems}} {
+		if err := nc.AddSet(s.set, s.elems); err != nil {
+			return err
+		}
+	}
+	accept := nftables.ChainPolicyAccept
+	hook := nc.AddChain(&nftables.Chain{
+		Name: guardHook, Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRaw, Policy: &accept,
+	})
+	pod := nc.AddChain(&nftables.Chain{Name: guardPod, Table: t})
+	nc.AddRule(&nftables.Rule{Table: t, Chain: hook, Exprs: []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: regIfName},
+		&expr.Lookup{SourceRegister: regIfName, SetName: ports.Name, SetID: ports.ID},
+		&expr.Verdict{Kind: expr.VerdictJump, Chain: guardPod},
+	}})
+	drop := &expr.Verdict{Kind: expr.VerdictDrop}
+	arp, ip4 := etherType(unix.ETH_P_ARP), etherType(unix.ETH_P_IP)
+	for _, r := range [][]expr.Any{
+		notIn(macs, expr.PayloadBaseLLHeader, offEtherSrc, 6, drop),
+		cat(arp, notIn(macs, expr.PayloadBaseNetworkHeader, offARPSHA, 6, drop)),
+		cat(arp, notIn(ips, expr.PayloadBaseNetworkHeader, offARPSPA, 4, drop)),
+		cat(arp, []expr.Any{
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offARPLens, Len: 2},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{6, 4}},
+			&expr.Verdict{Kind: expr.VerdictAccept},
+		}),
+		cat(ip4, notIn(ips, expr.PayloadBaseNetworkHeader, offIPv4Src, 4, drop)),
+		cat(ip4, []expr.Any{
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offIPv4Dst, Len: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{127}},
+			drop,
+		}),
+		cat(ip4, []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}),
+		{drop},
+	} {
+		nc.AddRule(&nftables.Rule{Table: t, Chain: pod, Exprs: r})
+	}
+	return nil
+}
+
+// etherType matches frames of one EtherType.
+func etherType(proto uint16) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseLLHeader, Offset: offEtherType, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{byte(proto >> 8), byte(proto)}},
+	}
+}
+
+// notIn applies v to frames whose "input interface . field" is not in s.
+func notIn(s *nftables.Set, base expr.PayloadBase, off, n uint32, v *expr.Verdict) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: regIfName},
+		&expr.Payload{DestRegister: regNext, Base: base, Offset: off, Len: n},
+		&expr.Lookup{SourceRegister: regIfName, SetName: s.Name, SetID: s.ID, Invert: true},
+		v,
+	}
+}
+
+func cat(parts ...[]expr.Any) []expr.Any {
+	var out []expr.Any
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// ifNameKey is an interface name as the kernel compares it: IFNAMSIZ
+// bytes, zero-padded.
+func ifNameKey(name string) []byte {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, name)
+	return b
+}
+
+// concatKey is "ifname . field", the field padded to a multiple of 4
+// bytes as in a register.
+func concatKey(name []byte, field []byte) []byte {
+	k := append([]byte{}, name...)
+	k = append(k, field...)
+	for len(k)%4 != 0 {
+		k = append(k, 0)
+	}
+	return k
+}
