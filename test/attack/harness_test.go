@@ -26,6 +26,17 @@ var (
 	podsecB, runtimeB, attackerB, imagesB built
 )
 
+// TestMain removes the binaries the suite built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, b := range []*built{&podsecB, &runtimeB, &attackerB, &imagesB} {
+		if b.path != "" {
+			os.RemoveAll(filepath.Dir(b.path))
+		}
+	}
+	os.Exit(code)
+}
+
 // requireRoot fails on CI and skips elsewhere: the attack suite runs real
 // containers, which needs root, and on CI it must run.
 func requireRoot(t *testing.T) {

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -57,4 +58,81 @@ spec:
 
 	out = n.mustRun(pod("open"))
 	expectLine(t, out, "[main] "+secret)
+}
+
+// TestHostNetworkAndPrivilegedAreForPolicy: a hostNetwork pod reaches the
+// node's loopback services and a privileged pod the node's devices; a pod
+// of its own network namespace reaches neither. Baseline refuses both
+// before anything runs.
+func TestHostNetworkAndPrivilegedAreForPolicy(t *testing.T) {
+	n := newNode(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("node-loopback-service\n"))
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	for _, level := range []string{"baseline", "privileged"} {
+		out, err := n.podsec("apply", "-f", n.manifest(fmt.Sprintf(`apiVersion: v1
+kind: Namespace
+metadata:
+  name: ns-%[1]s
+  labels: {pod-security.kubernetes.io/enforce: %[1]s}
+`, level)))
+		if err != nil {
+			t.Fatalf("apply namespace: %v\n%s", err, out)
+		}
+	}
+	pod := func(name, ns, spec, cmd string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: %s, namespace: %s}
+spec:
+  restartPolicy: Never%s
+  containers:
+  - name: main
+    image: localhost/busybox:latest
+    command: [sh, -c, %q]
+`, name, ns, spec, cmd)
+	}
+	dial := fmt.Sprintf("nc 127.0.0.1 %d </dev/null || echo unreachable", port)
+	devs := "ls /dev/kmsg 2>/dev/null || echo no-kmsg"
+	cases := []struct {
+		name, spec, cmd, want, wantRefused string
+	}{
+		{"hostnet", "\n  hostNetwork: true", dial, "node-loopback-service", "host namespaces"},
+		{"privileged", "", devs, "/dev/kmsg", "privileged"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec, cmd := c.spec, c.cmd
+			manifest := pod(c.name, "ns-baseline", spec, cmd)
+			if c.name == "privileged" {
+				manifest += "    securityContext: {privileged: true}\n"
+			}
+			out, err := n.run(manifest)
+			if err == nil {
+				t.Fatalf("ran under baseline:\n%s", out)
+			}
+			expectNoText(t, out, c.want)
+			expectLine(t, out, c.wantRefused)
+
+			out = n.mustRun(strings.Replace(manifest, "ns-baseline", "ns-privileged", 1))
+			expectLine(t, out, "[main] "+c.want)
+
+			// The same command in a pod of its own namespaces, no privilege.
+			out = n.mustRun(pod(c.name+"-own", "ns-baseline", "", cmd))
+			expectNoText(t, out, c.want)
+		})
+	}
 }
