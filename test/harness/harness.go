@@ -51,9 +51,9 @@ func RequireRoot(t *testing.T) {
 		return
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatal("the attack suite needs root on CI")
+		t.Fatal("the attack and abuse suites need root on CI")
 	}
-	t.Skip("the attack suite needs root")
+	t.Skip("the attack and abuse suites need root")
 }
 
 // build builds pkg (relative to the module root) into a temporary
