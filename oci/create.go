@@ -105,7 +105,11 @@ func (g *globals) startContainer(id string, f *createFlags, act action) error {
 	if err != nil {
 		return err
 	}
-	if err := pol.check(s); err != nil {
+	bundle, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("bundle: %w", err)
+	}
+	if err := pol.check(s, bundle); err != nil {
 		return err
 	}
 	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
@@ -130,7 +134,6 @@ func (g *globals) startContainer(id string, f *createFlags, act action) error {
 	if err != nil {
 		return err
 	}
-	bundle, _ := os.Getwd()
 	side := sidecar{Bundle: bundle, Annotations: s.Annotations, Poststart: poststart}
 	if err := side.write(g.root, id); err != nil {
 		_ = c.Destroy()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -45,9 +46,14 @@ func (g *globals) loadPolicy() (*nodePolicy, error) {
 	return &nodePolicy{Policy: p, path: path}, nil
 }
 
-// check holds a spec to the policy with this host's facts.
-func (p *nodePolicy) check(s *specs.Spec) error {
-	return p.wrap(p.Check(s, hostOptions()))
+// check holds a spec to the policy with this host's facts. bundle is the
+// bundle directory: a relative root.path or bind source is relative to it.
+func (p *nodePolicy) check(s *specs.Spec, bundle string) error {
+	opts := hostOptions()
+	if bundle != "" {
+		opts.BundleDir = realPath(bundle)
+	}
+	return p.wrap(p.Check(s, opts))
 }
 
 // checkProcess holds an exec'd process to the policy.
@@ -64,7 +70,16 @@ func (p *nodePolicy) wrap(err error) error {
 
 // hostOptions are the facts of this host the checks need.
 func hostOptions() ocispec.Options {
-	return ocispec.Options{HostNamespace: isOwnNamespace, AppArmor: appArmorEnabled()}
+	return ocispec.Options{HostNamespace: isOwnNamespace, AppArmor: appArmorEnabled(), RealPath: filepath.EvalSymlinks}
+}
+
+// realPath is p with its symlinks resolved, or p cleaned when it cannot
+// be.
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return filepath.Clean(p)
 }
 
 // nsFiles are the /proc/self/ns names of the namespace types.
@@ -75,18 +90,25 @@ var nsFiles = map[specs.LinuxNamespaceType]string{
 }
 
 // isOwnNamespace reports whether path is the runtime's own namespace of
-// its type: joining it is sharing the host's. A path that cannot be read
-// is left to libcontainer, which will fail to join it.
+// its type, or the node's (PID 1's): joining it is sharing the host's. A
+// path that cannot be read is left to libcontainer, which will fail to
+// join it.
 func isOwnNamespace(typ specs.LinuxNamespaceType, path string) bool {
 	name, ok := nsFiles[typ]
 	if !ok {
 		return false
 	}
-	var own, other unix.Stat_t
-	if unix.Stat("/proc/self/ns/"+name, &own) != nil || unix.Stat(path, &other) != nil {
+	var other unix.Stat_t
+	if unix.Stat(path, &other) != nil {
 		return false
 	}
-	return own.Dev == other.Dev && own.Ino == other.Ino
+	for _, host := range []string{"/proc/self/ns/" + name, "/proc/1/ns/" + name} {
+		var st unix.Stat_t
+		if unix.Stat(host, &st) == nil && st.Dev == other.Dev && st.Ino == other.Ino {
+			return true
+		}
+	}
+	return false
 }
 
 // appArmorEnabled reports whether AppArmor confines processes here.

@@ -158,11 +158,14 @@ func TestGlobalFlags(t *testing.T) {
 // baseline admits runs, a privileged one is refused with the fields and
 // rules, and an exec that asks for more capabilities is refused too.
 func TestPolicy(t *testing.T) {
+	requireRoot(t)
+	ok := bundle(t, podSleep, "policy-ok", nil)
 	pol := filepath.Join(t.TempDir(), "policy.yaml")
-	mkfile(t, pol, "level: baseline\n")
+	// The bundle's volumes, /etc/hosts and /dev/shm are in its podsec
+	// root, as a node's are in /var/lib/podsec.
+	mkfile(t, pol, "level: baseline\nallowedBindSources: ["+filepath.Join(filepath.Dir(filepath.Dir(ok)), "podsec")+"]\n")
 	e := newEnv(t, "--policy", pol)
 
-	ok := bundle(t, podSleep, "policy-ok", nil)
 	e.must("run", "-d", "--bundle", ok, "ok")
 	_, errs, code := e.run("exec", "--cap", "CAP_SYS_ADMIN", "ok", "true")
 	if code != 255 || !strings.Contains(errs, `process.capabilities.bounding: CAP_SYS_ADMIN is not allowed by the node policy "baseline": non-default capabilities`) {

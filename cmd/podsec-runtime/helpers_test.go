@@ -131,13 +131,13 @@ func inTerminal(t *testing.T, env []string, cmdline string) (string, int) {
 }
 
 // policyWrapper writes a runtime that is podsec-runtime under a node
-// policy of level: what a node administrator's /etc/podsec file does,
-// without touching /etc.
-func policyWrapper(t *testing.T, level string) string {
+// policy of level (and more lines of the policy file): what a node
+// administrator's /etc/podsec file does, without touching /etc.
+func policyWrapper(t *testing.T, level string, more ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	pol := filepath.Join(dir, "policy.yaml")
-	if err := os.WriteFile(pol, []byte("level: "+level+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(pol, []byte("level: "+level+"\n"+strings.Join(more, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	w := filepath.Join(dir, "podsec-runtime-"+level)

@@ -124,7 +124,16 @@ spec:
 
 	// The node policy: baseline runs podman's default container and
 	// refuses --privileged, and podman shows the user why.
-	baseline := policyWrapper(t, "baseline")
+	// Its storage is the test's, not /var/lib/containers and
+	// /run/containers; podman 4.3's default seccomp profile allows
+	// syscalls podsec's RuntimeDefault refuses (keyctl, unshare, mount,
+	// socket of every family...): the node accepts them by name.
+	baseline := policyWrapper(t, "baseline",
+		"allowedBindSources: ["+filepath.Join(p.dir, "runroot")+"]",
+		"allowedRootPrefixes: ["+filepath.Join(p.dir, "root")+"]",
+		"allowedSyscalls: [clone, clone3, fsconfig, fsmount, fsopen, fspick, get_mempolicy, keyctl, mbind, mount, "+
+			"mount_setattr, move_mount, open_tree, pidfd_getfd, pivot_root, readdir, reboot, set_mempolicy, setns, "+
+			"sigaction, signal, sigpending, sigsuspend, socket, syscall, syslog, timerfd, umount, umount2, unshare]")
 	if out, code := p.podman("--runtime", baseline, "run", "--rm", "localhost/busybox", "true"); code != 0 {
 		t.Errorf("podman run under baseline: exit %d, %s", code, out)
 	}

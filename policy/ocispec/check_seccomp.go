@@ -3,7 +3,6 @@ package ocispec
 import (
 	"fmt"
 	"slices"
-	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -27,7 +26,7 @@ var refusing = set(string(specs.ActKill), string(specs.ActKillProcess), string(s
 // whose action lets the syscall run (allow, log, trace, notify) allowed by
 // RuntimeDefault too: unconditionally there, or with conditions that
 // include one of RuntimeDefault's rules for it (the same conditions or
-// more). Under a runtime there is no runtime default to fall back to, so
+// more), or named in Policy.AllowedSyscalls. Under a runtime there is no runtime default to fall back to, so
 // an unset linux.seccomp is unconfined and refused, at baseline as at
 // restricted (pod-security-admission's baseline allows an unset profile
 // because the runtime default then applies).
@@ -54,6 +53,9 @@ func checkSeccompBaseline(in *input) []Violation {
 			Reason: "seccompProfile weaker than RuntimeDefault"})
 	}
 	ref := allowedRules(seccomp.RuntimeDefault(processCapabilities(in.proc)))
+	for _, name := range in.pol.AllowedSyscalls {
+		ref[name] = append(ref[name], nil) // no condition: any rule is covered
+	}
 	for i, r := range sc.Syscalls {
 		if refusing[string(r.Action)] {
 			continue
@@ -153,9 +155,7 @@ func processCapabilities(p *specs.Process) []string {
 			caps = append(caps, normalizeCapability(c))
 		}
 	}
-	caps = sortedUnique(caps)
-	sort.Strings(caps)
-	return caps
+	return sortedUnique(caps)
 }
 
 // allCapabilities stand for unset capabilities: RuntimeDefault with every

@@ -11,10 +11,7 @@ type check struct {
 
 // checks run in this order; a refusal lists violations in it.
 var checks = []check{
-	{id: "hooks", level: Baseline, fn: checkHooks},
-	{id: "rootPath", level: Baseline, fn: checkRootPath},
 	{id: "hostNamespaces", level: Baseline, fn: checkHostNamespaces},
-	{id: "userNamespaceMappings", level: Baseline, fn: checkUserNamespaceMappings},
 	{id: "capabilities_baseline", level: Baseline, fn: checkCapabilitiesBaseline},
 	{id: "hostDevices", level: Baseline, fn: checkHostDevices},
 	{id: "hostPathVolumes", level: Baseline, fn: checkBindMounts},
@@ -26,6 +23,10 @@ var checks = []check{
 	{id: "seLinuxOptions", level: Baseline, fn: checkSELinux},
 	{id: "appArmorProfile", level: Baseline, fn: checkAppArmor},
 	{id: "sysctls", level: Baseline, fn: checkSysctls},
+	// Fields a pod has no equivalent of, which reach the node.
+	{id: "hooks", level: Baseline, fn: checkHooks},
+	{id: "rootPath", level: Baseline, fn: checkRootPath},
+	{id: "userNamespaceMappings", level: Baseline, fn: checkUserNamespaceMappings},
 	{id: "cgroupsPath", level: Baseline, fn: checkCgroupsPath},
 	{id: "scheduling", level: Baseline, fn: checkScheduling},
 	{id: "rlimits", level: Baseline, fn: checkRlimits},

@@ -135,9 +135,9 @@ func TestCheckNode(t *testing.T) {
 			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 65536}, {ContainerID: 65536, HostID: 4294967295, Size: 2}}
 			s.Linux.MaskedPaths = nil
 		}, want: []string{
+			`linux.maskedPaths: unmasked /proc/kcore`,
 			`linux.uidMappings[0]: container ID 0 -> host ID 0 (size 4294967295), covering host ID 0`,
-			`linux.gidMappings[1]: container ID 65536 -> host ID 4294967295 (size 2), covering host ID 0`,
-			`linux.maskedPaths: unmasked /proc/kcore`}},
+			`linux.gidMappings[1]: container ID 65536 -> host ID 4294967295 (size 2), covering host ID 0`}},
 		{name: "mapped user namespace", level: Restricted, edit: func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
@@ -256,6 +256,12 @@ func TestSeccompCompared(t *testing.T) {
 				}
 			}
 		})
+	}
+	// An administrator may accept named syscalls beyond RuntimeDefault.
+	s0 := base()
+	s0.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{allow(nil, "io_uring_setup", "keyctl")}}
+	if got := messages(t, Policy{Level: Baseline, AllowedSyscalls: []string{"io_uring_setup"}}, s0, Options{}); len(got) != 1 || !strings.Contains(got[0], "SCMP_ACT_ALLOW keyctl is not allowed") {
+		t.Errorf("allowedSyscalls [io_uring_setup]: %v, want keyctl alone refused", got)
 	}
 	// A capability RuntimeDefault rewards is compared with the profile
 	// for those capabilities.

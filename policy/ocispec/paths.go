@@ -25,8 +25,9 @@ import (
 //   - Docker: /var/lib/docker/containers/ID and /var/lib/docker/volumes;
 //   - podsec: /var/lib/podsec and /run/podsec.
 //
-// The bundle directory is always allowed: podman's bundle is the userdata
-// directory above.
+// The bundle directory is always allowed too (containerd's holds the
+// rootfs; podman's is the userdata directory of its graph root, while the
+// files it binds are in its run root's).
 var DefaultBindSources = []string{
 	"/var/lib/containerd", "/run/containerd",
 	"/var/lib/kubelet/pods",

@@ -48,6 +48,13 @@ type Policy struct {
 	// AllowedRootPrefixes are the node directories a root.path may be in,
 	// besides the bundle. Unset: DefaultRootPrefixes.
 	AllowedRootPrefixes []string `json:"allowedRootPrefixes,omitempty"`
+	// AllowedSyscalls are syscalls a seccomp profile may allow
+	// unconditionally at baseline and restricted although RuntimeDefault
+	// refuses them or allows them only with conditions: an
+	// administrator's explicit acceptance of an engine's weaker default
+	// profile (containerd 1.6's allows io_uring and every socket family,
+	// podman 4.3's keyctl, unshare, mount). Unset: none.
+	AllowedSyscalls []string `json:"allowedSyscalls,omitempty"`
 }
 
 // ParsePolicy reads a policy file (YAML or JSON):
