@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/podsec/podsec/store"
+	"github.com/podsec/podsec/webhook"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key as PEM files.
@@ -93,11 +94,11 @@ func webhookServer(t *testing.T, root string) (string, *http.Client) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveWebhook(ctx, ln, cert, newWebhookHandler(st, io.Discard), io.Discard) }()
+	go func() { done <- webhook.Serve(ctx, ln, webhook.Config{Store: st, Cert: cert}) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("serveWebhook() = %v", err)
+			t.Errorf("webhook.Serve() = %v", err)
 		}
 	})
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
@@ -317,7 +318,7 @@ func TestWebhookHTTPErrors(t *testing.T) {
 			wantCode: 400, wantBodyIn: `want an AdmissionReview of admission.k8s.io/v1`},
 		{name: "no request", method: "POST", path: "/validate", contentType: "application/json", body: []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`),
 			wantCode: 400, wantBodyIn: "no request"},
-		{name: "oversized", method: "POST", path: "/mutate", contentType: "application/json", body: bytes.Repeat([]byte(" "), maxReviewBytes+1), wantCode: 413, wantBodyIn: "larger than the limit"},
+		{name: "oversized", method: "POST", path: "/mutate", contentType: "application/json", body: bytes.Repeat([]byte(" "), webhook.MaxReviewBytes+1), wantCode: 413, wantBodyIn: "larger than the limit"},
 		{name: "wrong method", method: "GET", path: "/mutate", wantCode: 405, wantBodyIn: "method GET not allowed"},
 		{name: "wrong content type", method: "POST", path: "/validate", contentType: "text/plain", body: valid, wantCode: 415, wantBodyIn: `content type "text/plain" not supported`},
 		{name: "unknown path", method: "POST", path: "/admit", contentType: "application/json", body: valid, wantCode: 404},

@@ -1,0 +1,264 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/podsec/podsec/policy/admission"
+	"github.com/podsec/podsec/policy/rbac"
+	"github.com/podsec/podsec/store"
+)
+
+// Handler answers AdmissionReviews with the objects of a store.
+type Handler struct {
+	store *store.Store
+	// slots holds one token per review being decided: its capacity is
+	// the in-flight limit.
+	slots chan struct{}
+	mu    sync.Mutex // serializes log lines
+	log   io.Writer
+}
+
+// NewHandler returns the handler of /mutate, /validate and /healthz for
+// cfg; the server's TLS settings are Serve's.
+func NewHandler(cfg Config) *Handler {
+	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), log: cfg.log()}
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// ServeHTTP routes a request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/mutate":
+		h.review(w, r, admission.Mutating)
+	case "/validate":
+		h.review(w, r, admission.Validating)
+	case "/healthz":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			httpError(w, http.StatusMethodNotAllowed, "method %s not allowed on /healthz", r.Method)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	default:
+		httpError(w, http.StatusNotFound, "no such path %q: POST AdmissionReviews to /mutate or /validate", r.URL.Path)
+	}
+}
+
+func httpError(w http.ResponseWriter, code int, format string, args ...any) {
+	http.Error(w, fmt.Sprintf(format, args...), code)
+}
+
+// review reads one AdmissionReview, decides it and writes the answer.
+// Problems with the HTTP request itself are HTTP errors; a review the
+// webhook cannot decide (the store cannot be read) is a 500, so that the
+// webhook configuration's failurePolicy applies.
+func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission.Phase) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		httpError(w, http.StatusMethodNotAllowed, "method %s not allowed: POST an AdmissionReview", r.Method)
+		return
+	}
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		httpError(w, http.StatusUnsupportedMediaType, "content type %q not supported: want application/json", r.Header.Get("Content-Type"))
+		return
+	}
+	if r.ContentLength > MaxReviewBytes {
+		httpError(w, http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d", r.ContentLength, MaxReviewBytes)
+		return
+	}
+	// The slot is taken before the body is read: the body is most of
+	// what a review costs.
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusTooManyRequests, "too many reviews in flight (%d): retry later", cap(h.slots))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReviewBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			httpError(w, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", MaxReviewBytes)
+			return
+		}
+		httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
+		return
+	}
+	review := &admissionv1.AdmissionReview{}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, review); err != nil {
+		httpError(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
+		return
+	}
+	if gvk := review.GroupVersionKind(); gvk != admissionv1.SchemeGroupVersion.WithKind("AdmissionReview") {
+		httpError(w, http.StatusBadRequest, "unsupported object %q of apiVersion %q: want an AdmissionReview of admission.k8s.io/v1", gvk.Kind, gvk.GroupVersion())
+		return
+	}
+	if review.Request == nil || review.Request.UID == "" {
+		httpError(w, http.StatusBadRequest, "malformed AdmissionReview: no request or no request.uid")
+		return
+	}
+	resp, err := h.decide(review.Request, phase)
+	if err != nil {
+		h.logf("%s %s: %v", phaseName(phase), review.Request.UID, err)
+		httpError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	resp.UID = review.Request.UID
+	out, err := json.Marshal(&admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "encoding the AdmissionReview: %v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+}
+
+// decide answers one request. Anything but the creation or update of a
+// pod, or the update of its ephemeral containers ("kubectl debug", whose
+// object is the whole pod), is allowed untouched, as PodSecurityPolicy and
+// PodSecurity ignored it: the other subresources (status, binding, ...) do
+// not change what runs.
+func (h *Handler) decide(req *admissionv1.AdmissionRequest, phase admission.Phase) (*admissionv1.AdmissionResponse, error) {
+	allowed := &admissionv1.AdmissionResponse{Allowed: true}
+	if req.Resource.Group != "" || req.Resource.Resource != "pods" ||
+		req.SubResource != "" && req.SubResource != admission.SubResourceEphemeralContainers {
+		return allowed, nil
+	}
+	op := admission.Operation(req.Operation)
+	if op != admission.Create && op != admission.Update {
+		return allowed, nil
+	}
+	pod := &corev1.Pod{}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, pod); err != nil || len(req.Object.Raw) == 0 {
+		return refusal(http.StatusBadRequest, fmt.Sprintf("request.object is not a pod: %v", errOrEmpty(err))), nil
+	}
+	if pod.Namespace == "" {
+		pod.Namespace = req.Namespace
+	}
+	var old *corev1.Pod
+	if op == admission.Update && len(req.OldObject.Raw) > 0 {
+		old = &corev1.Pod{}
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(req.OldObject.Raw, old); err != nil {
+			return refusal(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a pod: %v", err)), nil
+		}
+	}
+	snap, err := h.store.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	requester := rbac.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups}
+	res := admission.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, objectsOf(snap))
+	h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res))
+
+	resp := &admissionv1.AdmissionResponse{Allowed: res.Allowed, Warnings: res.Warnings, AuditAnnotations: webhookAuditAnnotations(res.AuditAnnotations)}
+	if !res.Allowed {
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: res.Err.Error()}
+		return resp, nil
+	}
+	if phase == admission.Mutating && op == admission.Create {
+		patch, err := admission.Patch(pod, res.Pod)
+		if err != nil {
+			return nil, err
+		}
+		if string(patch) != "[]" {
+			pt := admissionv1.PatchTypeJSONPatch
+			resp.Patch, resp.PatchType = patch, &pt
+		}
+	}
+	return resp, nil
+}
+
+func refusal(code int32, msg string) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{Result: &metav1.Status{Status: metav1.StatusFailure, Code: code, Reason: metav1.StatusReasonBadRequest, Message: msg}}
+}
+
+func errOrEmpty(err error) string {
+	if err == nil {
+		return "empty"
+	}
+	return err.Error()
+}
+
+// webhookAuditAnnotations gives the audit annotation keys without their
+// prefix: the API server prefixes a webhook's keys with the webhook's name
+// ("psp.podsec.io/admit-policy") and drops keys that are then not valid
+// qualified names, as "NAME/podsecuritypolicy.policy.k8s.io/admit-policy"
+// would not be.
+func webhookAuditAnnotations(in map[string]string) map[string]string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k[strings.LastIndex(k, "/")+1:]] = v
+	}
+	return out
+}
+
+func (h *Handler) logf(format string, args ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	fmt.Fprintf(h.log, "podsec webhook: "+format+"\n", args...)
+}
+
+func phaseName(p admission.Phase) string {
+	if p == admission.Mutating {
+		return "mutate"
+	}
+	return "validate"
+}
+
+// podLabel names a pod being created with generateName, whose request has
+// no name yet.
+func podLabel(pod *corev1.Pod, name string) string {
+	switch {
+	case name != "":
+		return name
+	case pod.Name != "":
+		return pod.Name
+	}
+	return pod.GenerateName + "*"
+}
+
+// subresourceLabel is "/ephemeralcontainers" for a request on that
+// subresource.
+func subresourceLabel(sub string) string {
+	if sub == "" {
+		return ""
+	}
+	return "/" + sub
+}
+
+func outcome(res admission.Result) string {
+	switch {
+	case !res.Allowed:
+		return "refused: " + res.Err.Error()
+	case res.Policy != "":
+		return fmt.Sprintf("allowed by podsecuritypolicy %q", res.Policy)
+	}
+	return "allowed"
+}
+
+// objectsOf gives admission the stored objects it decides with.
+func objectsOf(snap *store.Snapshot) admission.Objects {
+	labels := make(map[string]map[string]string, len(snap.Namespaces))
+	for name, ns := range snap.Namespaces {
+		labels[name] = ns.Labels
+	}
+	return admission.Objects{PodSecurityPolicies: snap.PodSecurityPolicies, RBAC: snap.RBAC, NamespaceLabels: labels}
+}
