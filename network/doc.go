@@ -45,12 +45,40 @@
 // port some other process of the node listens on: portmap's DNAT would
 // take its traffic silently. The port is free again once Teardown has run.
 //
+// # Pods keep to their own addresses
+//
+// Pods are IPv4 only: Setup turns IPv6 off in the pod's namespace before
+// CNI ADD (net.ipv6.conf.default.disable_ipv6, then eth0's), so eth0 never
+// has an fe80:: address on the shared bridge; loopback keeps ::1.
+//
+// A pod with the default CAP_NET_RAW can still put any frame on its veth,
+// and one with CAP_NET_ADMIN can turn IPv6 back on. So every state
+// directory has a bridge-family nftables table, GuardTable()
+// ("podsec-guard-<hash of StateDir>"), whose prerouting chain (priority
+// -300, before br_netfilter and conntrack) takes every frame arriving from
+// the host veth of an attached pod and drops it unless
+//
+//	its Ethernet source is the pod's MAC, and it is
+//	ARP whose sender MAC and IPv4 address are the pod's, or
+//	IPv4 whose source is the pod's address and whose destination is not
+//	in 127.0.0.0/8.
+//
+// IPv6 (NDP included) and every other EtherType, VLAN tags too, are
+// dropped. NetworkPolicy therefore judges the address a pod really has,
+// no neighbour learns a forged MAC for another pod's address, and a pod
+// cannot send to 127.0.0.1 through the bridge, which portmap's
+// route_localnet would otherwise accept as local (CVE-2020-8558). Setup
+// records the host veth (the peer of the pod's eth0, which must be a veth)
+// and the MAC, and programs the table before it returns, that is before
+// any container of the pod runs; Teardown, GC and Close rebuild it from
+// the records in one transaction, and delete it with the last pod.
+//
 // # Node settings
 //
 // The bridge plugin sets net.ipv4.ip_forward=1 (isGateway) and portmap
 // sets net.ipv4.conf.podsec0.route_localnet=1 for hostPorts reached on
-// 127.0.0.1; podsec sets no sysctl itself and never touches the node's
-// other interfaces. iptables (iptables-nft on Debian) must be on PATH for
+// 127.0.0.1; podsec sets no sysctl of the node itself (only the pod's
+// IPv6 ones) and never touches the node's other interfaces. iptables (iptables-nft on Debian) must be on PATH for
 // the plugins and podsec. With br_netfilter loaded
 // (net.bridge.bridge-nf-call-iptables=1) traffic between pods crosses the
 // FORWARD chain, which the firewall plugin opens for pod addresses.

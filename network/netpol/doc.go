@@ -43,6 +43,11 @@
 // Pods' traffic to the node's own addresses arrives at the input hook,
 // where their egress classes apply (only ipBlocks match the node).
 //
+// The table matches IPv4 only, and source addresses as they come. Both
+// hold because of the pod network's guard table (package network): pods
+// have no IPv6, the bridge drops IPv6 and every frame whose MAC or IPv4
+// source is not the sending pod's, before it reaches these hooks.
+//
 // # Updates
 //
 // Sync reads the table from the kernel, diffs it with the compiled
