@@ -21,13 +21,20 @@
 //     pod-security-admission never sees because it checks only
 //     capabilities.add);
 //   - a namespace missing from linux.namespaces, or joined by a path that
-//     is the runtime's own namespace, is the host's.
+//     is the runtime's own namespace, is the host's;
+//   - fields a pod has no equivalent of and that reach the node are
+//     refused below privileged: hooks, kernel filesystems away from their
+//     usual place (and the node's own: debugfs, bpf, ...), bind mounts
+//     from outside the engines' state directories (hostPath volumes),
+//     a root.path outside the bundle and the engines' storage, ID
+//     mappings covering the node's root, a seccomp profile weaker than
+//     RuntimeDefault, real-time scheduling, intelRdt.
 //
-// What a spec cannot tell is not checked: whether a bind mount's source is
-// a volume or any host path (every container has bind mounts of
-// /etc/hosts and /etc/resolv.conf), so restricted's volume types are not
-// enforced here; and whether SELinux or AppArmor are active, which the
-// caller says in Options.
+// A bind mount's source and root.path are node paths: Options.RealPath
+// (the runtime's side, which may do I/O) resolves their symlinks before
+// they are judged, so that a symlink to / under an allowed directory is
+// refused. Whether SELinux or AppArmor are active the caller says in
+// Options too.
 //
 // The package is pure: facts about the host come in Options.
 package ocispec
