@@ -21,17 +21,46 @@ var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 // add stores img under refs (normalized): its layers are unpacked unless
 // already present, its config and manifest (raw may be nil) are written
 // as blobs, and the index is updated. Images that lose their last
-// reference are garbage-collected. The lock must be held.
+// reference are garbage-collected. The lock must be held. When add
+// fails, the layers and blobs it made are removed: the store is left as
+// it was.
 //
 // blobInfo says that the layers' digests and sizes are known without
 // work (a manifest lists them); for a docker save tar's uncompressed
 // layers, go-containerregistry would gzip each layer to compute them.
-func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest string, rawManifest []byte, blobInfo bool, p *progress) ([]*Image, error) {
+func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest string, rawManifest []byte, blobInfo bool, p *progress) (_ []*Image, err error) {
+	var madeLayers, madeBlobs []string
+	defer func() {
+		if err != nil {
+			s.undo(madeLayers, madeBlobs)
+		}
+	}()
+	var m *v1.Manifest
+	if rawManifest != nil {
+		if int64(len(rawManifest)) > s.limits.MaxManifestSize {
+			return nil, fmt.Errorf("manifest %s: %w", digest, sizeLimit("size", s.limits.MaxManifestSize, "--max-manifest-size"))
+		}
+		if sha256Digest(rawManifest) != digest {
+			return nil, fmt.Errorf("manifest %s: %w: got %s", digest, ErrDigestMismatch, sha256Digest(rawManifest))
+		}
+		if m, err = v1.ParseManifest(bytes.NewReader(rawManifest)); err != nil {
+			return nil, fmt.Errorf("parsing manifest %s: %w", digest, err)
+		}
+		if err := checkManifestLimits(m, s.limits); err != nil {
+			return nil, err
+		}
+	}
 	rawCfg, err := img.RawConfigFile()
 	if err != nil {
 		return nil, fmt.Errorf("reading image config: %w", err)
 	}
 	id := sha256Digest(rawCfg)
+	if int64(len(rawCfg)) > s.limits.MaxConfigSize {
+		return nil, fmt.Errorf("config %s: %w", id, sizeLimit("size", s.limits.MaxConfigSize, "--max-config-size"))
+	}
+	if m != nil && m.Config.Digest.String() != id {
+		return nil, fmt.Errorf("image %s: config: %w: the manifest names %s", id, ErrDigestMismatch, m.Config.Digest)
+	}
 	cfg, err := v1.ParseConfigFile(bytes.NewReader(rawCfg))
 	if err != nil {
 		return nil, fmt.Errorf("parsing image config %s: %w", id, err)
@@ -56,27 +85,25 @@ func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest str
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		size, err := s.ensureLayer(ctx, idx, l, diffIDs[i], blobInfo, p)
+		size, made, err := s.ensureLayer(ctx, idx, l, diffIDs[i], blobInfo, p)
+		if made {
+			madeLayers = append(madeLayers, diffIDs[i])
+		}
 		if err != nil {
-			return nil, fmt.Errorf("image %s: layer %s: %w", id, diffIDs[i], err)
+			return nil, fmt.Errorf("image %s: unpacking layer %s: %w", id, diffIDs[i], err)
 		}
 		idx.Layers[diffIDs[i]] = size
 	}
-	if err := s.writeBlob(id, rawCfg); err != nil {
-		return nil, err
-	}
+	blobs := [][2]string{{id, string(rawCfg)}}
 	if rawManifest != nil {
-		if sha256Digest(rawManifest) != digest {
-			return nil, fmt.Errorf("image %s: manifest: %w: got %s, want %s", id, ErrDigestMismatch, sha256Digest(rawManifest), digest)
+		blobs = append(blobs, [2]string{digest, string(rawManifest)})
+	}
+	for _, b := range blobs {
+		made, err := s.writeBlob(b[0], []byte(b[1]))
+		if made {
+			madeBlobs = append(madeBlobs, b[0])
 		}
-		m, err := v1.ParseManifest(bytes.NewReader(rawManifest))
 		if err != nil {
-			return nil, fmt.Errorf("image %s: parsing manifest: %w", id, err)
-		}
-		if m.Config.Digest.String() != id {
-			return nil, fmt.Errorf("image %s: config: %w: the manifest names %s", id, ErrDigestMismatch, m.Config.Digest)
-		}
-		if err := s.writeBlob(digest, rawManifest); err != nil {
 			return nil, err
 		}
 	}
@@ -102,54 +129,81 @@ func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest str
 	return imgs, nil
 }
 
+// undo removes the layers and blobs a failed add made, which no index
+// entry names yet. Layers go through tmp/ so that a crash never leaves a
+// partial one in place.
+func (s *Store) undo(layers, blobs []string) {
+	for _, d := range layers {
+		if tmp, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), "undo-"); err == nil {
+			_ = os.Rename(s.layerPath(d), filepath.Join(tmp, "layer"))
+		}
+	}
+	for _, d := range blobs {
+		_ = os.Remove(s.blobPath(d))
+	}
+	_ = s.cleanTmp()
+}
+
 // ensureLayer unpacks layer l into layers/sha256/<diffID hex> unless it
-// is there and indexed, and returns its uncompressed size. A directory
-// that is there but not indexed (a crash between rename and index write)
-// is unpacked again rather than trusted.
-func (s *Store) ensureLayer(ctx context.Context, idx *index, l v1.Layer, diffID string, blobInfo bool, p *progress) (int64, error) {
+// is there and indexed, and returns its uncompressed size and whether it
+// made the directory. A directory that is there but not indexed (a crash
+// between rename and index write) is unpacked again rather than trusted.
+// The layer is held to the store's limits while it streams, and its
+// diffID (and, with blobInfo, its compressed digest and size) are
+// checked before the directory is renamed into place.
+func (s *Store) ensureLayer(ctx context.Context, idx *index, l v1.Layer, diffID string, blobInfo bool, p *progress) (int64, bool, error) {
 	dst := s.layerPath(diffID)
 	_, statErr := os.Lstat(dst)
 	if size, ok := idx.Layers[diffID]; ok && statErr == nil {
 		p.line("%s: already present", short(diffID))
-		return size, nil
+		return size, false, nil
 	}
 	tmp, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), "unpack-")
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer os.RemoveAll(tmp)
 	if statErr == nil {
 		if err := os.Rename(dst, filepath.Join(tmp, "stale")); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 	} else if !errors.Is(statErr, fs.ErrNotExist) {
-		return 0, statErr
+		return 0, false, statErr
 	}
 	var total int64
-	var blob string
+	var blobDigest string
 	if blobInfo {
 		if d, err := l.Digest(); err == nil {
-			blob = d.String()
+			blobDigest = d.String()
 		}
 		if sz, err := l.Size(); err == nil {
 			total = sz
 		}
 	}
-	bar := p.start(diffID, blob, total)
-	rc, err := l.Uncompressed()
+	bar := p.start(diffID, blobDigest, total)
+	var rc io.ReadCloser
+	var blob *checkedBlob
+	if blobInfo {
+		rc, blob, err = uncompressedChecked(l, s.limits)
+	} else {
+		rc, err = l.Uncompressed()
+	}
 	if err != nil {
 		bar.fail()
-		return 0, err
+		return 0, false, err
 	}
 	defer rc.Close()
 	dir := filepath.Join(tmp, "layer")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		bar.fail()
-		return 0, err
+		return 0, false, err
 	}
-	got, size, err := unpackLayer(&ctxReader{ctx: ctx, r: rc}, dir)
+	got, size, err := unpackLayer(&ctxReader{ctx: ctx, r: rc}, dir, s.limits)
+	if err == nil && blob != nil {
+		err = blob.finish()
+	}
 	if err == nil {
-		err = rc.Close() // a remote layer checks its compressed digest here
+		err = rc.Close() // a remote layer checks its compressed digest here too
 	}
 	if err == nil && got != diffID {
 		err = fmt.Errorf("%w: the layer's content has diffID %s", ErrDigestMismatch, got)
@@ -162,22 +216,23 @@ func (s *Store) ensureLayer(ctx context.Context, idx *index, l v1.Layer, diffID 
 	}
 	if err != nil {
 		bar.fail()
-		return 0, err
+		return 0, false, err
 	}
 	bar.done(size)
-	return size, nil
+	return size, true, nil
 }
 
-// writeBlob stores data as blob digest unless present.
-func (s *Store) writeBlob(digest string, data []byte) error {
+// writeBlob stores data as blob digest unless present, and reports
+// whether it wrote it.
+func (s *Store) writeBlob(digest string, data []byte) (bool, error) {
 	p := s.blobPath(digest)
 	if _, err := os.Stat(p); err == nil {
-		return nil
+		return false, nil
 	}
 	if err := writeFileAtomic(p, data); err != nil {
-		return fmt.Errorf("writing blob %s: %w", digest, err)
+		return false, fmt.Errorf("writing blob %s: %w", digest, err)
 	}
-	return nil
+	return true, nil
 }
 
 func sha256Digest(b []byte) string {

@@ -17,4 +17,11 @@ var (
 	// ErrDigestMismatch is returned when a layer's content does not
 	// match the diffID its image config names.
 	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrLimitExceeded is returned when an image's manifest, index,
+	// config or layer goes over one of the store's Limits.
+	ErrLimitExceeded = errors.New("image limit exceeded")
+	// ErrNotRegular is returned when a file of an OCI layout or the
+	// archive to load is a symlink, a fifo, a device or a directory
+	// where a regular file belongs.
+	ErrNotRegular = errors.New("not a regular file")
 )

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -32,15 +32,15 @@ const (
 // io.containerd.image.name or org.opencontainers.image.ref.name); an
 // index in the layout contributes its image for this machine's platform.
 // Progress lines, if progress is not nil, go to progress.
+//
+// path may be reached through symlinks, but must be a directory or a
+// regular file; every file inside a layout must be a regular file reached
+// without a symlink. What is read before the store lock is taken (the
+// layout's index.json, the archive's table of contents) is bounded by the
+// store's limits or the archive's size, so a hostile input never holds
+// the lock while it hangs.
 func (s *Store) Load(path string, progress io.Writer) ([]*Image, error) {
-	ctx := context.Background()
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	p := newProgress(progress)
-	imgs, err := s.load(ctx, path, p)
+	imgs, err := s.load(context.Background(), path, newProgress(progress))
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", path, err)
 	}
@@ -48,72 +48,148 @@ func (s *Store) Load(path string, progress io.Writer) ([]*Image, error) {
 }
 
 func (s *Store) load(ctx context.Context, path string, p *progress) ([]*Image, error) {
-	fi, err := os.Stat(path)
+	f, size, isDir, err := openArgument(path)
 	if err != nil {
 		return nil, err
 	}
-	if fi.IsDir() {
-		return s.loadLayout(ctx, path, p)
+	if isDir {
+		l, err := openLayout(path, s.limits)
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		return s.lockedLoadLayout(ctx, l, p)
 	}
-	docker, oci, err := sniffTar(path)
+	defer f.Close()
+	toc, err := sniffTar(f)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case docker:
-		return s.loadDocker(ctx, path, p)
-	case oci:
+	case toc.docker:
+		if err := toc.checkDocker(f, size, s.limits); err != nil {
+			return nil, err
+		}
+		unlock, err := s.lock(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		return s.loadDocker(ctx, f, size, p)
+	case toc.oci:
+		unlock, err := s.lock(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 		dir, err := os.MkdirTemp(filepath.Join(s.root, "tmp"), "archive-")
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		if err := extractLayout(path, dir); err != nil {
+		if err := extractLayout(f, size, dir); err != nil {
 			return nil, err
 		}
-		return s.loadLayout(ctx, dir, p)
+		l, err := openLayout(dir, s.limits)
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		return s.loadLayout(ctx, l, p)
 	}
 	return nil, errors.New("not an OCI layout, an oci-archive nor a docker save tar")
 }
 
-// sniffTar reports whether the tar at path has a docker manifest.json and
-// whether it has an OCI layout's index.json.
-func sniffTar(path string) (docker, oci bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, false, err
-	}
-	defer f.Close()
+// tarTOC is what sniffTar saw of an archive: the first header of each
+// name, as go-containerregistry's tarball package finds them.
+type tarTOC struct {
+	docker, oci bool
+	hdrs        map[string]*tar.Header
+}
+
+// sniffTar reads the headers of the tar f: whether it has a docker
+// manifest.json and whether it has an OCI layout's index.json.
+func sniffTar(f *os.File) (*tarTOC, error) {
+	toc := &tarTOC{hdrs: map[string]*tar.Header{}}
 	tr := tar.NewReader(f)
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return docker, oci, nil
+			return toc, nil
 		}
 		if err != nil {
-			return false, false, fmt.Errorf("not an image archive: %w", tarError(err))
+			return nil, fmt.Errorf("not an image archive: %w", tarError(err))
+		}
+		if _, ok := toc.hdrs[hdr.Name]; !ok {
+			toc.hdrs[hdr.Name] = hdr
 		}
 		switch n, _ := cleanName(hdr.Name); n {
 		case "manifest.json":
-			docker = true
+			toc.docker = true
 		case "index.json":
-			oci = true
+			toc.oci = true
 		}
 	}
+}
+
+// size is the size of the entry name, links followed as
+// go-containerregistry's tarball package follows them.
+func (t *tarTOC) size(name string) (int64, error) {
+	for range 16 {
+		hdr := t.hdrs[name]
+		if hdr == nil {
+			return 0, fmt.Errorf("archive entry %q: not found", name)
+		}
+		if hdr.Typeflag != tar.TypeSymlink && hdr.Typeflag != tar.TypeLink {
+			return hdr.Size, nil
+		}
+		name = hdr.Linkname
+	}
+	return 0, fmt.Errorf("archive entry %q: too many links", name)
+}
+
+// checkDocker holds manifest.json and each image's config to the limits
+// before go-containerregistry reads them whole.
+func (t *tarTOC) checkDocker(f *os.File, size int64, lim Limits) error {
+	n, err := t.size("manifest.json")
+	if err != nil {
+		return err
+	}
+	if n > lim.MaxManifestSize {
+		return fmt.Errorf("archive manifest.json: %w", sizeLimit("size", lim.MaxManifestSize, "--max-manifest-size"))
+	}
+	m, err := tarball.LoadManifest(sectionOpener(f, size))
+	if err != nil {
+		return fmt.Errorf("reading manifest.json: %w", err)
+	}
+	for _, d := range m {
+		n, err := t.size(d.Config)
+		if err != nil {
+			return err
+		}
+		if n > lim.MaxConfigSize {
+			return fmt.Errorf("archive config %s: %w", d.Config, sizeLimit("size", lim.MaxConfigSize, "--max-config-size"))
+		}
+	}
+	return nil
+}
+
+// sectionOpener reads the archive through the one descriptor opened and
+// checked, never by its path again.
+func sectionOpener(f *os.File, size int64) tarball.Opener {
+	return func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(f, 0, size)), nil }
 }
 
 var layoutFile = regexp.MustCompile(`^(oci-layout|index\.json|blobs/[a-z0-9]+/[a-f0-9]{32,128})$`)
 
 // extractLayout copies the OCI layout files of an oci-archive into dir.
 // Only regular files with a layout name are taken, and nothing in the
-// archive can make a symlink, so nothing lands outside dir.
-func extractLayout(path, dir string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
+// archive can make a symlink, so nothing lands outside dir. All the
+// entries together may not be larger than the archive: a sparse entry
+// would otherwise expand to any size on the node's disk.
+func extractLayout(f *os.File, size int64, dir string) error {
+	tr := tar.NewReader(io.NewSectionReader(f, 0, size))
+	budget := &cappedReader{r: tr, n: size, err: errors.New("the entries are larger than the archive (sparse entries are refused)")}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -130,11 +206,14 @@ func extractLayout(path, dir string) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 			return err
 		}
-		out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue // the first entry of a name wins, as sniffTar saw it
+		}
 		if err != nil {
 			return err
 		}
-		_, err = io.Copy(out, tr)
+		_, err = io.Copy(out, budget)
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
@@ -144,15 +223,27 @@ func extractLayout(path, dir string) error {
 	}
 }
 
-// loadLayout stores the named images of an OCI layout directory.
-func (s *Store) loadLayout(ctx context.Context, dir string, p *progress) ([]*Image, error) {
-	ii, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout: %w", err)
+// lockedLoadLayout reads the layout's index.json before taking the lock
+// (it is bounded, but a layout is the user's and may change under us:
+// nothing unbounded happens under the lock), then stores its images.
+func (s *Store) lockedLoadLayout(ctx context.Context, l *layoutDir, p *progress) ([]*Image, error) {
+	if _, err := l.index(); err != nil {
+		return nil, err
 	}
-	im, err := ii.IndexManifest()
+	unlock, err := s.lock(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout index: %w", err)
+		return nil, err
+	}
+	defer unlock()
+	return s.loadLayout(ctx, l, p)
+}
+
+// loadLayout stores the named images of an OCI layout. The lock must be
+// held.
+func (s *Store) loadLayout(ctx context.Context, l *layoutDir, p *progress) ([]*Image, error) {
+	im, err := l.index()
+	if err != nil {
+		return nil, err
 	}
 	var out []*Image
 	for _, desc := range im.Manifests {
@@ -160,7 +251,7 @@ func (s *Store) loadLayout(ctx context.Context, dir string, p *progress) ([]*Ima
 		if err != nil {
 			return nil, err
 		}
-		img, err := layoutImage(ii, desc)
+		img, err := l.image(desc, defaultPlatform())
 		if err != nil {
 			return nil, fmt.Errorf("manifest %s: %w", desc.Digest, err)
 		}
@@ -187,33 +278,6 @@ func (s *Store) loadLayout(ctx context.Context, dir string, p *progress) ([]*Ima
 	return out, nil
 }
 
-// layoutImage returns the image a layout descriptor names: itself, or the
-// entry of an index for this machine's platform. It returns nil for
-// descriptors of other kinds.
-func layoutImage(ii v1.ImageIndex, desc v1.Descriptor) (v1.Image, error) {
-	switch {
-	case desc.MediaType.IsImage():
-		return ii.Image(desc.Digest)
-	case desc.MediaType.IsIndex():
-		child, err := ii.ImageIndex(desc.Digest)
-		if err != nil {
-			return nil, err
-		}
-		cm, err := child.IndexManifest()
-		if err != nil {
-			return nil, err
-		}
-		want := defaultPlatform()
-		for _, d := range cm.Manifests {
-			if d.MediaType.IsImage() && (d.Platform == nil || d.Platform.Satisfies(want)) {
-				return child.Image(d.Digest)
-			}
-		}
-		return nil, fmt.Errorf("no image for platform %s", want)
-	}
-	return nil, nil
-}
-
 func descRefs(desc v1.Descriptor) ([]string, error) {
 	n := desc.Annotations[annotationContainerdName]
 	if n == "" {
@@ -230,8 +294,8 @@ func descRefs(desc v1.Descriptor) ([]string, error) {
 }
 
 // loadDocker stores the images of a docker save tar.
-func (s *Store) loadDocker(ctx context.Context, path string, p *progress) ([]*Image, error) {
-	opener := func() (io.ReadCloser, error) { return os.Open(path) }
+func (s *Store) loadDocker(ctx context.Context, f *os.File, size int64, p *progress) ([]*Image, error) {
+	opener := sectionOpener(f, size)
 	m, err := tarball.LoadManifest(opener)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest.json: %w", err)

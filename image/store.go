@@ -31,7 +31,8 @@ import (
 // appears by rename once fully unpacked and verified, so a crash never
 // leaves a half layer that a later image would reuse.
 type Store struct {
-	root string
+	root   string
+	limits Limits
 }
 
 // Image is an image of the store, ready to become an overlay's lower
@@ -74,8 +75,9 @@ type record struct {
 // Open opens the image store at root (<state root>/images), creating it
 // when missing. The directory is made mode 0700: unpacked layers keep
 // their setuid binaries and device nodes, which no other user of the
-// node may reach.
-func Open(root string) (*Store, error) {
+// node may reach. The store has DefaultLimits unless WithLimits says
+// otherwise.
+func Open(root string, opts ...Option) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("opening image store %q: %w", root, err)
@@ -88,8 +90,15 @@ func Open(root string) (*Store, error) {
 	if err := os.Chmod(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("opening image store: %w", err)
 	}
-	return &Store{root: abs}, nil
+	s := &Store{root: abs, limits: DefaultLimits()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
+
+// Limits returns the store's limits.
+func (s *Store) Limits() Limits { return s.limits }
 
 // Root returns the store's directory.
 func (s *Store) Root() string { return s.root }

@@ -45,8 +45,10 @@ type dirTimes struct {
 // unpackLayer extracts the uncompressed layer stream r into dir, an empty
 // directory, and returns the stream's digest ("sha256:...") and size.
 // The whole stream is hashed, tar padding included, so the digest is the
-// layer's diffID.
-func unpackLayer(r io.Reader, dir string) (digest string, size int64, err error) {
+// layer's diffID. The stream, the sum of the files' sizes (a sparse entry
+// is written out whole) and the number of entries are held to lim while
+// they stream: a layer over a limit stops where it goes over.
+func unpackLayer(r io.Reader, dir string, lim Limits) (digest string, size int64, err error) {
 	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return "", 0, fmt.Errorf("opening %s: %w", dir, err)
@@ -55,16 +57,26 @@ func unpackLayer(r io.Reader, dir string) (digest string, size int64, err error)
 	defer u.root.Close()
 
 	h := sha256.New()
-	cr := &countingReader{r: io.TeeReader(r, h)}
+	tooBig := sizeLimit("unpacked size", lim.MaxLayerSize, "--max-layer-size")
+	cr := &countingReader{r: io.TeeReader(&cappedReader{r: r, n: lim.MaxLayerSize, err: tooBig}, h)}
 	tr := tar.NewReader(cr)
 	sawRoot := false
+	var entries, fileBytes int64
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return "", 0, fmt.Errorf("reading layer tar: %w", tarError(err))
+			return "", 0, limitOr(err, fmt.Errorf("reading layer tar: %w", tarError(err)))
+		}
+		if entries++; entries > lim.MaxLayerFiles {
+			return "", 0, &limitError{what: "number of entries", limit: lim.MaxLayerFiles, flag: "--max-layer-files"}
+		}
+		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA { //nolint:staticcheck // TypeRegA is still written by old tools
+			if fileBytes += hdr.Size; hdr.Size < 0 || fileBytes > lim.MaxLayerSize {
+				return "", 0, tooBig
+			}
 		}
 		rel, err := cleanName(hdr.Name)
 		if err != nil {
@@ -74,12 +86,12 @@ func unpackLayer(r io.Reader, dir string) (digest string, size int64, err error)
 			sawRoot = true
 		}
 		if err := u.entry(tr, hdr, rel); err != nil {
-			return "", 0, fmt.Errorf("layer entry %q: %w", hdr.Name, err)
+			return "", 0, limitOr(err, fmt.Errorf("layer entry %q: %w", hdr.Name, err))
 		}
 	}
 	// The end-of-archive blocks and any padding are part of the diffID.
 	if _, err := io.Copy(io.Discard, cr); err != nil {
-		return "", 0, fmt.Errorf("reading layer tar: %w", tarError(err))
+		return "", 0, limitOr(err, fmt.Errorf("reading layer tar: %w", tarError(err)))
 	}
 	if !sawRoot {
 		if err := unix.Chmod(procPath(u.root), 0o755); err != nil {
@@ -90,6 +102,15 @@ func unpackLayer(r io.Reader, dir string) (digest string, size int64, err error)
 		return "", 0, err
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), cr.n, nil
+}
+
+// limitOr returns the limit error in err, plainly, or else wrapped.
+func limitOr(err, wrapped error) error {
+	var le *limitError
+	if errors.As(err, &le) {
+		return le
+	}
+	return wrapped
 }
 
 func (u *unpacker) entry(tr *tar.Reader, hdr *tar.Header, rel string) error {

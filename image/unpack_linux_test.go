@@ -127,7 +127,7 @@ func TestUnpackHostile(t *testing.T) {
 			ents: func(u *unpackTest) []ent { return []ent{symlink("s", u.sentinel), file("s/.wh..wh..opq", "")} }},
 		{name: "whiteout under a symlink", wantErr: "no such file",
 			ents: func(u *unpackTest) []ent { return []ent{symlink("s", u.sentinel), file("s/.wh.keep", "")} }},
-		{name: "huge header size", wantErr: "truncated",
+		{name: "huge header size", wantErr: "unpacked size exceeds the limit of 1GiB (--max-layer-size)",
 			ents: func(*unpackTest) []ent {
 				return []ent{{name: "big", typ: tar.TypeReg, mode: 0o644, body: "abc", size: 1 << 40}}
 			}},
@@ -142,7 +142,7 @@ func TestUnpackHostile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			u := newUnpackTest(t)
 			b := mkTar(t, tc.ents(u)...)
-			_, _, err := unpackLayer(bytes.NewReader(b), u.layer)
+			_, _, err := unpackLayer(bytes.NewReader(b), u.layer, DefaultLimits())
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("unpackLayer() = %v, want success", err)
@@ -161,7 +161,7 @@ func TestUnpackHostile(t *testing.T) {
 
 func TestUnpackGarbage(t *testing.T) {
 	u := newUnpackTest(t)
-	_, _, err := unpackLayer(strings.NewReader(strings.Repeat("not a tar ", 100)), u.layer)
+	_, _, err := unpackLayer(strings.NewReader(strings.Repeat("not a tar ", 100)), u.layer, DefaultLimits())
 	if err == nil {
 		t.Fatal("unpackLayer(garbage) = nil, want an error")
 	}
@@ -184,7 +184,7 @@ func TestUnpackMetadata(t *testing.T) {
 	fifo := ent{name: "fifo", typ: tar.TypeFifo, mode: 0o640}
 	b := mkTar(t, dir("bin"), suid, sticky, dir("home"), dir("home/app"), owned, sgid, x,
 		hardlink("bin/su-link", "bin/su"), symlink("bin/sh", "/bin/busybox"), dir("dev"), null, fifo)
-	digest, size, err := unpackLayer(bytes.NewReader(b), u.layer)
+	digest, size, err := unpackLayer(bytes.NewReader(b), u.layer, DefaultLimits())
 	if err != nil {
 		t.Fatalf("unpackLayer() = %v", err)
 	}
