@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math/big"
 	"net"
 	"os"
@@ -31,8 +32,15 @@ func cniNode(t *testing.T) (*node, string, net.IP) {
 	bridge := "psa" + hex.EncodeToString(b)
 	// Registered before the node's cleanup, so it runs after the pods are
 	// gone: podsec deletes only the bridge of its default network.
-	t.Cleanup(func() { exec.Command("ip", "link", "del", bridge, "type", "bridge").Run() })
+	var guard string
+	t.Cleanup(func() {
+		exec.Command("ip", "link", "del", bridge, "type", "bridge").Run()
+		if out, err := exec.Command("nft", "list", "table", "bridge", guard).CombinedOutput(); err == nil {
+			t.Errorf("guard table %s left after delete and gc:\n%s", guard, out)
+		}
+	})
 	n := newNode(t)
+	guard = guardTable(n)
 	routes, err := exec.Command("ip", "-4", "route", "show", "table", "all").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +76,14 @@ func cniNode(t *testing.T) (*node, string, net.IP) {
 		t.Fatal(err)
 	}
 	return n, bridge, net.ParseIP(subnet + "1")
+}
+
+// guardTable is the node's bridge-family table that holds pods to their
+// addresses (network.Manager.GuardTable).
+func guardTable(n *node) string {
+	h := fnv.New32a()
+	h.Write([]byte(filepath.Join(n.root, "network")))
+	return fmt.Sprintf("podsec-guard-%08x", h.Sum32())
 }
 
 // netPod is a pod labelled app=APP whose one container "main" runs script
@@ -145,7 +161,9 @@ func TestNetworkIPv6LinkLocal(t *testing.T) {
 	expectLine(t, out, "[main] FAIL tcp-connect") // the policy holds over IPv4
 	expectLine(t, out, "[main] TARGET6 fe80::")   // the attack ran: it learned web's MAC
 	expectNoText(t, out, "OK connect6-ll")
-	expectLine(t, out, "[main] FAIL connect6-ll")
+	// The pod has no IPv6 on eth0 any more.
+	expectLine(t, out, "[main] FAIL connect6-ll: dial tcp [fe80::")
+	expectLine(t, out, "connect: network is unreachable")
 	logs, _ := n.podsec("logs", "web", "-c", "main")
 	expectNoText(t, logs, "ADDR6")
 	expectNoText(t, logs, "ACCEPTED [fe80")
@@ -162,6 +180,9 @@ func TestNetworkSpoofedSource(t *testing.T) {
 	n.waitLog("web", "main", "LISTENING", 20*time.Second)
 	good := n.detach("good", netPod("good", "good", fmt.Sprintf("%s udp-send %s 9999 from-good; sleep 120", atk, web), ""))
 	n.waitLog("web", "main", fmt.Sprintf("GOT %s from-good", good), 20*time.Second)
+	if out, err := exec.Command("nft", "list", "table", "bridge", guardTable(n)).CombinedOutput(); err != nil || !strings.Contains(string(out), good.String()) {
+		t.Errorf("no guard table %s holding %s: %v\n%s", guardTable(n), good, err, out)
+	}
 	out, _ := n.run(netPod("bad", "bad", fmt.Sprintf("%[1]s udp-send %[2]s 9999 honest-bad; %[1]s udp-spoof %[3]s %[2]s 9999 spoofed-by-bad", atk, web, good), ""), "--network", "cni")
 	expectLine(t, out, "[main] OK udp-send")
 	expectLine(t, out, "[main] OK udp-spoof") // sent: the raw socket works
