@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,7 +90,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusTooManyRequests, "too many reviews in flight (%d): retry later", cap(h.slots))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxReviewBytes))
+	body, err := readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -99,7 +100,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
 		return
 	}
-	review := &admissionv1.AdmissionReview{}
+	review := &reviewIn{}
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, review); err != nil {
 		httpError(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
 		return
@@ -133,7 +134,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 // object is the whole pod), is allowed untouched, as PodSecurityPolicy and
 // PodSecurity ignored it: the other subresources (status, binding, ...) do
 // not change what runs.
-func (h *Handler) decide(req *admissionv1.AdmissionRequest, phase admission.Phase) (*admissionv1.AdmissionResponse, error) {
+func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.AdmissionResponse, error) {
 	allowed := &admissionv1.AdmissionResponse{Allowed: true}
 	if req.Resource.Group != "" || req.Resource.Resource != "pods" ||
 		req.SubResource != "" && req.SubResource != admission.SubResourceEphemeralContainers {
@@ -143,18 +144,17 @@ func (h *Handler) decide(req *admissionv1.AdmissionRequest, phase admission.Phas
 	if op != admission.Create && op != admission.Update {
 		return allowed, nil
 	}
-	pod := &corev1.Pod{}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, pod); err != nil || len(req.Object.Raw) == 0 {
-		return refusal(http.StatusBadRequest, fmt.Sprintf("request.object is not a pod: %v", errOrEmpty(err))), nil
+	pod := req.Object.pod
+	if pod == nil {
+		return refusal(http.StatusBadRequest, fmt.Sprintf("request.object is not a pod: %v", errOrEmpty(req.Object.err))), nil
 	}
 	if pod.Namespace == "" {
 		pod.Namespace = req.Namespace
 	}
 	var old *corev1.Pod
-	if op == admission.Update && len(req.OldObject.Raw) > 0 {
-		old = &corev1.Pod{}
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(req.OldObject.Raw, old); err != nil {
-			return refusal(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a pod: %v", err)), nil
+	if op == admission.Update && req.OldObject.present {
+		if old = req.OldObject.pod; old == nil {
+			return refusal(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a pod: %v", req.OldObject.err)), nil
 		}
 	}
 	snap, err := h.store.Snapshot()
@@ -261,4 +261,53 @@ func objectsOf(snap *store.Snapshot) admission.Objects {
 		labels[name] = ns.Labels
 	}
 	return admission.Objects{PodSecurityPolicies: snap.PodSecurityPolicies, RBAC: snap.RBAC, NamespaceLabels: labels}
+}
+
+// readBody reads a request body of at most MaxReviewBytes into one buffer
+// of the announced size, not the doubling buffers of io.ReadAll.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxReviewBytes))
+	return buf.Bytes(), err
+}
+
+// reviewIn is an AdmissionReview as the webhook reads it: the request's
+// objects are decoded into pods straight from the body, with no raw copy
+// of them kept alongside.
+type reviewIn struct {
+	metav1.TypeMeta `json:",inline"`
+	Request         *requestIn `json:"request,omitempty"`
+}
+
+// requestIn is an AdmissionRequest whose objects are pods; its Object and
+// OldObject hide the embedded request's raw ones.
+type requestIn struct {
+	admissionv1.AdmissionRequest `json:",inline"`
+	Object                       podObject `json:"object"`
+	OldObject                    podObject `json:"oldObject"`
+}
+
+// podObject is request.object or request.oldObject decoded as a pod. An
+// object that is not a pod is not an error of the review: requests for
+// other resources are allowed whatever their object, and a pods request
+// with one is refused with 400 in the response.
+type podObject struct {
+	pod     *corev1.Pod
+	err     error
+	present bool
+}
+
+// UnmarshalJSON decodes the object, keeping the error for decide.
+func (o *podObject) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	o.present, o.pod = true, &corev1.Pod{}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, o.pod); err != nil {
+		o.pod, o.err = nil, err
+	}
+	return nil
 }

@@ -1,9 +1,20 @@
 package admission
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/podsec/podsec/policy/psp"
 )
 
 func TestPatch(t *testing.T) {
@@ -45,4 +56,85 @@ func TestPatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPatchMatchesJSONDiff holds the typed walk of Patch to what the
+// whole-document JSON diff gives, for the test pods with the defaults of
+// the seed and restricted policies and with changes of every kind.
+func TestPatchMatchesJSONDiff(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/pods/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test pods: %v", err)
+	}
+	policies := []*psp.PodSecurityPolicy{policy(t, seedDefaultPolicy), policy(t, restrictedPolicy)}
+	changes := map[string]func(*corev1.Pod){
+		"labels gone":        func(p *corev1.Pod) { p.Labels = nil },
+		"annotation changed": func(p *corev1.Pod) { p.Annotations = map[string]string{"a/b": "c"} },
+		"container added":    func(p *corev1.Pod) { p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "x"}) },
+		"limits":             func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{"cpu": resource.MustParse("2")} },
+		"host network":       func(p *corev1.Pod) { p.Spec.HostNetwork = !p.Spec.HostNetwork },
+		"creation time":      func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(time.Unix(1e9, 0)) },
+		"empty env":          func(p *corev1.Pod) { p.Spec.Containers[0].Env = []corev1.EnvVar{} },
+		"volume removed":     func(p *corev1.Pod) { p.Spec.Volumes = nil },
+	}
+	compared := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, doc := range strings.Split(string(data), "\n---") {
+			from := &corev1.Pod{}
+			if err := yaml.Unmarshal([]byte(doc), from); err != nil || from.Kind != "Pod" {
+				continue
+			}
+			var tos []*corev1.Pod
+			for _, p := range policies {
+				if to, err := psp.Default(from, p); err == nil {
+					tos = append(tos, to)
+				}
+			}
+			for _, change := range changes {
+				to := from.DeepCopy()
+				change(to)
+				tos = append(tos, to)
+			}
+			for j, to := range tos {
+				got, err := Patch(from, to)
+				if err != nil {
+					t.Fatalf("Patch(%s #%d, change %d) = %v", file, i, j, err)
+				}
+				compared++
+				if want := wholeDocumentPatch(t, from, to); string(got) != want {
+					t.Errorf("Patch(%s #%d, change %d) =\n%s\nwant\n%s", file, i, j, got, want)
+				}
+			}
+		}
+	}
+	if compared < 200 {
+		t.Errorf("compared %d patches, want the test pods' 200 or more", compared)
+	}
+}
+
+// wholeDocumentPatch is Patch as it was: both pods as generic JSON values,
+// diffed whole.
+func wholeDocumentPatch(t *testing.T, from, to *corev1.Pod) string {
+	t.Helper()
+	a, err := jsonValue(reflect.ValueOf(from).Elem())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := jsonValue(reflect.ValueOf(to).Elem())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := diff(nil, "", a, b)
+	if ops == nil {
+		ops = []PatchOperation{}
+	}
+	out, err := json.Marshal(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
 }
