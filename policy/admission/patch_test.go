@@ -71,11 +71,13 @@ func TestPatchMatchesJSONDiff(t *testing.T) {
 		"labels gone":        func(p *corev1.Pod) { p.Labels = nil },
 		"annotation changed": func(p *corev1.Pod) { p.Annotations = map[string]string{"a/b": "c"} },
 		"container added":    func(p *corev1.Pod) { p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "x"}) },
-		"limits":             func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{"cpu": resource.MustParse("2")} },
-		"host network":       func(p *corev1.Pod) { p.Spec.HostNetwork = !p.Spec.HostNetwork },
-		"creation time":      func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(time.Unix(1e9, 0)) },
-		"empty env":          func(p *corev1.Pod) { p.Spec.Containers[0].Env = []corev1.EnvVar{} },
-		"volume removed":     func(p *corev1.Pod) { p.Spec.Volumes = nil },
+		"limits": func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{"cpu": resource.MustParse("2")}
+		},
+		"host network":   func(p *corev1.Pod) { p.Spec.HostNetwork = !p.Spec.HostNetwork },
+		"creation time":  func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(time.Unix(1e9, 0)) },
+		"empty env":      func(p *corev1.Pod) { p.Spec.Containers[0].Env = []corev1.EnvVar{} },
+		"volume removed": func(p *corev1.Pod) { p.Spec.Volumes = nil },
 	}
 	compared := 0
 	for _, file := range files {
