@@ -1,11 +1,13 @@
 package image
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -63,7 +65,8 @@ func (s *Store) pull(ctx context.Context, n string, opts PullOptions) (*Image, e
 		plat = *pp
 	}
 	p := newProgress(opts.Progress)
-	tr := &countingTransport{next: &schemeGuard{next: remote.DefaultTransport, insecure: opts.Insecure}, p: p}
+	guard := &schemeGuard{next: remote.DefaultTransport, insecure: opts.Insecure}
+	tr := &countingTransport{next: &manifestCap{next: guard, limit: s.limits.MaxManifestSize}, p: p}
 	ropts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithPlatform(plat),
@@ -84,6 +87,23 @@ func (s *Store) pull(ctx context.Context, n string, opts PullOptions) (*Image, e
 		return nil, err
 	}
 	p.line("%s: manifest %s", n, d)
+	// The manifest and config are read before the lock is taken, held
+	// to the limits: a registry that declares a config of gigabytes is
+	// refused before a byte of it comes, and a slow one never holds the
+	// store.
+	if int64(len(raw)) > s.limits.MaxManifestSize {
+		return nil, fmt.Errorf("manifest %s: %w", d, sizeLimit("size", s.limits.MaxManifestSize, "--max-manifest-size"))
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("parsing manifest %s: %w", d, err)
+	}
+	if err := checkManifestLimits(m, s.limits); err != nil {
+		return nil, err
+	}
+	if _, err := img.RawConfigFile(); err != nil { // go-containerregistry keeps it
+		return nil, fmt.Errorf("reading image config: %w", err)
+	}
 	unlock, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
@@ -109,6 +129,35 @@ func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return g.next.RoundTrip(req)
 }
+
+// manifestCap holds every manifest and index a registry sends to the
+// store's limit, with an explicit error, where go-containerregistry
+// allows 100 MiB.
+type manifestCap struct {
+	next  http.RoundTripper
+	limit int64
+}
+
+func (c *manifestCap) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.next.RoundTrip(req)
+	if err != nil || req.Method != http.MethodGet || !strings.Contains(req.URL.Path, "/manifests/") {
+		return resp, err
+	}
+	tooBig := fmt.Errorf("manifest %s: %w", req.URL.Path, sizeLimit("size", c.limit, "--max-manifest-size"))
+	if resp.ContentLength > c.limit {
+		resp.Body.Close()
+		return nil, tooBig
+	}
+	resp.Body = &cappedBody{cappedReader: cappedReader{r: resp.Body, n: c.limit, err: tooBig}, c: resp.Body}
+	return resp, nil
+}
+
+type cappedBody struct {
+	cappedReader
+	c io.Closer
+}
+
+func (b *cappedBody) Close() error { return b.c.Close() }
 
 // Ensure makes ref present as the kubelet does for a container's
 // imagePullPolicy: Always pulls every time, IfNotPresent pulls only when

@@ -272,9 +272,10 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatalf("Load(%s) = %v, want error %q", tc.path, err, tc.wantErr)
 			}
 			if tc.name == "diffID mismatch" {
-				// The good base layer may stay (it is verified and indexed
-				// by nothing yet); the bad one must not be in layers/.
+				// Neither the bad layer nor the good base layer unpacked
+				// before it stays: a failed load leaves nothing.
 				mustNotExist(t, s.layerPath(cf.RootFS.DiffIDs[1].String()))
+				mustNotExist(t, s.layerPath(cf.RootFS.DiffIDs[0].String()))
 			}
 			if n := countDir(t, filepath.Join(s.Root(), "tmp")); n != 0 {
 				t.Errorf("Load(%s) left %d entries in tmp/", tc.path, n)
