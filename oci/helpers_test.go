@@ -193,6 +193,25 @@ func (e *env) waitStatus(id, status string) {
 	}
 }
 
+// waitTrapped waits until podSleep's shell in bundle b has set its USR1
+// trap: the shell is PID 1 of its PID namespace, and the kernel drops a
+// signal sent to such a process before it has a handler for it.
+func waitTrapped(t *testing.T, b string) {
+	t.Helper()
+	p := filepath.Join(b, "rootfs", "tmp", "trapped")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(p); err == nil {
+			os.Remove(p)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container's shell did not set its trap within 10 s (%s)", p)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // Pods the bundles are made from.
 const (
 	podSleep = `apiVersion: v1
@@ -203,7 +222,7 @@ spec:
   containers:
   - name: main
     image: localhost/busybox:latest
-    command: ["/bin/sh", "-c", "trap 'echo got-usr1 > /tmp/usr1; exit 42' USR1; while true; do sleep 0.05; done"]
+    command: ["/bin/sh", "-c", "trap 'echo got-usr1 > /tmp/usr1; exit 42' USR1; : >/tmp/trapped; while true; do sleep 0.05; done"]
     securityContext:
       runAsUser: 405
 `

@@ -52,6 +52,7 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	// SIGUSR1 by name: the shell traps it and exits 42.
+	waitTrapped(t, b)
 	e.must("kill", "lc", "USR1")
 	e.waitStatus("lc", "stopped")
 	if got, err := os.ReadFile(filepath.Join(b, "rootfs", "tmp", "usr1")); err != nil || string(got) != "got-usr1\n" {
@@ -91,6 +92,7 @@ func TestKillSignals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.must("run", "--detach", "--bundle", b, "k")
+			waitTrapped(t, b)
 			args := []string{"kill"}
 			if tc.args[0] == "--all" {
 				args = append(args, "--all", "k", tc.args[1])
