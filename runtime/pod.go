@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/podsec/podsec/internal/atomicfile"
 	"github.com/podsec/podsec/network"
+	"github.com/podsec/podsec/spec"
 )
 
 // PodFile is the pod as it runs, with status.podIP, in its directory.
@@ -34,12 +36,18 @@ type Pod struct {
 	shm   string
 	files map[string]string
 	att   *network.Attachment
+	res   spec.PodResources
+
+	// stopWatch ends the local storage watch.
+	stopWatch context.CancelFunc
+	evictedCh chan struct{}
 
 	mu      sync.Mutex
 	inits   []ContainerResult
 	apps    []*container
 	exits   chan ContainerResult
 	cleaned bool
+	evicted string // the eviction message
 }
 
 // Result is how a pod ended.
@@ -48,6 +56,10 @@ type Result struct {
 	// code of the first container that failed.
 	ExitCode   int               `json:"exitCode"`
 	Containers []ContainerResult `json:"containers"`
+	// Reason and Message are the pod's status reason and message when the
+	// node ended it: Evicted, and which limit it outgrew.
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // Run runs a validated, defaulted pod in the foreground: Start, then Wait.
@@ -68,7 +80,16 @@ func (r *Runtime) Run(ctx context.Context, pod *corev1.Pod, opts ...RunOption) (
 	}()
 	res := p.Wait()
 	close(done)
-	return res, p.Cleanup()
+	cerr := p.Cleanup()
+	if msg := p.Eviction(); msg != "" {
+		res.Reason, res.Message = EvictedReason, msg
+		return res, errors.Join(evictedError(msg), cerr)
+	}
+	return res, cerr
+}
+
+func evictedError(msg string) error {
+	return fmt.Errorf("%w: %s", ErrEvicted, strings.TrimSpace(msg))
 }
 
 func gracePeriod(pod *corev1.Pod) time.Duration {
@@ -87,7 +108,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		o(src)
 	}
 	p = &Pod{rt: r, pod: pod, dir: r.layout.PodDir(pod.Namespace, pod.Name), files: map[string]string{},
-		exits: make(chan ContainerResult, 64)}
+		exits: make(chan ContainerResult, 64), evictedCh: make(chan struct{})}
 	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
 		return p, fmt.Errorf("spec.hostUsers: Forbidden: user namespaces are not supported by podsec run yet")
 	}
@@ -118,6 +139,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 			}
 		}
 	}()
+	// The pod's cgroup, with its limits, before anything of the pod runs.
+	p.res = spec.PodResourceLimits(pod, r.node.PidsLimit)
+	if err := createPodCgroup(pod, p.res); err != nil {
+		return p, err
+	}
 	if p.sb, err = startSandbox(r.layout, pod); err != nil {
 		return p, err
 	}
@@ -145,8 +171,16 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if err := p.writeFiles(); err != nil {
 		return p, err
 	}
-	if p.vols, err = prepareVolumes(r.layout, pod, src); err != nil {
+	memSize := func(v *corev1.EmptyDirVolumeSource) int64 {
+		return spec.MemoryEmptyDirSize(v, p.res.MemoryLimit, r.node.NodeMemoryBytes)
+	}
+	if p.vols, err = prepareVolumes(r.layout, pod, src, memSize); err != nil {
 		return p, err
+	}
+	if needsStorageWatch(pod) {
+		var wctx context.Context
+		wctx, p.stopWatch = context.WithCancel(context.Background())
+		go p.watchStorage(wctx, r.housekeeping())
 	}
 	if err := p.applyFSGroup(); err != nil {
 		return p, err
@@ -163,12 +197,18 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		case <-ctx.Done():
 			ct.signal(unix.SIGKILL)
 			<-ct.done
+		case <-p.evictedCh:
+			ct.signal(unix.SIGKILL)
+			<-ct.done
 		}
 		p.mu.Lock()
 		p.inits = append(p.inits, ct.state)
 		p.mu.Unlock()
 		if cerr := ct.cleanup(); cerr != nil {
 			return p, cerr
+		}
+		if msg := p.Eviction(); msg != "" {
+			return p, evictedError(msg)
 		}
 		if ct.state.ExitCode != 0 {
 			return p, fmt.Errorf("init container %q failed with exit code %d", c.Name, ct.state.ExitCode)
@@ -178,6 +218,9 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		}
 	}
 	for i := range pod.Spec.Containers {
+		if msg := p.Eviction(); msg != "" {
+			return p, evictedError(msg)
+		}
 		ct, err := p.startContainer(ctx, &pod.Spec.Containers[i], false, 0)
 		if err != nil {
 			return p, err
@@ -222,6 +265,10 @@ func (r *Runtime) createPodDir(dir string) error {
 func (p *Pod) addApp(ct *container) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.evicted != "" {
+		// Started while the pod was being evicted: it goes too.
+		ct.signal(syscall.SIGKILL)
+	}
 	for i, old := range p.apps {
 		if old.name == ct.name {
 			p.apps[i] = ct
@@ -259,10 +306,13 @@ func (p *Pod) RestartContainer(ctx context.Context, name string, attempt int) er
 			old = ct
 		}
 	}
-	cleaned := p.cleaned
+	cleaned, evicted := p.cleaned, p.evicted
 	p.mu.Unlock()
 	if old == nil || cleaned {
 		return fmt.Errorf("restarting container %q: no such container in pod %q", name, p.pod.Name)
+	}
+	if evicted != "" {
+		return fmt.Errorf("restarting container %q: %w", name, evictedError(evicted))
 	}
 	<-old.done
 	if err := old.cleanup(); err != nil {
@@ -390,6 +440,9 @@ func (p *Pod) Cleanup() error {
 	defer p.mu.Unlock()
 	if p.cleaned {
 		return nil
+	}
+	if p.stopWatch != nil {
+		p.stopWatch()
 	}
 	var errs []error
 	for _, ct := range p.apps {

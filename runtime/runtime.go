@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
@@ -55,9 +56,18 @@ type Config struct {
 	// Network attaches pods to the node's pod network (CNI). Nil leaves a
 	// pod's network namespace with loopback only.
 	Network *network.Manager
-	// PidsLimit caps each container's processes (DefaultPidsLimit when 0;
-	// -1 for no limit).
+	// PidsLimit caps each pod's processes, all its containers together, in
+	// the pod's cgroup (the kubelet's --pod-pids-limit), and each
+	// container's, which cannot exceed its pod's anyway: DefaultPidsLimit
+	// when 0; -1 for no limit.
 	PidsLimit int64
+	// HousekeepingInterval is how often a pod with a local storage limit
+	// (ephemeral-storage, a disk emptyDir's sizeLimit) is measured:
+	// DefaultHousekeepingInterval when 0.
+	HousekeepingInterval time.Duration
+	// ContainerLogDir, when set, names the directory of a container's log
+	// files, which count in its local storage as the kubelet counts them.
+	ContainerLogDir func(pod *corev1.Pod, container string) string
 	// ContainerIO, when set, gives each start of a container its stdout
 	// and stderr (a supervisor's log files) in place of Output, and a
 	// function called once the container has exited and its output is all
@@ -136,9 +146,11 @@ func New(cfg Config) (*Runtime, error) {
 	}, nil
 }
 
-// DefaultPidsLimit is each container's process limit unless the Config
-// says otherwise: podman's default is 2048, the kubelet's is none; a limit
-// stops a fork bomb in one pod from starving the node.
+// DefaultPidsLimit is each pod's process limit unless the Config says
+// otherwise. The kubelet's --pod-pids-limit defaults to none; podsec runs
+// without a scheduler or an operator's node sizing, so a limit (8 pods'
+// worth of the kernel's default pid_max of 32768) keeps a fork bomb in
+// one pod from starving the node.
 const DefaultPidsLimit = 4096
 
 func pidsLimit(n int64) int64 {
@@ -149,6 +161,13 @@ func pidsLimit(n int64) int64 {
 		return 0
 	}
 	return n
+}
+
+func (r *Runtime) housekeeping() time.Duration {
+	if r.cfg.HousekeepingInterval > 0 {
+		return r.cfg.HousekeepingInterval
+	}
+	return DefaultHousekeepingInterval
 }
 
 // Layout is where the runtime keeps its state.

@@ -21,7 +21,8 @@ type podVolumes struct {
 
 // prepareVolumes makes the pod's emptyDirs and checks its hostPaths as the
 // kubelet does. On error, nothing it made is left.
-func prepareVolumes(l Layout, pod *corev1.Pod, src *Sources) (v *podVolumes, err error) {
+// memSize gives a Memory emptyDir's tmpfs size in bytes.
+func prepareVolumes(l Layout, pod *corev1.Pod, src *Sources, memSize func(*corev1.EmptyDirVolumeSource) int64) (v *podVolumes, err error) {
 	v = &podVolumes{dirs: map[string]string{}}
 	defer func() {
 		if err != nil {
@@ -40,9 +41,12 @@ func prepareVolumes(l Layout, pod *corev1.Pod, src *Sources) (v *podVolumes, err
 			}
 			v.owned = append(v.owned, dir)
 			if vol.EmptyDir.Medium == corev1.StorageMediumMemory {
+				// Never tmpfs's default of half the node's RAM: the
+				// kubelet's size, whose pages are charged to the pod's
+				// cgroup, within the pod's memory limit.
 				opts := "mode=0777"
-				if q := vol.EmptyDir.SizeLimit; q != nil && q.Value() > 0 {
-					opts += ",size=" + strconv.FormatInt(q.Value(), 10)
+				if size := memSize(vol.EmptyDir); size > 0 {
+					opts += ",size=" + strconv.FormatInt(size, 10)
 				}
 				if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
 					return v, fmt.Errorf("mounting Memory emptyDir %q: %w", vol.Name, err)
