@@ -113,6 +113,12 @@ func Summary(r *Record) (ready string, status string, restarts int) {
 			}
 		}
 	}
+	// kubectl lets the containers' reasons (Error, for the kill) hide the
+	// pod's; podsec shows Evicted, as kubectl shows the pods of older
+	// kubelets, so the table says why the pod ended.
+	if st.Reason == runtime.EvictedReason {
+		reason = st.Reason
+	}
 	terminal := st.Phase == corev1.PodSucceeded || st.Phase == corev1.PodFailed
 	if !terminal && !r.SupervisorAlive {
 		reason = "Unknown"

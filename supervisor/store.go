@@ -64,6 +64,10 @@ type Options struct {
 	SeccompDefault     string `json:"seccompDefault,omitempty"`
 	// NetpolTable is the nftables table of the NetworkPolicy dataplane.
 	NetpolTable string `json:"netpolTable,omitempty"`
+	// PodPidsLimit is the node's --pod-pids-limit (runtime.Config.PidsLimit).
+	PodPidsLimit int64 `json:"podPidsLimit,omitempty"`
+	// HousekeepingInterval is how often local storage is measured.
+	HousekeepingInterval time.Duration `json:"housekeepingInterval,omitempty"`
 }
 
 func (o Options) withDefaults() Options {

@@ -99,8 +99,12 @@ func Supervise(ctx context.Context, root, namespace, name string, images runtime
 	sv.rt, err = runtime.New(runtime.Config{
 		Root: root, Images: images, Network: nw, NetworkChanged: changed,
 		SeccompProfileRoot: opts.SeccompProfileRoot, SeccompDefault: corev1.SeccompProfileType(opts.SeccompDefault),
-		OnEvent:     func(_ *corev1.Pod, reason, msg string) { sv.event("Normal", reason, msg) },
+		OnEvent:     func(_ *corev1.Pod, reason, msg string) { sv.event(eventType(reason), reason, msg) },
 		ContainerIO: sv.containerIO,
+		PidsLimit:   opts.PodPidsLimit, HousekeepingInterval: opts.HousekeepingInterval,
+		ContainerLogDir: func(pod *corev1.Pod, name string) string {
+			return filepath.Dir(store.LogPath(pod.Namespace, pod.Name, name, 0))
+		},
 	})
 	if err != nil {
 		return sv.fail(ready, err)
@@ -180,6 +184,13 @@ func (sv *supervisor) loop(ctx context.Context) {
 			}
 		case pe := <-sv.probes:
 			sv.probed(pe)
+		case <-sv.p.Evicted():
+			// The runtime kills the containers; none restarts.
+			if !stopping {
+				stopping = true
+				sv.cancelRestarts()
+				sv.markEvicted()
+			}
 		case <-ctx.Done():
 			if !stopping {
 				stopping = true
@@ -224,7 +235,8 @@ func (sv *supervisor) exited(r runtime.ContainerResult, stopping bool) {
 	st := &sv.status.ContainerStatuses[c.idx]
 	st.State = corev1.ContainerState{Terminated: terminated(sv.pod, r)}
 	st.Ready, st.Started = false, ptr(false)
-	restart := !stopping && shouldRestart(sv.pod.Spec.RestartPolicy, r.ExitCode)
+	evicted := sv.p.Eviction() != ""
+	restart := !stopping && !evicted && shouldRestart(sv.pod.Spec.RestartPolicy, r.ExitCode)
 	var delay time.Duration
 	if restart {
 		if time.Since(c.startedAt) >= sv.opts.BackoffReset {
@@ -240,6 +252,9 @@ func (sv *supervisor) exited(r runtime.ContainerResult, stopping bool) {
 	}
 	sv.updatePhase()
 	sv.mu.Unlock()
+	if evicted {
+		sv.markEvicted()
+	}
 	typ := "Normal"
 	if r.ExitCode != 0 {
 		typ = "Warning"
@@ -320,6 +335,8 @@ func (sv *supervisor) updatePhase() {
 		}
 	}
 	switch {
+	case sv.status.Reason == runtime.EvictedReason:
+		sv.status.Phase = corev1.PodFailed
 	case running > 0 || waiting > 0:
 		sv.status.Phase = corev1.PodRunning
 	case failed > 0:
@@ -392,6 +409,9 @@ func gracePeriod(pod *corev1.Pod) time.Duration {
 func (sv *supervisor) containerIO(pod *corev1.Pod, name string, attempt int) (io.Writer, io.Writer, func(), error) {
 	path := sv.store.LogPath(pod.Namespace, pod.Name, name, attempt)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := pruneLogs(filepath.Dir(path), attempt); err != nil {
 		return nil, nil, nil, err
 	}
 	w, err := logs.NewWriter(path, logs.WriterOptions{})
