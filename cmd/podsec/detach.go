@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/podsec/podsec/image"
 	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/spec"
@@ -33,6 +32,7 @@ func (g *globals) supervisorOptions() supervisor.Options {
 	return supervisor.Options{
 		BackoffBase: g.backoffBase, Network: g.podNetwork, CNIConfDir: g.cniConfDir, CNIBinDirs: g.cniBinDirs,
 		SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: g.seccompDefault, NetpolTable: g.netpolTable,
+		PodPidsLimit: g.podPidsLimit, HousekeepingInterval: g.housekeepingInterval,
 	}
 }
 
@@ -66,7 +66,7 @@ func runDetached(cmd *cobra.Command, g *globals, pod *corev1.Pod, objs *spec.Obj
 		return err
 	}
 	defer logf.Close()
-	sup := exec.Command(self, "--root", g.root, "supervise", pod.Namespace, pod.Name)
+	sup := exec.Command(self, append([]string{"--root", g.root, "supervise", pod.Namespace, pod.Name}, imageLimitArgs(g)...)...)
 	sup.Stdout, sup.Stderr = logf, logf
 	sup.ExtraFiles = []*os.File{w}
 	sup.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -98,13 +98,13 @@ func runDetached(cmd *cobra.Command, g *globals, pod *corev1.Pod, objs *spec.Obj
 }
 
 func newSuperviseCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:    "supervise NAMESPACE NAME",
 		Short:  "supervise a detached pod (started by podsec run -d)",
 		Hidden: true,
 		Args:   cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := image.Open(g.imageRoot())
+			store, err := openImageStore(g)
 			if err != nil {
 				return err
 			}
@@ -120,6 +120,8 @@ func newSuperviseCommand(g *globals) *cobra.Command {
 			return err
 		},
 	}
+	addImageLimitFlags(cmd, g)
+	return cmd
 }
 
 // onceCloser closes the ready pipe after its one message, so the waiting
