@@ -96,8 +96,19 @@ func (m *Manager) syncGuardLocked() error {
 	}
 	var pods []guarded
 	for _, a := range recs {
-		if a.Pending || a.HostIf == "" || a.IP.To4() == nil {
+		if a.Pending || a.IP.To4() == nil {
 			continue // not on the network yet: its veth has no peer that runs anything
+		}
+		if a.HostIf == "" {
+			// Attached by an older podsec, which did not record it: look
+			// it up while the pod's namespace is there. Best effort: the
+			// other pods' guard must not wait on it.
+			if !isNetNS(a.NetNS) {
+				continue
+			}
+			if a.HostIf, a.MAC, err = hostSide(a.NetNS, a.IfName); err != nil || m.writeRecord(a) != nil {
+				continue
+			}
 		}
 		mac, err := net.ParseMAC(a.MAC)
 		if err != nil || len(mac) != 6 {

@@ -155,3 +155,34 @@ func sendRawUDP(src, dst net.IP, port int, msg string) error {
 	copy(sa.Addr[:], dst.To4())
 	return unix.Sendto(fd, pkt, 0, &sa)
 }
+
+// TestGuardOldRecord: a pod attached by a podsec that recorded no host
+// veth is guarded by the next sync, which finds the veth through the
+// pod's namespace and records it.
+func TestGuardOldRecord(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a, err := e.m.Setup(ctx, ref("old"), e.newNetNS(), nil)
+	if err != nil {
+		t.Fatalf("Setup(old): %v", err)
+	}
+	hostIf, mac := a.HostIf, a.MAC
+	a.HostIf, a.MAC = "", ""
+	if err := e.m.writeRecord(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.syncGuard(); err != nil {
+		t.Fatalf("syncGuard: %v", err)
+	}
+	got, err := e.m.Get(a.Pod)
+	if err != nil || got.HostIf != hostIf || got.MAC != mac {
+		t.Fatalf("Get(%s) after syncGuard = %+v, %v; want host veth %s, MAC %s", a.Pod, got, err, hostIf, mac)
+	}
+	out, err := exec.Command("nft", "list", "table", "bridge", e.m.GuardTable()).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), hostIf) {
+		t.Errorf("guard table after syncGuard: %v\n%s", err, out)
+	}
+	if err := e.m.Teardown(ctx, a.Pod); err != nil {
+		t.Fatalf("Teardown(%s): %v", a.Pod, err)
+	}
+}
