@@ -26,7 +26,18 @@ func newImageCommand(g *globals) *cobra.Command {
 		Short: "manage the node's local images",
 		Long: `image manages podsec's local image store, under <root>/images: images loaded
 from archives or pulled from registries, with their layers unpacked once and
-shared between images.`,
+shared between images.
+
+Everything an image carries is untrusted and held to limits while it streams
+(image load, image pull, and the pulls of run):
+  --max-manifest-size  a manifest or index, index.json of a layout (default 4MiB)
+  --max-config-size    an image config (default 8MiB)
+  --max-layer-size     a layer's unpacked size, and its compressed size (default 1GiB)
+  --max-layer-files    the entries of one layer (default 500000)
+A layer's compressed digest and diffID are checked as it streams; a layer that
+fails a check or goes over a limit leaves nothing in the store. The files of an
+OCI layout must be regular files reached without symlinks; a fifo, device or
+symlink is refused by name.`,
 		Example: `  # Load the images of a docker save tar
   podsec image load busybox.tar
 
@@ -40,12 +51,59 @@ shared between images.`,
 	return cmd
 }
 
+// nodeImageLimits are the --max-* flags of the commands that store
+// images, kept in globals.
+type nodeImageLimits = image.Limits
+
 func openImageStore(g *globals) (*image.Store, error) {
-	return image.Open(filepath.Join(g.root, "images"))
+	if g.imageLimits != (image.Limits{}) { // zero: a command without the flags
+		if err := g.imageLimits.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	return image.Open(filepath.Join(g.root, "images"), image.WithLimits(g.imageLimits))
 }
 
+// addImageLimitFlags adds the image limits to a command that stores
+// images. The names follow the --max-* style of the kubelet's
+// --max-pods and the registry's manifest size limit.
+func addImageLimitFlags(cmd *cobra.Command, g *globals) {
+	g.imageLimits = image.DefaultLimits()
+	l, f := &g.imageLimits, cmd.Flags()
+	f.Var((*byteSize)(&l.MaxManifestSize), "max-manifest-size", "largest manifest or image index (an OCI layout's index.json included) read from an image")
+	f.Var((*byteSize)(&l.MaxConfigSize), "max-config-size", "largest image config read from an image")
+	f.Var((*byteSize)(&l.MaxLayerSize), "max-layer-size", "largest unpacked size of one layer (and largest compressed size)")
+	f.Int64Var(&l.MaxLayerFiles, "max-layer-files", l.MaxLayerFiles, "most entries (files, directories, links) in one layer")
+}
+
+// imageLimitArgs passes the image limits on to a supervisor.
+func imageLimitArgs(g *globals) []string {
+	l := g.imageLimits
+	return []string{
+		"--max-manifest-size", fmt.Sprint(l.MaxManifestSize), "--max-config-size", fmt.Sprint(l.MaxConfigSize),
+		"--max-layer-size", fmt.Sprint(l.MaxLayerSize), "--max-layer-files", fmt.Sprint(l.MaxLayerFiles),
+	}
+}
+
+// byteSize is a size flag: a number of bytes or a size with a binary
+// unit (512k, 4MiB, 1g).
+type byteSize int64
+
+func (b *byteSize) String() string { return units.BytesSize(float64(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	v, err := units.RAMInBytes(s)
+	if err != nil {
+		return fmt.Errorf("want a size such as 4MiB: %w", err)
+	}
+	*b = byteSize(v)
+	return nil
+}
+
+func (b *byteSize) Type() string { return "size" }
+
 func newImageLoadCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "load PATH",
 		Short: "load images from an OCI layout, an oci-archive or a docker save tar",
 		Long: `load stores the images of PATH: an OCI image layout directory, an oci-archive
@@ -74,6 +132,8 @@ of an OCI layout). Layers already in the store are not unpacked again.`,
 			return nil
 		},
 	}
+	addImageLimitFlags(cmd, g)
+	return cmd
 }
 
 func newImagePullCommand(g *globals) *cobra.Command {
@@ -108,6 +168,7 @@ unless --insecure is given.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Insecure, "insecure", false, "allow plain http to the registry")
+	addImageLimitFlags(cmd, g)
 	cmd.Flags().StringVar(&opts.Platform, "platform", "", "platform of a multi-platform image, os/arch[/variant] (default linux and this machine's architecture)")
 	return cmd
 }
