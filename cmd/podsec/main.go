@@ -29,6 +29,8 @@ type globals struct {
 	netpolTable          string
 	imageLimits          nodeImageLimits // --max-* image limits of image load/pull, run and supervise
 	allowedUnsafeSysctls []string        // --allowed-unsafe-sysctls of run, spec and validate
+	podPidsLimit         int64           // --pod-pids-limit of run
+	housekeepingInterval time.Duration   // --housekeeping-interval of run
 }
 
 // imageRoot is the image store under the state root.

@@ -75,6 +75,8 @@ ends, nothing of it is left on the node.`,
 	addRequesterFlags(cmd, &as, &asGroups)
 	addAllowedUnsafeSysctlsFlag(cmd, g)
 	addImageLimitFlags(cmd, g)
+	cmd.Flags().Int64Var(&g.podPidsLimit, "pod-pids-limit", runtime.DefaultPidsLimit, "the most processes a pod may have, all its containers together (its cgroup's pids.max); -1 for no limit")
+	cmd.Flags().DurationVar(&g.housekeepingInterval, "housekeeping-interval", runtime.DefaultHousekeepingInterval, "how often pods with a local storage limit (ephemeral-storage, an emptyDir sizeLimit) are measured, to evict those over it")
 	return cmd
 }
 
@@ -104,14 +106,16 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.Run
 	// host ports or IP.
 	implicitGC(cmd, g, nw)
 	rt, err := runtime.New(runtime.Config{
-		Network:            nw,
-		NetworkChanged:     changed,
-		Root:               g.root,
-		Images:             imageSource{store: store, progress: cmd.ErrOrStderr()},
-		SeccompProfileRoot: g.seccompProfileRoot,
-		SeccompDefault:     corev1.SeccompProfileType(g.seccompDefault),
-		Output:             cmd.OutOrStdout(),
-		Events:             cmd.ErrOrStderr(),
+		Network:              nw,
+		NetworkChanged:       changed,
+		Root:                 g.root,
+		Images:               imageSource{store: store, progress: cmd.ErrOrStderr()},
+		SeccompProfileRoot:   g.seccompProfileRoot,
+		SeccompDefault:       corev1.SeccompProfileType(g.seccompDefault),
+		Output:               cmd.OutOrStdout(),
+		Events:               cmd.ErrOrStderr(),
+		PidsLimit:            g.podPidsLimit,
+		HousekeepingInterval: g.housekeepingInterval,
 	})
 	if err != nil {
 		return err
