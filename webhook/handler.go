@@ -86,6 +86,10 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
 	default:
+		// Read the body away, in small pieces, before answering: a client
+		// still sending it would otherwise see the connection reset, not
+		// the 429.
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxReviewBytes))
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusTooManyRequests, "too many reviews in flight (%d): retry later", cap(h.slots))
 		return

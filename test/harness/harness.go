@@ -45,7 +45,7 @@ func Main(m *testing.M) {
 
 // RequireRoot fails on CI and skips elsewhere: the suites run real
 // containers, which needs root, and on CI it must run.
-func RequireRoot(t *testing.T) {
+func RequireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() == 0 {
 		return
@@ -58,7 +58,7 @@ func RequireRoot(t *testing.T) {
 
 // build builds pkg (relative to the module root) into a temporary
 // directory as name, with env added to the build's environment.
-func (b *built) build(t *testing.T, pkg, name string, env ...string) string {
+func (b *built) build(t testing.TB, pkg, name string, env ...string) string {
 	t.Helper()
 	RequireRoot(t)
 	b.once.Do(func() {
@@ -91,8 +91,8 @@ func (b *built) build(t *testing.T, pkg, name string, env ...string) string {
 
 // PodsecBin is bin/podsec built from this tree, or the binary named by
 // $PODSEC_ATTACK_PODSEC: to run the suite against an older podsec and see
-// the attacks succeed there.
-func PodsecBin(t *testing.T) string {
+// the attacks succeed there. Benchmarks may call it too.
+func PodsecBin(t testing.TB) string {
 	if p := os.Getenv("PODSEC_ATTACK_PODSEC"); p != "" {
 		return p
 	}
