@@ -235,6 +235,9 @@ func (o *Objects) add(d Document) error {
 			if cm.Namespace == "" {
 				cm.Namespace = DefaultNamespace
 			}
+			if errs := ValidateConfigMap(cm); len(errs) > 0 {
+				return invalidObject(d, "ConfigMap", cm.Name, errs)
+			}
 			o.ConfigMaps = append(o.ConfigMaps, cm)
 			return nil
 		case "Secret":
@@ -243,6 +246,9 @@ func (o *Objects) add(d Document) error {
 				return err
 			}
 			defaultSecret(sec)
+			if errs := ValidateSecret(sec); len(errs) > 0 {
+				return invalidObject(d, "Secret", sec.Name, errs)
+			}
 			o.Secrets = append(o.Secrets, sec)
 			return nil
 		}
