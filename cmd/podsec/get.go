@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/yaml"
 
+	"github.com/podsec/podsec/internal/term"
 	"github.com/podsec/podsec/store"
 )
 
@@ -91,7 +92,9 @@ func runGet(cmd *cobra.Command, st *store.Store, o *getOptions, kind string, nam
 		}
 		objs = append(objs, obj)
 	}
-	out := cmd.OutOrStdout()
+	// Tables and names are for people: escaped (internal/term). JSON and
+	// YAML escape control characters themselves.
+	out := term.NewWriter(cmd.OutOrStdout())
 	switch {
 	case len(objs) == 0 && len(names) == 0:
 		if k.Namespaced && !o.allNamespaces {
@@ -105,7 +108,7 @@ func runGet(cmd *cobra.Command, st *store.Store, o *getOptions, kind string, nam
 			fmt.Fprintf(out, "%s/%s\n", k.KindGroup(k.Group()), obj.GetName())
 		}
 	case o.output == "yaml" || o.output == "json":
-		if err := printObjects(out, o.output, objs, len(names) == 1); err != nil {
+		if err := printObjects(cmd.OutOrStdout(), o.output, objs, len(names) == 1); err != nil {
 			return err
 		}
 	default:

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/podsec/podsec/internal/term"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -56,7 +58,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		if errors.As(err, &ee) {
 			return ee.code
 		}
-		fmt.Fprintf(stderr, "error: %s\n", strings.TrimSpace(err.Error()))
+		// Errors quote manifests, images and pods: escaped (internal/term).
+		fmt.Fprintf(stderr, "error: %s\n", term.Escape(strings.TrimSpace(err.Error())))
 		return 1
 	}
 	return 0

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/yaml"
 
+	"github.com/podsec/podsec/internal/term"
 	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/runtime/logs"
@@ -77,7 +78,9 @@ func getPods(cmd *cobra.Command, g *globals, o *getOptions, names []string) erro
 		}
 		recs = picked
 	}
-	out := cmd.OutOrStdout()
+	// Tables and names are for people: escaped (internal/term). JSON and
+	// YAML escape control characters themselves.
+	out := term.NewWriter(cmd.OutOrStdout())
 	switch {
 	case len(recs) == 0 && len(names) == 0:
 		if o.allNamespaces {
@@ -96,7 +99,7 @@ func getPods(cmd *cobra.Command, g *globals, o *getOptions, names []string) erro
 			}
 			v = list
 		}
-		if err := printAs(out, o.output, v); err != nil {
+		if err := printAs(cmd.OutOrStdout(), o.output, v); err != nil {
 			return err
 		}
 	case o.output == "name":
@@ -178,7 +181,8 @@ func newDescribeCommand(g *globals) *cobra.Command {
 				return err
 			}
 			evs, _ := st.Events(ns, args[1])
-			describePod(cmd.OutOrStdout(), r, evs)
+			// Names, messages and events come from the pod and its image.
+			describePod(term.NewWriter(cmd.OutOrStdout()), r, evs)
 			return nil
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/image"
+	"github.com/podsec/podsec/internal/term"
 	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/runtime"
 )
@@ -113,7 +114,7 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.Run
 		SeccompProfileRoot:   g.seccompProfileRoot,
 		SeccompDefault:       corev1.SeccompProfileType(g.seccompDefault),
 		Output:               cmd.OutOrStdout(),
-		Events:               cmd.ErrOrStderr(),
+		Events:               term.NewWriter(cmd.ErrOrStderr()), // messages quote the pod: escaped
 		PidsLimit:            g.podPidsLimit,
 		HousekeepingInterval: g.housekeepingInterval,
 	})
@@ -124,7 +125,7 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.Run
 	defer stop()
 	res, err := rt.Run(ctx, pod, opts...)
 	if err != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "error: pod %q: %v\n", pod.Name, err)
+		fmt.Fprintf(cmd.ErrOrStderr(), "error: pod %q: %s\n", pod.Name, term.Escape(err.Error()))
 		return &exitError{code: max(res.ExitCode, 1)}
 	}
 	for _, c := range res.Containers {

@@ -3,6 +3,7 @@ package term
 import (
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -87,11 +88,14 @@ func appendEscaped(b *strings.Builder, s string) {
 func NewWriter(w io.Writer) io.Writer { return &writer{w: w} }
 
 type writer struct {
+	mu   sync.Mutex // writes may come from several goroutines (events)
 	w    io.Writer
 	tail []byte // the start of a UTF-8 sequence the last write cut
 }
 
 func (e *writer) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	s := string(append(e.tail, p...))
 	e.tail = e.tail[:0]
 	// Hold back an incomplete sequence at the end (at most 3 bytes).
