@@ -381,6 +381,8 @@ func TestWebhookCommandErrors(t *testing.T) {
 		{args: []string{"webhook"}, want: `required flag(s) "tls-cert-file", "tls-private-key-file" not set`},
 		{args: []string{"webhook", "--tls-cert-file", keyFile, "--tls-private-key-file", keyFile}, want: "loading the TLS key pair"},
 		{args: []string{"webhook", "--tls-cert-file", certFile, "--tls-private-key-file", keyFile, "--listen", "127.0.0.1:" + strconv.Itoa(-1)}, want: "listen tcp"},
+		{args: []string{"webhook", "--tls-cert-file", certFile, "--tls-private-key-file", keyFile, "--client-ca-file", keyFile}, want: "loading the client CA: no PEM certificate in"},
+		{args: []string{"webhook", "--tls-cert-file", certFile, "--tls-private-key-file", keyFile, "--max-inflight", "-1"}, want: "--max-inflight -1: must not be negative"},
 	}
 	for _, tc := range tests {
 		code, _, errs := podsec(t, "", tc.args...)
