@@ -173,7 +173,12 @@ spec:
 // limit: a 3-container pod held 12,285 PIDs).
 func TestPodPidsLimitHoldsAcrossContainers(t *testing.T) {
 	n := harness.NewNode(t)
-	forker := `["sh", "-c", "( i=0; while [ $i -lt 150 ]; do sleep 300 & i=$((i+1)); done ) 2>/dev/null; echo forked; exec sleep 300"]`
+	// The containers fork only once all three run: a container started
+	// after the others took the pod's PIDs could not be created at all
+	// (its runtime init is charged to the pod too).
+	forker := func(name string) string {
+		return `["sh", "-c", "touch /s/` + name + `; i=0; while [ $(ls /s | wc -l) -lt 3 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; ( i=0; while [ $i -lt 150 ]; do sleep 300 & i=$((i+1)); done ) 2>/dev/null; echo forked; exec sleep 300"]`
+	}
 	n.RunDetached(`
 apiVersion: v1
 kind: Pod
@@ -181,10 +186,11 @@ metadata: {name: forker}
 spec:
   terminationGracePeriodSeconds: 1
   restartPolicy: Never
+  volumes: [{name: s, emptyDir: {}}]
   containers:
-  - {name: a, image: "localhost/busybox:latest", command: `+forker+`}
-  - {name: b, image: "localhost/busybox:latest", command: `+forker+`}
-  - {name: c, image: "localhost/busybox:latest", command: `+forker+`}
+  - {name: a, image: "localhost/busybox:latest", command: `+forker("a")+`, volumeMounts: [{name: s, mountPath: /s}]}
+  - {name: b, image: "localhost/busybox:latest", command: `+forker("b")+`, volumeMounts: [{name: s, mountPath: /s}]}
+  - {name: c, image: "localhost/busybox:latest", command: `+forker("c")+`, volumeMounts: [{name: s, mountPath: /s}]}
 `, "--pod-pids-limit", "200")
 	// Each container's forks end (done or refused) within a few seconds.
 	time.Sleep(5 * time.Second)
