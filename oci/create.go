@@ -121,6 +121,7 @@ func (g *globals) startContainer(id string, f *createFlags, act action) error {
 	if err != nil {
 		return err
 	}
+	adaptConfig(cfg)
 	// libcontainer runs poststart hooks while creating; the runtime spec
 	// wants them after the start operation, so they are ours to run.
 	var poststart []specs.Hook

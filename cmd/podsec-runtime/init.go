@@ -19,6 +19,7 @@ func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		goruntime.GOMAXPROCS(1)
 		goruntime.LockOSThread()
+		reserveInitHeap()
 		libcontainer.Init()
 	}
 	// Keep the main thread to the main goroutine: libcontainer joins a
