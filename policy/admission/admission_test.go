@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podsec/podsec/policy/psp"
 	"github.com/podsec/podsec/policy/pss"
@@ -343,13 +344,13 @@ func TestAdmitPhases(t *testing.T) {
 	}
 	// Validation never mutates: the unmutated pod has no policy.
 	val = Admit(Request{Pod: podWith(t, plainSpec), User: alice, Phase: Validating}, objs)
-	wantErr := `pods "web" is forbidden: PodSecurityPolicy: unable to validate against any pod security policy: []`
+	wantErr := `pods "web" is forbidden: PodSecurityPolicy: unable to validate pod: []`
 	if errText(val.Err) != wantErr || !errors.Is(val.Err, ErrUnableToValidate) {
 		t.Errorf("Admit(Validating, unmutated pod) error = %v, want %q", val.Err, wantErr)
 	}
 	// Validation errors of usable policies are listed.
 	val = Admit(Request{Pod: podWith(t, privileged), User: alice, Phase: Validating}, objs)
-	if !strings.Contains(errText(val.Err), "unable to validate against any pod security policy: [spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed") {
+	if !strings.Contains(errText(val.Err), "unable to validate pod: [spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed") {
 		t.Errorf("Admit(Validating, privileged pod) error = %v", val.Err)
 	}
 	if len(val.Warnings) != 1 {
@@ -375,6 +376,15 @@ func TestAdmitPhases(t *testing.T) {
 	gc.Finalizers = []string{"example.com/cleanup"}
 	if res := Admit(Request{Pod: gc, OldPod: stale, User: alice, Operation: Update}, objs); !res.Allowed {
 		t.Errorf("Admit(Update, finalizers only) refused: %v", res.Err)
+	}
+	// As the API server sends it: every write also rewrites managedFields
+	// (and a client may send a selfLink), which 1.24's
+	// IsOnlyMutatingGCFields ignored too. An owner reference is a GC field.
+	gc.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-1", UID: "u1"}}
+	gc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1"}}
+	gc.SelfLink = "/api/v1/namespaces/team/pods/web"
+	if res := Admit(Request{Pod: gc, OldPod: stale, User: rbac.UserInfo{Name: "system:serviceaccount:kube-system:generic-garbage-collector"}, Operation: Update}, objs); !res.Allowed {
+		t.Errorf("Admit(Update, finalizers, ownerReferences and managedFields only) refused: %v", res.Err)
 	}
 	gc.Labels = map[string]string{"app": "web"}
 	if res := Admit(Request{Pod: gc, OldPod: stale, User: alice, Operation: Update}, objs); res.Allowed {

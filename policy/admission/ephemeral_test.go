@@ -44,11 +44,11 @@ func TestAdmitEphemeralContainers(t *testing.T) {
 		wantErr string
 	}{
 		{"psp: privileged debug container", debug(privileged), SubResourceEphemeralContainers, pspObjs, Validating,
-			`pods "web" is forbidden: PodSecurityPolicy: unable to validate against any pod security policy: [spec.ephemeralContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]`},
+			`pods "web" is forbidden: PodSecurityPolicy: unable to validate pod: [spec.ephemeralContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]`},
 		{"psp: unprivileged debug container", debug(readOnly), SubResourceEphemeralContainers, pspObjs, Validating, ""},
 		// 1.24 never mutated an update: a container the policy would have
 		// to default is refused, not changed.
-		{"psp: debug container the policy would change", debug(""), SubResourceEphemeralContainers, pspObjs, Validating, "unable to validate against any pod security policy"},
+		{"psp: debug container the policy would change", debug(""), SubResourceEphemeralContainers, pspObjs, Validating, "unable to validate pod"},
 		{"psp: the mutating phase leaves updates alone", debug(privileged), SubResourceEphemeralContainers, pspObjs, Mutating, ""},
 		{"psp: all phases", debug(privileged), SubResourceEphemeralContainers, pspObjs, AllPhases, "Privileged containers are not allowed"},
 		{"pss baseline: privileged debug container", debug(privileged), SubResourceEphemeralContainers, pssObjs, Validating,

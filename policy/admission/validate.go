@@ -14,8 +14,10 @@ import (
 )
 
 // ErrUnableToValidate: no usable policy admits the pod as it is, in the
-// validating phase.
-var ErrUnableToValidate = errors.New("unable to validate against any pod security policy")
+// validating phase. The refusal reads as 1.24.17's Validate worded it:
+//
+//	pods "web" is forbidden: PodSecurityPolicy: unable to validate pod: [...]
+var ErrUnableToValidate = errors.New("unable to validate pod")
 
 // validateReason is the Reason of a validating phase's *psp.ForbiddenError;
 // its text carries the errors, as 1.24's Validate printed them.
@@ -86,7 +88,9 @@ func podName(pod *corev1.Pod) string {
 
 // onlyGCFieldsChanged is rbacregistry.IsOnlyMutatingGCFields, which 1.24's
 // plugin used to let the garbage collector update ownerReferences and
-// finalizers of a pod no policy admits any more.
+// finalizers of a pod no policy admits any more. Like it, it also ignores
+// managedFields and selfLink: the API server rewrites managedFields on every
+// write, so without that no real update would ever count as GC-only.
 func onlyGCFieldsChanged(pod, old *corev1.Pod) bool {
 	if old == nil {
 		return false
@@ -94,6 +98,8 @@ func onlyGCFieldsChanged(pod, old *corev1.Pod) bool {
 	cp := old.DeepCopy()
 	cp.OwnerReferences = pod.OwnerReferences
 	cp.Finalizers = pod.Finalizers
+	cp.SelfLink = pod.SelfLink
+	cp.ManagedFields = pod.ManagedFields
 	return apiequality.Semantic.DeepEqual(cp, pod)
 }
 

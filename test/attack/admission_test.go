@@ -183,7 +183,7 @@ func TestAdmissionEphemeralContainerDebug(t *testing.T) {
 		wantMsg                   string // empty: allowed
 	}{
 		{"privileged under the seed policy", "team", `{"privileged":true}`,
-			`pods "web" is forbidden: PodSecurityPolicy: unable to validate against any pod security policy: [spec.ephemeralContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]`},
+			`pods "web" is forbidden: PodSecurityPolicy: unable to validate pod: [spec.ephemeralContainers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed]`},
 		{"host capabilities under the seed policy", "team", `{"readOnlyRootFilesystem":true,"capabilities":{"add":["SYS_ADMIN"]}}`,
 			`spec.ephemeralContainers[0].securityContext.capabilities.add: Invalid value: "SYS_ADMIN": capability may not be added`},
 		{"privileged under baseline", "baseline", `{"privileged":true}`,
