@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -51,7 +50,14 @@ func (g *globals) loadPolicy() (*nodePolicy, error) {
 func (p *nodePolicy) check(s *specs.Spec, bundle string) error {
 	opts := hostOptions()
 	if bundle != "" {
-		opts.BundleDir = realPath(bundle)
+		// The bundle is resolved as the kernel will resolve the paths
+		// joined to it: a bundle named through a magic link would grant
+		// a node directory its name's text does not say.
+		b, err := resolvePath(bundle)
+		if err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
+		opts.BundleDir = b
 	}
 	return p.wrap(p.Check(s, opts))
 }
@@ -70,16 +76,26 @@ func (p *nodePolicy) wrap(err error) error {
 
 // hostOptions are the facts of this host the checks need.
 func hostOptions() ocispec.Options {
-	return ocispec.Options{HostNamespace: isOwnNamespace, AppArmor: appArmorEnabled(), RealPath: filepath.EvalSymlinks}
+	return ocispec.Options{HostNamespace: isOwnNamespace, AppArmor: appArmorEnabled(), RealPath: resolvePath}
 }
 
-// realPath is p with its symlinks resolved, or p cleaned when it cannot
-// be.
-func realPath(p string) string {
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		return r
+// resolvePath is the node path the kernel reaches through p, as it will
+// when libcontainer mounts p: the kernel resolves it (symlinks and ".."
+// in order, so "dir/link/.." is the parent of link's target) and names
+// what it opened. Magic links (/proc/PID/root, cwd, fd/N) are refused:
+// their text is a path in another process's mount namespace, not the
+// place they lead to, so filepath.EvalSymlinks judged
+// /proc/PID/root/ALLOWED as ALLOWED of the node while the kernel went
+// into another container's root and followed its symlinks from the
+// node's /.
+func resolvePath(p string) (string, error) {
+	fd, err := unix.Openat2(unix.AT_FDCWD, p, &unix.OpenHow{
+		Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_MAGICLINKS})
+	if err != nil {
+		return "", &os.PathError{Op: "resolving", Path: p, Err: err}
 	}
-	return filepath.Clean(p)
+	defer unix.Close(fd)
+	return os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
 }
 
 // nsFiles are the /proc/self/ns names of the namespace types.

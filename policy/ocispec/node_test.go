@@ -108,6 +108,14 @@ func TestCheckNode(t *testing.T) {
 			opts: Options{RealPath: fakeFS(map[string]string{"/var/lib/podsec/link": "/"})},
 			edit: func(s *specs.Spec) { s.Mounts = append(s.Mounts, bind("/var/lib/podsec/link", "/host")) },
 			want: []string{`mounts[2].source: "/var/lib/podsec/link" (resolves to "/") at "/host" is not allowed`}},
+		{name: "symlink then dot-dot resolved as written", level: Baseline,
+			opts: Options{RealPath: fakeFS(map[string]string{"/var/lib/podsec/link": "/etc/ssl"})},
+			edit: func(s *specs.Spec) { s.Mounts = append(s.Mounts, bind("/var/lib/podsec/link/..", "/host")) },
+			want: []string{`mounts[2].source: "/var/lib/podsec/link/.." (resolves to "/etc") at "/host" is not allowed`}},
+		{name: "source that cannot be resolved", level: Baseline,
+			opts: Options{RealPath: func(string) (string, error) { return "", errors.New("magic link") }},
+			edit: func(s *specs.Spec) { s.Mounts = append(s.Mounts, bind("/var/lib/podsec/x", "/host")) },
+			want: []string{`mounts[2].source: "/var/lib/podsec/x" (cannot be resolved) at "/host" is not allowed`}},
 		{name: "configured bind sources replace the defaults", level: Baseline, policy: Policy{AllowedBindSources: []string{"/srv/volumes"}},
 			edit: func(s *specs.Spec) {
 				s.Mounts = append(s.Mounts, bind("/srv/volumes/a", "/a"), bind("/var/lib/containerd/x", "/b"))

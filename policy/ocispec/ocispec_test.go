@@ -76,6 +76,11 @@ func TestCheck(t *testing.T) {
 			`linux.resources.devices[4]: access "a *:* rwm" is not allowed by the node policy "baseline": host devices`}},
 		{name: "writable sysfs", level: Baseline, edit: func(s *specs.Spec) { s.Mounts[1].Options = []string{"nosuid", "rw"} },
 			want: []string{`mounts[1]: "/sys" mounted read-write is not allowed by the node policy "baseline": writable /sys`}},
+		{name: "sysfs ro undone by a later rw", level: Baseline, edit: func(s *specs.Spec) { s.Mounts[1].Options = []string{"ro", "nosuid", "rw"} },
+			want: []string{`mounts[1]: "/sys" mounted read-write is not allowed by the node policy "baseline": writable /sys`}},
+		{name: "sysfs ro undone by rrw", level: Baseline, edit: func(s *specs.Spec) { s.Mounts[1].Options = []string{"ro", "rrw"} },
+			want: []string{`mounts[1]: "/sys" mounted read-write is not allowed by the node policy "baseline": writable /sys`}},
+		{name: "sysfs rw then ro", level: Baseline, edit: func(s *specs.Spec) { s.Mounts[1].Options = []string{"rw", "ro"} }},
 		{name: "host /sys bind", level: Baseline, edit: func(s *specs.Spec) {
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: "/host-sys", Type: "bind", Source: "/sys/kernel", Options: []string{"rbind"}})
 		}, want: []string{

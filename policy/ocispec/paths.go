@@ -77,12 +77,19 @@ type nodePath struct {
 	// bundle is not known.
 	clean    string
 	inBundle bool
-	// real is clean with its symbolic links resolved by Options.RealPath,
-	// or clean when that is not possible.
-	real string
+	// real is the path as written resolved by Options.RealPath, or clean
+	// when there is no RealPath. unresolved is set when RealPath failed:
+	// the kernel may still reach something through it, so it is allowed
+	// nowhere.
+	real       string
+	unresolved bool
 }
 
-// nodePath resolves p as the runtime will use it.
+// nodePath resolves p as the runtime will use it. A relative path is
+// joined to the bundle, which cleans it as libcontainer's specconv does;
+// an absolute one reaches the kernel as written, so it is resolved as
+// written: in "dir/link/.." the ".." leaves the link's target, not dir,
+// and cleaning it first would judge dir.
 func (in *input) nodePath(p string) nodePath {
 	if !path.IsAbs(p) {
 		if in.opts.BundleDir == "" {
@@ -90,8 +97,15 @@ func (in *input) nodePath(p string) nodePath {
 		}
 		p = path.Join(in.opts.BundleDir, p)
 	}
-	np := nodePath{clean: path.Clean(p)}
-	np.real = in.realPath(np.clean)
+	np := nodePath{clean: path.Clean(p), real: path.Clean(p)}
+	if in.opts.RealPath != nil {
+		r, err := in.opts.RealPath(p)
+		if err == nil && path.IsAbs(r) {
+			np.real = path.Clean(r)
+		} else {
+			np.unresolved = true
+		}
+	}
 	return np
 }
 
@@ -108,10 +122,14 @@ func (in *input) realPath(p string) string {
 // allowed reports whether np is in the bundle or below one of dirs. The
 // resolved path is what the kernel will mount, so it is what counts; a
 // directory is compared as written and resolved. A bundle at / grants
-// nothing: it would allow every node path.
+// nothing: it would allow every node path, and a path that could not be
+// resolved is allowed nowhere.
 func (in *input) allowed(np nodePath, dirs []string) bool {
 	if np.inBundle {
 		return true
+	}
+	if np.unresolved {
+		return false
 	}
 	if b := in.opts.BundleDir; b != "" {
 		for _, d := range []string{path.Clean(b), in.realPath(path.Clean(b))} {
@@ -131,7 +149,10 @@ func (in *input) allowed(np nodePath, dirs []string) bool {
 // describe says a node path for a message: as written, and what it
 // resolves to when that differs.
 func (np nodePath) describe(given string) string {
-	if np.real != np.clean {
+	switch {
+	case np.unresolved:
+		return fmt.Sprintf("%q (cannot be resolved)", given)
+	case np.real != np.clean:
 		return fmt.Sprintf("%q (resolves to %q)", given, np.real)
 	}
 	return fmt.Sprintf("%q", given)

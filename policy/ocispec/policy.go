@@ -105,7 +105,10 @@ type Options struct {
 	// will when the runtime mounts it (the runtime's side does the I/O:
 	// this package cannot). The checks judge the resolved path, so that a
 	// symlink under an allowed directory pointing at the node's / is
-	// refused. Nil, or an error: the path is judged as written, cleaned.
+	// refused. It gets an absolute path as written ("dir/link/.." is the
+	// parent of link's target, not dir). Nil: the path is judged as
+	// written, cleaned; an error: the path is allowed nowhere, since the
+	// kernel may still reach something through it (a magic link).
 	RealPath func(path string) (string, error)
 }
 
