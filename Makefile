@@ -5,6 +5,7 @@
 #   make test    static checks (scripts/lint) + go test; root or non-root
 #   make lint    gofmt + static checks + go vet
 #   make fuzz    short fuzz run of FuzzPod in ./spec (FUZZTIME=20s)
+#   make oci-conformance  runtime-tools validation: podsec-runtime, runc, crun (root)
 #   make clean
 #
 # cgo is mandatory (libcontainer/nsenter) and seccomp needs the build tag
@@ -40,7 +41,7 @@ FUZZ        ?= FuzzPod
 FUZZPKG     ?= ./spec/
 FUZZTIME    ?= 20s
 
-.PHONY: all setup build test lint fuzz clean
+.PHONY: all setup build test lint fuzz clean oci-conformance
 
 all: build
 
@@ -67,6 +68,15 @@ build:
 test:
 	scripts/lint
 	$(GO) test -tags $(BUILDTAGS) -count=1 -timeout $(TESTTIMEOUT) $(TESTFLAGS) $(PKGS)
+
+# The OCI runtime-tools validation suite against bin/podsec-runtime, runc
+# and crun; fails when a file runc passes fails with podsec-runtime. Root.
+# OCI_FILES=linux_devices,mounts runs only those files.
+OCI_FILES ?=
+oci-conformance: build
+	scripts/oci-conformance $(subst $(comma), ,$(OCI_FILES))
+
+comma := ,
 
 lint:
 	scripts/lint --gofmt
