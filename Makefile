@@ -5,6 +5,8 @@
 #   make test    static checks (scripts/lint) + go test; root or non-root
 #   make lint    gofmt + static checks + go vet
 #   make fuzz    short fuzz run of FuzzPod in ./spec (FUZZTIME=20s)
+#   make e2e     real etcd, kube-apiserver, kubectl, critest from the Go module
+#                proxy (cached in build/e2e), then test/e2e against them (root)
 #   make oci-conformance  runtime-tools validation: podsec-runtime, runc, crun (root)
 #   make clean
 #
@@ -77,6 +79,18 @@ oci-conformance: build
 	scripts/oci-conformance $(subst $(comma), ,$(OCI_FILES))
 
 comma := ,
+
+# The e2e suite (test/e2e, build tag e2e): builds the pinned components of
+# scripts/e2e-versions into build/e2e once, then runs the webhook in a real
+# API server and podsec-runtime under containerd and critest. Root.
+# E2E_RUN=REGEXP runs only those tests. `make test` builds none of this.
+.PHONY: e2e e2e-clean
+e2e: build
+	scripts/e2e
+
+# Removes the built components (the Go build cache keeps their objects).
+e2e-clean:
+	rm -rf build/e2e
 
 lint:
 	scripts/lint --gofmt
