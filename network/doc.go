@@ -23,7 +23,7 @@
 //	// per pod, after the sandbox has bind-mounted its netns, before any
 //	// container starts and before /etc/hosts is written:
 //	att, err := m.Setup(ctx, network.PodRef{Namespace: ns, Name: name, UID: uid},
-//		netnsPath, network.HostPorts(pod))
+//		netnsPath, ports) // the plan's host ports (pipeline.Plan.HostPorts)
 //	// att.IP is the pod IP (status.podIP, /etc/hosts)
 //	// when the pod ends, before its netns is unmounted:
 //	err = m.Teardown(ctx, ref)

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-
-	corev1 "k8s.io/api/core/v1"
 )
 
 // PodRef names a pod of the node.
@@ -46,30 +44,6 @@ func (p PortMapping) String() string {
 		s = p.HostIP + ":" + s
 	}
 	return s
-}
-
-// HostPorts gives the hostPort mappings of a pod's containers, as the
-// kubelet gathers them. A hostNetwork pod has none: its ports are the
-// node's own.
-func HostPorts(pod *corev1.Pod) []PortMapping {
-	if pod.Spec.HostNetwork {
-		return nil
-	}
-	var out []PortMapping
-	for _, c := range pod.Spec.Containers {
-		for _, p := range c.Ports {
-			if p.HostPort == 0 {
-				continue
-			}
-			out = append(out, PortMapping{
-				HostPort:      p.HostPort,
-				ContainerPort: p.ContainerPort,
-				Protocol:      string(p.Protocol),
-				HostIP:        p.HostIP,
-			})
-		}
-	}
-	return out
 }
 
 // normalizePorts checks the mappings and gives them a canonical form:

@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	corev1 "k8s.io/api/core/v1"
 )
 
 func TestNormalizePorts(t *testing.T) {
@@ -76,21 +74,6 @@ func TestConflict(t *testing.T) {
 				t.Fatalf("conflict(%s) = %v, want ErrPortConflict %q", tc.want, err, tc.err)
 			}
 		})
-	}
-}
-
-func TestHostPorts(t *testing.T) {
-	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{
-		{Ports: []corev1.ContainerPort{{ContainerPort: 80}, {ContainerPort: 8080, HostPort: 9000, Protocol: corev1.ProtocolTCP}}},
-		{Ports: []corev1.ContainerPort{{ContainerPort: 53, HostPort: 53, Protocol: corev1.ProtocolUDP, HostIP: "127.0.0.1"}}},
-	}}}
-	want := []PortMapping{{HostPort: 9000, ContainerPort: 8080, Protocol: "TCP"}, {HostPort: 53, ContainerPort: 53, Protocol: "UDP", HostIP: "127.0.0.1"}}
-	if got := HostPorts(pod); !reflect.DeepEqual(got, want) {
-		t.Errorf("HostPorts() = %v, want %v", got, want)
-	}
-	pod.Spec.HostNetwork = true
-	if got := HostPorts(pod); got != nil {
-		t.Errorf("HostPorts(hostNetwork) = %v, want none", got)
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/internal/atomicfile"
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
 )
 
@@ -86,19 +87,31 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
-	in := spec.Input{Pod: pod, ContainerName: c.Name, Image: &img.Config, Users: users, Options: r.node}
-	if ip := p.IP(); ip != nil {
-		in.Options.PodIP = ip.String()
-	}
-	if in.Paths, err = p.containerPaths(c, ct, rootfs); err != nil {
+	if err := p.preparePaths(c, ct, rootfs); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
-	s, err := spec.Translate(in)
+	podIP := ""
+	if ip := p.IP(); ip != nil {
+		podIP = ip.String()
+	}
+	// The spec comes from the plan, as podsec spec prints it; the bytes
+	// kept in the pod's directory are those of the spec handed to
+	// libcontainer below.
+	s, err := p.plan.ContainerSpec(c.Name, &img.Config, users, podIP)
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
-	if err := atomicfile.WriteJSON(filepath.Join(dir, "config.json"), s); err != nil {
+	b, err := pipeline.EncodeSpec(s)
+	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	for _, f := range []string{filepath.Join(dir, "config.json"), pipeline.Places{Root: r.layout.Root}.SpecFile(pod.Namespace, pod.Name, c.Name)} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			return ct, fmt.Errorf("container %q: %w", c.Name, err)
+		}
+		if err := atomicfile.Write(f, b, 0o600); err != nil {
+			return ct, fmt.Errorf("container %q: %w", c.Name, err)
+		}
 	}
 	if err := ct.create(r, pod, s); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
@@ -125,43 +138,52 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	return ct, nil
 }
 
-// containerPaths gives the translation the places prepared for c.
-func (p *Pod) containerPaths(c *corev1.Container, ct *container, rootfs string) (spec.Paths, error) {
-	pod, l := p.pod, p.rt.layout
-	paths := l.Paths(pod, c.Name)
-	paths.Rootfs = rootfs
-	paths.NetNS, paths.IPCNS, paths.UTSNS, paths.PIDNS = p.sb.paths["net"], p.sb.paths["ipc"], p.sb.paths["uts"], p.sb.paths["pid"]
-	paths.Volumes = p.vols.dirs
-	paths.SubPaths = map[string]string{}
-	paths.Shm = p.shm
-	paths.EtcHosts, paths.EtcHostname, paths.ResolvConf = p.files["hosts"], p.files["hostname"], p.files["resolv.conf"]
-	tl := filepath.Join(ct.dir, "termination-log")
+// preparePaths makes the places the plan names for c that are the
+// container's own (its termination log, its subPath binds) and checks
+// that the pod's are where the plan says, so that the spec made from the
+// plan names what exists.
+func (p *Pod) preparePaths(c *corev1.Container, ct *container, rootfs string) error {
+	pc, err := p.plan.Container(c.Name)
+	if err != nil {
+		return err
+	}
+	paths := pc.Paths
+	for what, pair := range map[string][2]string{
+		"rootfs": {rootfs, paths.Rootfs}, "net": {p.sb.paths["net"], paths.NetNS}, "ipc": {p.sb.paths["ipc"], paths.IPCNS},
+		"uts": {p.sb.paths["uts"], paths.UTSNS}, "pid": {p.sb.paths["pid"], paths.PIDNS}, "shm": {p.shm, paths.Shm},
+		"hosts": {p.files["hosts"], paths.EtcHosts}, "hostname": {p.files["hostname"], paths.EtcHostname},
+		"resolv.conf": {p.files["resolv.conf"], paths.ResolvConf},
+	} {
+		if pair[0] != pair[1] {
+			return fmt.Errorf("%s is at %q, the plan says %q", what, pair[0], pair[1])
+		}
+	}
+	for name, dir := range p.vols.dirs {
+		if paths.Volumes[name] != dir {
+			return fmt.Errorf("volume %q is at %q, the plan says %q", name, dir, paths.Volumes[name])
+		}
+	}
+	tl := paths.TerminationLog
 	if err := os.WriteFile(tl, nil, 0o666); err != nil {
-		return paths, err
+		return err
 	}
 	if err := os.Chmod(tl, 0o666); err != nil {
-		return paths, err
+		return err
 	}
-	paths.TerminationLog = tl
 	for i, m := range c.VolumeMounts {
 		if m.SubPath == "" {
 			continue
 		}
-		dst := filepath.Join(ct.dir, "subpaths", strconv.Itoa(i))
+		dst := paths.SubPaths[spec.SubPathKey(m.Name, m.SubPath)]
+		if slices.Contains(ct.subs, dst) {
+			continue // the same subPath mounted twice: bound once
+		}
 		if err := subPathMount(p.vols.dirs[m.Name], m.SubPath, dst); err != nil {
-			return paths, fmt.Errorf("volumeMounts[%d]: %w", i, err)
+			return fmt.Errorf("volumeMounts[%d]: %w", i, err)
 		}
 		ct.subs = append(ct.subs, dst)
-		paths.SubPaths[spec.SubPathKey(m.Name, m.SubPath)] = dst
 	}
-	if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
-		devs, err := HostDevices()
-		if err != nil {
-			return paths, err
-		}
-		paths.HostDevices = devs
-	}
-	return paths, nil
+	return nil
 }
 
 // create makes the libcontainer container and its init process from s.

@@ -21,7 +21,7 @@ func (p *Pod) writeFiles() error {
 	if err := os.MkdirAll(etc, 0o755); err != nil {
 		return fmt.Errorf("creating pod files: %w", err)
 	}
-	host := podHostname(pod)
+	host := p.plan.Sandbox.Hostname
 	// As the kubelet does, the pod's name resolves to its IP; without a
 	// pod network, to a loopback address of its own.
 	ip := "127.0.1.1"
@@ -29,7 +29,7 @@ func (p *Pod) writeFiles() error {
 		ip = p.att.IP.String()
 	}
 	hosts := fmt.Sprintf("# Kubernetes-managed hosts file (podsec).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip, host)
-	if pod.Spec.HostNetwork {
+	if !p.plan.Sandbox.Net {
 		host, _ = os.Hostname()
 		b, err := os.ReadFile("/etc/hosts")
 		if err != nil {
@@ -61,7 +61,7 @@ func (p *Pod) writeFiles() error {
 		}
 		p.files[name] = path
 	}
-	if !pod.Spec.HostIPC {
+	if p.plan.Sandbox.IPC {
 		shm := p.rt.layout.Shm(pod.Namespace, pod.Name)
 		if err := os.Mkdir(shm, 0o755); err != nil {
 			return fmt.Errorf("creating pod shm: %w", err)

@@ -5,7 +5,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // Modes the kubelet adds to a volume's files for fsGroup.
@@ -21,7 +20,10 @@ const (
 // read-only volume) for owner and group; directories also gain x and
 // setgid, so new files inherit the group. With OnRootMismatch nothing is
 // walked when the volume's root already matches.
-func applyFSGroup(dir string, fsGroup int64, readOnly bool, policy *corev1.PodFSGroupChangePolicy) error {
+//
+// This is where fsGroup reaches the kernel (fchownat and fchown); the plan
+// (pipeline.Volume) decided it from spec.securityContext.fsGroup.
+func applyFSGroup(dir string, fsGroup int64, readOnly, onRootMismatch bool) error {
 	mask := uint32(rwMask)
 	if readOnly {
 		mask = roMask
@@ -31,7 +33,7 @@ func applyFSGroup(dir string, fsGroup int64, readOnly bool, policy *corev1.PodFS
 		return fmt.Errorf("applying fsGroup to %s: %w", dir, err)
 	}
 	defer unix.Close(fd)
-	if policy != nil && *policy == corev1.FSGroupChangeOnRootMismatch {
+	if onRootMismatch {
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
 			return fmt.Errorf("applying fsGroup to %s: %w", dir, err)

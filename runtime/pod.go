@@ -17,6 +17,7 @@ import (
 
 	"github.com/podsec/podsec/internal/atomicfile"
 	"github.com/podsec/podsec/network"
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
 )
 
@@ -30,6 +31,7 @@ var ErrPodExists = errors.New("pod already exists")
 type Pod struct {
 	rt    *Runtime
 	pod   *corev1.Pod
+	plan  *pipeline.Plan
 	dir   string
 	sb    *sandbox
 	vols  *podVolumes
@@ -109,13 +111,18 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}
 	p = &Pod{rt: r, pod: pod, dir: r.layout.PodDir(pod.Namespace, pod.Name), files: map[string]string{},
 		exits: make(chan ContainerResult, 64), evictedCh: make(chan struct{})}
-	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
+	// Every decision about the pod is made once, by the pipeline; from
+	// here on the pod's fields are only names, images and logs.
+	if p.plan, err = pipeline.Build(pod, r.node, src.admission); err != nil {
+		return p, err
+	}
+	if p.plan.UserNS != nil {
 		return p, fmt.Errorf("spec.hostUsers: Forbidden: user namespaces are not supported by podsec run yet")
 	}
 	// A held hostPort refuses the pod before anything is made, as a
 	// scheduler keeps such a pod Pending.
-	if r.cfg.Network != nil && !pod.Spec.HostNetwork {
-		if err := r.cfg.Network.CheckPorts(podRef(pod), network.HostPorts(pod)); err != nil {
+	if r.cfg.Network != nil && p.plan.Sandbox.Net {
+		if err := r.cfg.Network.CheckPorts(podRef(pod), hostPorts(p.plan)); err != nil {
 			return p, err
 		}
 	}
@@ -140,16 +147,16 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		}
 	}()
 	// The pod's cgroup, with its limits, before anything of the pod runs.
-	p.res = spec.PodResourceLimits(pod, r.node.PidsLimit)
+	p.res = p.plan.Resources
 	if err := createPodCgroup(pod, p.res); err != nil {
 		return p, err
 	}
-	if p.sb, err = startSandbox(r.layout, pod); err != nil {
+	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox); err != nil {
 		return p, err
 	}
 	failpoint(StepSandbox)
-	if r.cfg.Network != nil && !pod.Spec.HostNetwork {
-		if p.att, err = r.cfg.Network.Setup(ctx, podRef(pod), p.sb.paths["net"], network.HostPorts(pod)); err != nil {
+	if r.cfg.Network != nil && p.plan.Sandbox.Net {
+		if p.att, err = r.cfg.Network.Setup(ctx, podRef(pod), p.sb.paths["net"], hostPorts(p.plan)); err != nil {
 			return p, err
 		}
 		r.event(pod, "Network", "Pod IP %s", p.att.IP)
@@ -172,7 +179,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		return p, err
 	}
 	memSize := func(v *corev1.EmptyDirVolumeSource) int64 {
-		return spec.MemoryEmptyDirSize(v, p.res.MemoryLimit, r.node.NodeMemoryBytes)
+		return spec.MemoryEmptyDirSize(v, p.res.MemoryLimit, r.node.Spec.NodeMemoryBytes)
 	}
 	if p.vols, err = prepareVolumes(r.layout, pod, src, memSize); err != nil {
 		return p, err
@@ -498,24 +505,31 @@ func (p *Pod) Cleanup() error {
 	return errors.Join(errs...)
 }
 
-// applyFSGroup gives the pod's volumes to its fsGroup before any container
-// starts. hostPath volumes are never changed.
+// applyFSGroup gives the pod's volumes the ownership the plan decided
+// (fsGroup; hostPath volumes are never changed) before any container
+// starts.
 func (p *Pod) applyFSGroup() error {
-	sc := p.pod.Spec.SecurityContext
-	if sc == nil || sc.FSGroup == nil {
-		return nil
-	}
-	for _, v := range p.pod.Spec.Volumes {
-		if v.HostPath != nil {
+	for _, v := range p.plan.Volumes {
+		if v.FSGroup == nil {
 			continue
 		}
-		// configMap, secret and downwardAPI volumes are read-only ones.
-		ro := v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil
-		if err := applyFSGroup(p.vols.dirs[v.Name], *sc.FSGroup, ro, sc.FSGroupChangePolicy); err != nil {
+		if err := applyFSGroup(p.vols.dirs[v.Name], *v.FSGroup, v.ReadOnly, v.OnRootMismatch); err != nil {
 			return fmt.Errorf("volume %q: %w", v.Name, err)
 		}
 	}
 	return nil
+}
+
+// Plan is the plan the pod runs by.
+func (p *Pod) Plan() *pipeline.Plan { return p.plan }
+
+// hostPorts are the plan's host ports as the network forwards them.
+func hostPorts(plan *pipeline.Plan) []network.PortMapping {
+	var out []network.PortMapping
+	for _, hp := range plan.HostPorts {
+		out = append(out, network.PortMapping{HostPort: hp.HostPort, ContainerPort: hp.ContainerPort, Protocol: hp.Protocol, HostIP: hp.HostIP})
+	}
+	return out
 }
 
 // IP is the pod's IP on the pod network; nil with hostNetwork or without

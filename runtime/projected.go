@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/pipeline"
 )
 
 // Sources are the objects a pod's configMap and secret volumes are filled
@@ -18,6 +20,8 @@ import (
 type Sources struct {
 	ConfigMaps []*corev1.ConfigMap
 	Secrets    []*corev1.Secret
+
+	admission pipeline.Admission
 }
 
 // RunOption adds to how a pod is run.
@@ -26,6 +30,12 @@ type RunOption func(*Sources)
 // WithConfigMaps gives the pod's configMap volumes their data.
 func WithConfigMaps(cms ...*corev1.ConfigMap) RunOption {
 	return func(s *Sources) { s.ConfigMaps = append(s.ConfigMaps, cms...) }
+}
+
+// WithAdmission records in the pod's plan what admission decided and
+// changed (pipeline.Admit).
+func WithAdmission(a pipeline.Admission) RunOption {
+	return func(s *Sources) { s.admission = a }
 }
 
 // WithSecrets gives the pod's secret volumes their data.

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/network"
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/seccomp"
 	"github.com/podsec/podsec/spec"
 )
@@ -61,6 +62,8 @@ type Config struct {
 	// container's, which cannot exceed its pod's anyway: DefaultPidsLimit
 	// when 0; -1 for no limit.
 	PidsLimit int64
+	// AllowedUnsafeSysctls are the kubelet's --allowed-unsafe-sysctls.
+	AllowedUnsafeSysctls []string
 	// HousekeepingInterval is how often a pod with a local storage limit
 	// (ephemeral-storage, a disk emptyDir's sizeLimit) is measured:
 	// DefaultHousekeepingInterval when 0.
@@ -80,7 +83,7 @@ type Config struct {
 type Runtime struct {
 	cfg    Config
 	layout Layout
-	node   spec.Options
+	node   *pipeline.Node
 }
 
 // New prepares a Runtime: it reads the node's facts (capabilities the
@@ -118,6 +121,35 @@ func New(cfg Config) (*Runtime, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("becoming a child subreaper: %w", err)
 	}
+	node, err := NodeFacts(NodeConfig{Root: root, SeccompProfileRoot: cfg.SeccompProfileRoot,
+		SeccompDefault: cfg.SeccompDefault, PidsLimit: cfg.PidsLimit, AllowedUnsafeSysctls: cfg.AllowedUnsafeSysctls})
+	if err != nil {
+		return nil, err
+	}
+	return &Runtime{cfg: cfg, layout: Layout{Root: root}, node: node}, nil
+}
+
+// NodeConfig is the node's configuration the pipeline's Node is made of.
+type NodeConfig struct {
+	// Root is the state root (absolute).
+	Root string
+	// SeccompProfileRoot, SeccompDefault and PidsLimit are as in Config.
+	SeccompProfileRoot string
+	SeccompDefault     corev1.SeccompProfileType
+	PidsLimit          int64
+	// AllowedUnsafeSysctls are the kubelet's --allowed-unsafe-sysctls.
+	AllowedUnsafeSysctls []string
+}
+
+// NodeFacts reads this node's facts the pipeline decides with (kernel
+// capabilities, memory, hostname, rro support, LSMs, the kernel's sysctl
+// allowlist, host devices): the same for podsec spec as for the runtime.
+func NodeFacts(cfg NodeConfig) (*pipeline.Node, error) {
+	switch cfg.SeccompDefault {
+	case "", corev1.SeccompProfileTypeRuntimeDefault, corev1.SeccompProfileTypeUnconfined:
+	default:
+		return nil, fmt.Errorf("--seccomp-default: Unsupported value: %q: supported values: \"RuntimeDefault\", \"Unconfined\"", cfg.SeccompDefault)
+	}
 	caps, err := Capabilities()
 	if err != nil {
 		return nil, err
@@ -131,10 +163,22 @@ func New(cfg Config) (*Runtime, error) {
 	if profRoot == "" {
 		profRoot = seccomp.DefaultProfileRoot
 	}
-	return &Runtime{
-		cfg:    cfg,
-		layout: Layout{Root: root},
-		node: spec.Options{
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return nil, fmt.Errorf("reading the kernel release: %w", err)
+	}
+	sysctls, err := spec.NewSysctlAllowlist(unix.ByteSliceToString(u.Release[:]), cfg.AllowedUnsafeSysctls)
+	if err != nil {
+		return nil, err
+	}
+	devs, err := HostDevices()
+	if err != nil {
+		return nil, err
+	}
+	selinux, apparmor := LSMs()
+	return &pipeline.Node{
+		Root: cfg.Root,
+		Spec: spec.Options{
 			SeccompDefault:    cfg.SeccompDefault,
 			Seccomp:           seccomp.Profiles{Root: profRoot},
 			AllCapabilities:   caps,
@@ -143,8 +187,13 @@ func New(cfg Config) (*Runtime, error) {
 			RecursiveReadOnly: recursiveReadOnlySupported(),
 			PidsLimit:         pidsLimit(cfg.PidsLimit),
 		},
+		SELinuxEnabled: selinux, AppArmorEnabled: apparmor,
+		Sysctls: sysctls, HostDevices: devs,
 	}, nil
 }
+
+// Node is the node's facts the runtime plans pods with.
+func (r *Runtime) Node() *pipeline.Node { return r.node }
 
 // DefaultPidsLimit is each pod's process limit unless the Config says
 // otherwise. The kubelet's --pod-pids-limit defaults to none; podsec runs

@@ -16,6 +16,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/pipeline"
 )
 
 // SandboxArg is the first argument with which podsec re-executes itself as
@@ -47,25 +49,13 @@ type sandbox struct {
 	life *os.File
 }
 
-// sandboxFlags chooses the namespaces the pod's containers share.
-func sandboxFlags(pod *corev1.Pod) map[string]bool {
-	ps := &pod.Spec
-	return map[string]bool{
-		"net": !ps.HostNetwork,
-		"uts": !ps.HostNetwork,
-		"ipc": !ps.HostIPC,
-		"pid": !ps.HostPID && ps.ShareProcessNamespace != nil && *ps.ShareProcessNamespace,
-	}
-}
-
 // startSandbox starts the sandbox of a pod and bind-mounts its namespaces
 // under the pod's ns directory, so containers join them by path and a
 // later podsec can find them even if this process is gone.
-func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
-	want := sandboxFlags(pod)
+func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox) (sb *sandbox, err error) {
 	var flags uintptr = unix.CLONE_NEWNS
 	for _, k := range nsKinds {
-		if want[k.kind] {
+		if want.Has(k.kind) {
 			flags |= k.flag
 		}
 	}
@@ -83,10 +73,7 @@ func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
 		return nil, fmt.Errorf("creating sandbox pipe: %w", err)
 	}
 	defer ready.Close()
-	hostname := ""
-	if want["uts"] {
-		hostname = podHostname(pod)
-	}
+	hostname := want.Hostname
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
 		readyW.Close()
@@ -120,7 +107,7 @@ func startSandbox(l Layout, pod *corev1.Pod) (sb *sandbox, err error) {
 		return sb, fmt.Errorf("starting pod sandbox: %s", bytes.TrimPrefix(buf[:n], []byte("E")))
 	}
 	for _, k := range nsKinds {
-		if !want[k.kind] {
+		if !want.Has(k.kind) {
 			continue
 		}
 		dst := l.NamespacePath(pod.Namespace, pod.Name, k.kind)
@@ -165,17 +152,6 @@ func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 		sb.life.Close()
 	}
 	return errors.Join(errs...)
-}
-
-func podHostname(pod *corev1.Pod) string {
-	name := pod.Name
-	if pod.Spec.Hostname != "" {
-		name = pod.Spec.Hostname
-	}
-	if len(name) > 63 {
-		name = name[:63]
-	}
-	return name
 }
 
 // SandboxMain is the pod sandbox process (fd 3 reports readiness, fd 4

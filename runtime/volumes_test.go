@@ -50,7 +50,7 @@ func TestFSGroupWalk(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(dir, "sub"), 0o700))
 	must(t, os.WriteFile(filepath.Join(dir, "sub", "f"), nil, 0o600))
 	must(t, os.Symlink(outside, filepath.Join(dir, "link")))
-	if err := applyFSGroup(dir, 4242, false, nil); err != nil {
+	if err := applyFSGroup(dir, 4242, false, false); err != nil {
 		t.Fatalf("applyFSGroup: %v", err)
 	}
 	for _, c := range []struct {

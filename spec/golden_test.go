@@ -14,7 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/podsec/podsec/runtime"
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/seccomp"
 	"github.com/podsec/podsec/spec"
 )
@@ -67,8 +67,13 @@ func goldenInput(pod *corev1.Pod, name string, imgs map[string]testImage) spec.I
 	in := spec.Input{
 		Pod:           pod,
 		ContainerName: name,
-		Paths:         runtime.Layout{Root: "/var/lib/podsec"}.Paths(pod, name),
 		Options:       goldenOptions(),
+	}
+	// The places are the plan's, as the runtime makes them.
+	if plan, err := pipeline.Build(pod, &pipeline.Node{Root: "/var/lib/podsec", Spec: in.Options}, pipeline.Admission{}); err == nil {
+		if c, err := plan.Container(name); err == nil {
+			in.Paths = c.Paths
+		}
 	}
 	c, _ := spec.Find(&in)
 	if img, ok := imgs[c.C.Image]; ok {

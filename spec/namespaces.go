@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -56,11 +57,17 @@ func withHostname(c *Container, s *specs.Spec) error {
 
 // hostname is the name the pod's processes see.
 func (c *Container) hostname() string {
-	ps := &c.Pod.Spec
-	if ps.HostNetwork {
+	if c.Pod.Spec.HostNetwork {
 		return c.Options.NodeName
 	}
-	name := c.Pod.Name
+	return PodHostname(c.Pod)
+}
+
+// PodHostname is the hostname of a pod with a UTS namespace of its own:
+// spec.hostname, else its name, cut to the 63 bytes sethostname takes.
+func PodHostname(pod *corev1.Pod) string {
+	ps := &pod.Spec
+	name := pod.Name
 	if ps.Hostname != "" {
 		name = ps.Hostname
 	}

@@ -205,8 +205,12 @@ func (c *Container) psc() *corev1.PodSecurityContext {
 }
 
 // Privileged reports whether the container runs privileged.
-func (c *Container) Privileged() bool {
-	return c.sc().Privileged != nil && *c.sc().Privileged
+func (c *Container) Privileged() bool { return Privileged(c.C) }
+
+// Privileged reports whether c runs privileged: the one reading of the
+// field, for the translation and the plan's host devices.
+func Privileged(c *corev1.Container) bool {
+	return c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged
 }
 
 func withBase(c *Container, s *specs.Spec) error {

@@ -12,18 +12,24 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// ValidateOptions describes what the node can enforce.
+// ValidateOptions describes what the node can enforce and which rules
+// apply.
 type ValidateOptions struct {
 	SELinuxEnabled  bool // an SELinux LSM is active on the node
 	AppArmorEnabled bool // an AppArmor LSM is active on the node
+	// Scope picks the API server's rules, this node's, or both (the zero
+	// value). Admission (podsec admit, the webhook) validates with the
+	// API server's alone: what this node can mount or enforce is not the
+	// cluster's decision.
+	Scope Scope
 }
 
 // ValidatePod returns every problem of the (already defaulted) pod, each with
 // its field path, in the form of the Kubernetes API server
 // (pkg/apis/core/validation). It never stops at the first problem.
 //
-// Besides the API server's rules it rejects what podsec cannot run or cannot
-// enforce: volume types other than emptyDir and hostPath, sysctls that are
+// Besides the API server's rules (opts.Scope) it rejects what podsec cannot
+// run or cannot enforce: volume types other than emptyDir and hostPath, sysctls that are
 // not namespaced, Windows pods, and SELinux or AppArmor settings on a node
 // whose LSM (per opts) is not active. An empty enumeration (restartPolicy,
 // dnsPolicy, port protocol, imagePullPolicy) is taken as its Kubernetes
@@ -35,6 +41,9 @@ func ValidatePod(pod *corev1.Pod, opts ValidateOptions) field.ErrorList {
 	allErrs := field.ErrorList{}
 	for _, check := range podChecks {
 		allErrs = append(allErrs, check(pod, opts)...)
+	}
+	if opts.Scope == ScopeNode {
+		return nodeOnly(allErrs, ValidatePod(pod, ValidateOptions{Scope: ScopeAPIServer}))
 	}
 	return allErrs
 }
@@ -151,7 +160,7 @@ var (
 // maxDNSNameservers is the limit of glibc's resolver (MAXNS), as in Kubernetes.
 const maxDNSNameservers = 3
 
-func validatePodFields(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
+func validatePodFields(pod *corev1.Pod, opts ValidateOptions) field.ErrorList {
 	allErrs := field.ErrorList{}
 	spec := &pod.Spec
 	p := field.NewPath("spec")
@@ -181,7 +190,7 @@ func validatePodFields(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
 		switch spec.OS.Name {
 		case corev1.Linux:
 		case corev1.Windows:
-			allErrs = append(allErrs, field.Forbidden(p.Child("os", "name"), "podsec runs Linux pods only"))
+			allErrs = append(allErrs, opts.node(field.Forbidden(p.Child("os", "name"), "podsec runs Linux pods only"))...)
 		default:
 			allErrs = append(allErrs, field.NotSupported(p.Child("os", "name"), spec.OS.Name, osNames))
 		}

@@ -25,14 +25,14 @@ func validateContainers(pod *corev1.Pod, opts ValidateOptions) field.ErrorList {
 		volumes[pod.Spec.Volumes[i].Name] = &pod.Spec.Volumes[i]
 	}
 	for _, ref := range validationContainers(&pod.Spec) {
-		allErrs = append(allErrs, validateContainer(ref)...)
-		allErrs = append(allErrs, validateVolumeMounts(ref, volumes)...)
+		allErrs = append(allErrs, validateContainer(ref, opts)...)
+		allErrs = append(allErrs, validateVolumeMounts(ref, volumes, opts)...)
 		allErrs = append(allErrs, validateContainerSecurityContext(pod, ref, opts)...)
 	}
 	return allErrs
 }
 
-func validateContainer(ref ctrRef) field.ErrorList {
+func validateContainer(ref ctrRef, opts ValidateOptions) field.ErrorList {
 	allErrs := field.ErrorList{}
 	c, p := ref.c, ref.path
 	switch {
@@ -55,7 +55,7 @@ func validateContainer(ref ctrRef) field.ErrorList {
 	allErrs = append(allErrs, validateEnvNames(c.Env, p.Child("env"))...)
 	allErrs = append(allErrs, validateResources(&c.Resources, p.Child("resources"))...)
 	if len(c.VolumeDevices) > 0 {
-		allErrs = append(allErrs, field.Forbidden(p.Child("volumeDevices"), "block volumes are not supported by podsec"))
+		allErrs = append(allErrs, opts.node(field.Forbidden(p.Child("volumeDevices"), "block volumes are not supported by podsec"))...)
 	}
 	return allErrs
 }

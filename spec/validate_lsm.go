@@ -76,7 +76,7 @@ func validateAppArmorProfile(ap *corev1.AppArmorProfile, p *field.Path, opts Val
 	}
 	enforced := ap.Type == corev1.AppArmorProfileTypeRuntimeDefault || ap.Type == corev1.AppArmorProfileTypeLocalhost
 	if enforced && !opts.AppArmorEnabled {
-		allErrs = append(allErrs, field.Forbidden(p, noAppArmorMsg))
+		allErrs = append(allErrs, opts.node(field.Forbidden(p, noAppArmorMsg))...)
 	}
 	return allErrs
 }
@@ -98,7 +98,7 @@ func validateSELinuxOptions(o *corev1.SELinuxOptions, p *field.Path, opts Valida
 		allErrs = append(allErrs, field.Invalid(p.Child("level"), o.Level, "must not contain whitespace"))
 	}
 	if !opts.SELinuxEnabled {
-		allErrs = append(allErrs, field.Forbidden(p, noSELinuxMsg))
+		allErrs = append(allErrs, opts.node(field.Forbidden(p, noSELinuxMsg))...)
 	}
 	return allErrs
 }
@@ -116,9 +116,9 @@ func validateSecurityAnnotations(pod *corev1.Pod, opts ValidateOptions) field.Er
 		v := pod.Annotations[k]
 		switch {
 		case k == corev1.SeccompPodAnnotationKey:
-			allErrs = append(allErrs, field.Forbidden(p.Key(k), "the deprecated seccomp annotation is not honored; use spec.securityContext.seccompProfile"))
+			allErrs = append(allErrs, opts.node(field.Forbidden(p.Key(k), "the deprecated seccomp annotation is not honored; use spec.securityContext.seccompProfile"))...)
 		case strings.HasPrefix(k, corev1.SeccompContainerAnnotationKeyPrefix):
-			allErrs = append(allErrs, field.Forbidden(p.Key(k), "the deprecated seccomp annotation is not honored; use the container's securityContext.seccompProfile"))
+			allErrs = append(allErrs, opts.node(field.Forbidden(p.Key(k), "the deprecated seccomp annotation is not honored; use the container's securityContext.seccompProfile"))...)
 		case strings.HasPrefix(k, corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix):
 			name := strings.TrimPrefix(k, corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix)
 			allErrs = append(allErrs, validateAppArmorAnnotation(pod, name, v, p.Key(k), opts)...)
@@ -158,7 +158,7 @@ func validateAppArmorAnnotation(pod *corev1.Pod, name, value string, p *field.Pa
 		}
 	}
 	if !opts.AppArmorEnabled && profile.Type != corev1.AppArmorProfileTypeUnconfined {
-		allErrs = append(allErrs, field.Forbidden(p, noAppArmorMsg))
+		allErrs = append(allErrs, opts.node(field.Forbidden(p, noAppArmorMsg))...)
 	}
 	return allErrs
 }

@@ -39,7 +39,7 @@ func validatePodSecurityContext(pod *corev1.Pod, opts ValidateOptions) field.Err
 	allErrs = append(allErrs, validateAppArmorProfile(sc.AppArmorProfile, p.Child("appArmorProfile"), opts)...)
 	allErrs = append(allErrs, validateSELinuxOptions(sc.SELinuxOptions, p.Child("seLinuxOptions"), opts)...)
 	if sc.WindowsOptions != nil {
-		allErrs = append(allErrs, field.Forbidden(p.Child("windowsOptions"), "windows options cannot be set for a linux pod"))
+		allErrs = append(allErrs, opts.windowsOptions(pod, field.Forbidden(p.Child("windowsOptions"), "windows options cannot be set for a linux pod"))...)
 	}
 	return allErrs
 }
@@ -100,7 +100,7 @@ func validateContainerSecurityContext(pod *corev1.Pod, ref ctrRef, opts Validate
 	allErrs = append(allErrs, validateAppArmorProfile(sc.AppArmorProfile, p.Child("appArmorProfile"), opts)...)
 	allErrs = append(allErrs, validateSELinuxOptions(sc.SELinuxOptions, p.Child("seLinuxOptions"), opts)...)
 	if sc.WindowsOptions != nil {
-		allErrs = append(allErrs, field.Forbidden(p.Child("windowsOptions"), "windows options cannot be set for a linux pod"))
+		allErrs = append(allErrs, opts.windowsOptions(pod, field.Forbidden(p.Child("windowsOptions"), "windows options cannot be set for a linux pod"))...)
 	}
 	return allErrs
 }

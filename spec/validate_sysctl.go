@@ -78,7 +78,7 @@ func namespaceOfSysctl(name string) sysctlNamespace {
 // names of namespaced sysctls, not of a namespace the pod shares with the
 // host (that would change the node), each with a value. The API server
 // leaves the namespaced check to the kubelet; podsec is both.
-func validateSysctls(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
+func validateSysctls(pod *corev1.Pod, opts ValidateOptions) field.ErrorList {
 	sc := pod.Spec.SecurityContext
 	if sc == nil {
 		return nil
@@ -106,7 +106,7 @@ func validateSysctls(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
 		seen[name] = true
 		switch namespaceOfSysctl(name) {
 		case sysctlNotNamespaced:
-			allErrs = append(allErrs, field.Forbidden(np, fmt.Sprintf("sysctl %q is not known to be namespaced; a pod may only set kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* and net.*", s.Name)))
+			allErrs = append(allErrs, opts.node(field.Forbidden(np, fmt.Sprintf("sysctl %q is not known to be namespaced; a pod may only set kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* and net.*", s.Name)))...)
 		case sysctlNet:
 			if pod.Spec.HostNetwork {
 				allErrs = append(allErrs, field.Forbidden(np, "may not be specified when 'hostNetwork' is true"))

@@ -28,7 +28,7 @@ var supportedVolumeTypes = map[string]bool{"emptyDir": true, "hostPath": true, "
 
 const unsupportedVolumeMsg = "volume type not supported by podsec; supported: emptyDir, hostPath, configMap, secret, downwardAPI"
 
-func validateVolumes(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
+func validateVolumes(pod *corev1.Pod, opts ValidateOptions) field.ErrorList {
 	allErrs := field.ErrorList{}
 	p := field.NewPath("spec", "volumes")
 	seen := map[string]bool{}
@@ -57,7 +57,7 @@ func validateVolumes(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
 			allErrs = append(allErrs, field.Forbidden(vp.Child(t), "may not specify more than 1 volume type"))
 		}
 		if !supportedVolumeTypes[types[0]] {
-			allErrs = append(allErrs, field.Forbidden(vp.Child(types[0]), unsupportedVolumeMsg))
+			allErrs = append(allErrs, opts.node(field.Forbidden(vp.Child(types[0]), unsupportedVolumeMsg))...)
 		}
 		allErrs = append(allErrs, validateEmptyDir(v.EmptyDir, vp.Child("emptyDir"))...)
 		allErrs = append(allErrs, validateHostPath(v.HostPath, vp.Child("hostPath"))...)
@@ -121,7 +121,7 @@ func validateHostPath(hp *corev1.HostPathVolumeSource, p *field.Path) field.Erro
 // validateVolumeMounts checks the mounts of one container against the
 // pod's volumes. Mount points are compared cleaned, so "/data" and "/data/"
 // are the same point.
-func validateVolumeMounts(ref ctrRef, volumes map[string]*corev1.Volume) field.ErrorList {
+func validateVolumeMounts(ref ctrRef, volumes map[string]*corev1.Volume, opts ValidateOptions) field.ErrorList {
 	allErrs := field.ErrorList{}
 	c := ref.c
 	p := ref.path.Child("volumeMounts")
@@ -152,7 +152,7 @@ func validateVolumeMounts(ref ctrRef, volumes map[string]*corev1.Volume) field.E
 		if m.SubPathExpr != "" {
 			// Expanding $(VAR) is the kubelet's job, and a ".." produced by
 			// an expansion would escape the volume: podsec does not do it.
-			allErrs = append(allErrs, field.Forbidden(mp.Child("subPathExpr"), "not supported by podsec; use subPath"))
+			allErrs = append(allErrs, opts.node(field.Forbidden(mp.Child("subPathExpr"), "not supported by podsec; use subPath"))...)
 		}
 		if mprop := m.MountPropagation; mprop != nil {
 			switch {

@@ -45,7 +45,7 @@ func (sv *supervisor) startLiveReady(ctx context.Context, c corev1.Container, at
 
 func (sv *supervisor) runProbe(ctx context.Context, c corev1.Container, attempt int, kind probe.Kind, p *corev1.Probe) {
 	sv.mu.Lock()
-	target := probe.Target{PodIP: sv.status.PodIP, HostNetwork: sv.pod.Spec.HostNetwork, Ports: c.Ports,
+	target := probe.Target{PodIP: sv.status.PodIP, HostNetwork: !sv.p.Plan().Sandbox.Net, Ports: c.Ports,
 		Exec: func(ctx context.Context, cmd []string) (int, []byte, error) { return sv.execIn(ctx, c.Name, cmd) }}
 	sv.mu.Unlock()
 	name := c.Name

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/policy/admission"
 	"github.com/podsec/podsec/policy/psp"
 	"github.com/podsec/podsec/policy/rbac"
@@ -71,11 +71,12 @@ Unix user running podsec, in group system:authenticated.`,
 			var admitted []*corev1.Pod
 			var errs []error
 			for _, p := range pods {
-				a, err := admitPod(cmd, g, p, as, asGroups)
+				res, err := admitPod(cmd, g, p, as, asGroups)
 				if err != nil {
 					errs = append(errs, err)
 					continue
 				}
+				a := res.Pod
 				if name := a.Annotations[psp.ValidatedPSPAnnotation]; name != "" {
 					fmt.Fprintf(cmd.ErrOrStderr(), "pod/%s admitted by podsecuritypolicy %q\n", a.Name, name)
 				} else {
@@ -102,33 +103,49 @@ func addRequesterFlags(cmd *cobra.Command, as *string, asGroups *[]string) {
 }
 
 // admitPod runs the admission of a pod created by the requester --as and
-// --as-group with the objects stored under the state root. It prints the
-// warnings on stderr, logs the decision to <root>/audit.log and returns
-// the admitted pod, with the PodSecurityPolicy defaults applied.
-func admitPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, as string, asGroups []string) (*corev1.Pod, error) {
-	requester, err := requesterFor(as, asGroups)
+// --as-group with the objects stored under the state root (pipeline.Admit,
+// as the webhook does). It prints the warnings on stderr, logs the
+// decision to <root>/audit.log and returns the admission's result, whose
+// Pod has the PodSecurityPolicy defaults applied.
+func admitPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, as string, asGroups []string) (admission.Result, error) {
+	return admitPodAudited(cmd, g, pod, as, asGroups, true)
+}
+
+func admitPodAudited(cmd *cobra.Command, g *globals, pod *corev1.Pod, as string, asGroups []string, audit bool) (admission.Result, error) {
+	requester, err := pipeline.Requester(currentUser(), as, asGroups)
 	if err != nil {
-		return nil, err
+		return admission.Result{}, err
 	}
 	st, err := store.Open(g.root)
 	if err != nil {
-		return nil, err
+		return admission.Result{}, err
 	}
 	snap, err := st.Snapshot()
 	if err != nil {
-		return nil, err
+		return admission.Result{}, err
 	}
-	res := admission.Admit(admission.Request{Pod: pod, User: requester, Operation: admission.Create}, objectsOf(snap))
+	res := pipeline.Admit(admission.Request{Pod: pod, User: requester, Operation: admission.Create}, objectsOf(snap))
 	for _, w := range res.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s\n", w)
 	}
-	if err := appendAudit(g.root, requester, pod, res); err != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %v\n", err)
+	if audit {
+		if err := appendAudit(g.root, requester, pod, res); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %v\n", err)
+		}
 	}
 	if !res.Allowed {
-		return nil, res.Err
+		return res, res.Err
 	}
-	return res.Pod, nil
+	return res, nil
+}
+
+// admissionOf is what the plan records of an admission.
+func admissionOf(given *corev1.Pod, res admission.Result) pipeline.Admission {
+	a := pipeline.Admission{Policy: res.Policy, Warnings: res.Warnings}
+	if patch, err := admission.Patch(given, res.Pod); err == nil {
+		a.Patch = patch
+	}
+	return a
 }
 
 // objectsOf gives admission the stored objects it decides with.
@@ -138,43 +155,6 @@ func objectsOf(snap *store.Snapshot) admission.Objects {
 		labels[name] = ns.Labels
 	}
 	return admission.Objects{PodSecurityPolicies: snap.PodSecurityPolicies, RBAC: snap.RBAC, NamespaceLabels: labels}
-}
-
-// requesterFor is who asks, as the API server's impersonation filter makes
-// it from kubectl's --as and --as-group: a service account user name gets
-// its groups when no group is given, and every user but system:anonymous
-// is in system:authenticated.
-func requesterFor(as string, asGroups []string) (rbac.UserInfo, error) {
-	if as == "" {
-		if len(asGroups) > 0 {
-			return rbac.UserInfo{}, errors.New("requesting groups without impersonating a user: --as-group needs --as")
-		}
-		return rbac.UserInfo{Name: currentUser(), Groups: []string{rbac.AllAuthenticated}}, nil
-	}
-	groups := slices.Clone(asGroups)
-	if ns, _, ok := splitServiceAccount(as); ok && len(groups) == 0 {
-		groups = []string{rbac.AllServiceAccounts, rbac.AllServiceAccounts + ":" + ns}
-	}
-	const anonymous, unauthenticated = "system:anonymous", "system:unauthenticated"
-	switch {
-	case as == anonymous:
-		if !slices.Contains(groups, unauthenticated) {
-			groups = append(groups, unauthenticated)
-		}
-	case !slices.Contains(groups, rbac.AllAuthenticated) && !slices.Contains(groups, unauthenticated):
-		groups = append(groups, rbac.AllAuthenticated)
-	}
-	return rbac.UserInfo{Name: as, Groups: groups}, nil
-}
-
-// splitServiceAccount splits "system:serviceaccount:NS:NAME".
-func splitServiceAccount(name string) (namespace, sa string, ok bool) {
-	rest, found := strings.CutPrefix(name, "system:serviceaccount:")
-	if !found {
-		return "", "", false
-	}
-	namespace, sa, ok = strings.Cut(rest, ":")
-	return namespace, sa, ok && namespace != "" && sa != "" && !strings.Contains(sa, ":")
 }
 
 // currentUser is the Unix user name running podsec, or its uid when the

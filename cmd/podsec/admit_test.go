@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/policy/rbac"
 )
 
@@ -173,12 +174,12 @@ func TestRequesterFor(t *testing.T) {
 		{as: "system:anonymous", want: rbac.UserInfo{Name: "system:anonymous", Groups: []string{"system:unauthenticated"}}},
 	}
 	for _, tc := range tests {
-		got, err := requesterFor(tc.as, tc.groups)
+		got, err := pipeline.Requester(currentUser(), tc.as, tc.groups)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("requesterFor(%q, %q) = %+v, %v; want %+v", tc.as, tc.groups, got, err, tc.want)
+			t.Errorf("pipeline.Requester(%q, %q) = %+v, %v; want %+v", tc.as, tc.groups, got, err, tc.want)
 		}
 	}
-	got, err := requesterFor("", nil)
+	got, err := pipeline.Requester(currentUser(), "", nil)
 	if err != nil || got.Name != currentUser() || !reflect.DeepEqual(got.Groups, []string{"system:authenticated"}) {
 		t.Errorf("requesterFor(\"\", nil) = %+v, %v; want %q in system:authenticated", got, err, currentUser())
 	}

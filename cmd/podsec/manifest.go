@@ -9,9 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/podsec/podsec/runtime"
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
 )
 
@@ -69,40 +68,8 @@ func readPodFile(stdin io.Reader, name string) (*spec.Objects, error) {
 	return objs, nil
 }
 
-// validatePods validates every pod and returns one error listing all
-// problems of all pods, as the API server words them.
-func validatePods(pods []*corev1.Pod) error { return validatePodsWith(pods, nil) }
-
-// validatePodsWith is validatePods with, when node is not nil, the node's
-// own check of each pod the API server's rules accept (as the kubelet
-// checks only pods the API server stored).
-func validatePodsWith(pods []*corev1.Pod, node func(*corev1.Pod) field.ErrorList) error {
-	selinux, apparmor := runtime.LSMs()
-	opts := spec.ValidateOptions{SELinuxEnabled: selinux, AppArmorEnabled: apparmor}
-	var msgs []string
-	for _, p := range pods {
-		errs := spec.ValidatePod(p, opts)
-		if len(errs) == 0 && node != nil {
-			errs = node(p)
-		}
-		if len(errs) > 0 {
-			msgs = append(msgs, invalidMessage(p, errs))
-		}
-	}
-	if len(msgs) > 0 {
-		return fmt.Errorf("%w: %s", spec.ErrInvalidPod, strings.Join(msgs, "\n"))
-	}
-	return nil
-}
-
-// invalidMessage is the API server's wording for an invalid object.
-func invalidMessage(p *corev1.Pod, errs field.ErrorList) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "The Pod %q is invalid:", p.Name)
-	for _, e := range errs {
-		fmt.Fprintf(&b, "\n* %s", e.Error())
-	}
-	return b.String()
-}
+// validatePods validates every pod by the API server's rules and returns
+// one error listing all problems of all pods, as the API server words them.
+func validatePods(pods []*corev1.Pod) error { return pipeline.Validate(pods...) }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") }

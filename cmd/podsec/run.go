@@ -16,6 +16,7 @@ import (
 	"github.com/podsec/podsec/image"
 	"github.com/podsec/podsec/internal/term"
 	"github.com/podsec/podsec/network"
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/runtime"
 )
 
@@ -54,19 +55,28 @@ ends, nothing of it is left on the node.`,
 			if err != nil {
 				return err
 			}
-			if err := validatePodsOnNode(g, []*corev1.Pod{pod}); err != nil {
+			// The pipeline: the API server's validation, admission (the
+			// admitted pod, with its PodSecurityPolicy defaults, is the one
+			// that runs), then this node's checks, before anything is made.
+			if err := pipeline.Validate(pod); err != nil {
 				return err
 			}
-			// Admission before anything is created; the admitted pod, with
-			// its PodSecurityPolicy defaults, is the one that runs.
-			pod, err = admitPod(cmd, g, pod, as, asGroups)
+			adm, err := admitPod(cmd, g, pod, as, asGroups)
 			if err != nil {
 				return err
 			}
-			if detach {
-				return runDetached(cmd, g, pod, objs)
+			node, err := nodeFacts(g)
+			if err != nil {
+				return err
 			}
-			return runPod(cmd, g, pod, runtime.WithConfigMaps(objs.ConfigMaps...), runtime.WithSecrets(objs.Secrets...))
+			if err := pipeline.CheckNode(node, adm.Pod); err != nil {
+				return err
+			}
+			if detach {
+				return runDetached(cmd, g, adm.Pod, objs)
+			}
+			return runPod(cmd, g, adm.Pod, runtime.WithConfigMaps(objs.ConfigMaps...), runtime.WithSecrets(objs.Secrets...),
+				runtime.WithAdmission(admissionOf(pod, adm)))
 		},
 	}
 	addFileFlag(cmd, &files)

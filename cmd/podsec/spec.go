@@ -1,24 +1,24 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/image"
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/runtime"
-	"github.com/podsec/podsec/seccomp"
 	"github.com/podsec/podsec/spec"
 )
 
 type specFlags struct {
 	files     []string
+	as        string
+	asGroups  []string
 	pod       string
 	container string
 	bundleDir string
@@ -55,6 +55,8 @@ and a warning says so.`,
 	cmd.Flags().StringVarP(&f.container, "container", "c", "", "container to print (default: the first app container)")
 	cmd.Flags().StringVar(&f.bundleDir, "bundle-dir", "", "write DIR/<container>/config.json for every container instead of printing")
 	addAllowedUnsafeSysctlsFlag(cmd, g)
+	addRequesterFlags(cmd, &f.as, &f.asGroups)
+	cmd.Flags().Int64Var(&g.podPidsLimit, "pod-pids-limit", runtime.DefaultPidsLimit, "the pod limit of podsec run --pod-pids-limit the spec is for")
 	return cmd
 }
 
@@ -67,9 +69,28 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := validatePodsOnNode(g, []*corev1.Pod{pod}); err != nil {
+	// The pipeline of podsec run, so that the specs are those it runs:
+	// validation, admission (without an audit entry: nothing is asked of
+	// the cluster), the node's checks, the plan.
+	if err := pipeline.Validate(pod); err != nil {
 		return err
 	}
+	adm, err := admitPodAudited(cmd, g, pod, f.as, f.asGroups, false)
+	if err != nil {
+		return err
+	}
+	node, err := nodeFacts(g)
+	if err != nil {
+		return err
+	}
+	if err := pipeline.CheckNode(node, adm.Pod); err != nil {
+		return err
+	}
+	plan, err := pipeline.Build(adm.Pod, node, admissionOf(pod, adm))
+	if err != nil {
+		return err
+	}
+	pod = adm.Pod
 	names := spec.ContainerNames(pod)
 	if f.bundleDir == "" {
 		name := f.container
@@ -80,10 +101,6 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 	} else if f.container != "" {
 		names = []string{f.container}
 	}
-	opts, err := nodeOptions(g, pod)
-	if err != nil {
-		return err
-	}
 	// A read-only command: the store is opened only where it exists.
 	var store *image.Store
 	if _, err := os.Stat(g.imageRoot()); err == nil {
@@ -92,28 +109,35 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 		}
 	}
 	warned := map[string]bool{}
-	out := make([]*specs.Spec, len(names))
+	out := make([][]byte, len(names))
 	for i, name := range names {
-		in := specInput(g, pod, name, opts)
+		in := spec.Input{Pod: pod, ContainerName: name}
 		c, err := spec.Find(&in)
 		if err != nil {
 			return err
 		}
+		var cfg *spec.ImageConfig
+		var users *spec.UserDB
 		if img, err := storeGet(store, c.C.Image); err == nil {
-			in.Image = &img.Config
-			if in.Users, err = runtime.LayersUserDB(img.Layers); err != nil {
+			cfg = &img.Config
+			if users, err = runtime.LayersUserDB(img.Layers); err != nil {
 				return err
 			}
 		} else if !warned[c.C.Image] {
 			warned[c.C.Image] = true
 			fmt.Fprintf(cmd.ErrOrStderr(), "Warning: image %q is not in podsec's image store: the spec holds only the pod's own fields (no entrypoint, env, working directory or user of the image)\n", c.C.Image)
 		}
-		if out[i], err = spec.Translate(in); err != nil {
+		s, err := plan.ContainerSpec(name, cfg, users, "")
+		if err != nil {
 			return fmt.Errorf("pod %q: %w", pod.Name, err)
+		}
+		if out[i], err = pipeline.EncodeSpec(s); err != nil {
+			return err
 		}
 	}
 	if f.bundleDir == "" {
-		return writeJSON(cmd.OutOrStdout(), out[0])
+		_, err := cmd.OutOrStdout().Write(out[0])
+		return err
 	}
 	return writeBundles(cmd, f.bundleDir, names, out)
 }
@@ -133,61 +157,9 @@ func pickPod(pods []*corev1.Pod, name string) (*corev1.Pod, error) {
 	return nil, fmt.Errorf("pod %q is not in the manifest", name)
 }
 
-// nodeOptions reads the node's facts the translation needs.
-func nodeOptions(g *globals, pod *corev1.Pod) (spec.Options, error) {
-	opts := spec.Options{
-		SeccompDefault: corev1.SeccompProfileType(g.seccompDefault),
-		Seccomp:        seccomp.Profiles{Root: g.seccompProfileRoot},
-	}
-	switch opts.SeccompDefault {
-	case corev1.SeccompProfileTypeRuntimeDefault, corev1.SeccompProfileTypeUnconfined:
-	default:
-		return opts, fmt.Errorf("--seccomp-default: Unsupported value: %q: supported values: \"RuntimeDefault\", \"Unconfined\"", g.seccompDefault)
-	}
-	caps, err := runtime.Capabilities()
-	if err != nil {
-		return opts, err
-	}
-	opts.AllCapabilities = caps
-	if opts.NodeMemoryBytes, err = runtime.MemoryBytes(); err != nil {
-		return opts, err
-	}
-	opts.NodeName, _ = os.Hostname()
-	return opts, nil
-}
-
-// specInput gives the container the paths the runtime will prepare for it.
-func specInput(g *globals, pod *corev1.Pod, name string, opts spec.Options) spec.Input {
-	p := runtime.Layout{Root: g.root}.Paths(pod, name)
-	if privileged(pod) {
-		if devs, err := runtime.HostDevices(); err == nil {
-			p.HostDevices = devs
-		}
-	}
-	return spec.Input{Pod: pod, ContainerName: name, Paths: p, Options: opts}
-}
-
-func privileged(pod *corev1.Pod) bool {
-	for _, c := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
-		if c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged {
-			return true
-		}
-	}
-	return false
-}
-
-func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding spec: %w", err)
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
-
 // writeBundles writes every config.json, refusing to replace one that
 // exists (as runc spec does), and leaves nothing behind on failure.
-func writeBundles(cmd *cobra.Command, dir string, names []string, out []*specs.Spec) error {
+func writeBundles(cmd *cobra.Command, dir string, names []string, out [][]byte) error {
 	for _, name := range names {
 		if _, err := os.Lstat(filepath.Join(dir, name, "config.json")); err == nil {
 			return fmt.Errorf("writing bundle: %s exists: remove it first", filepath.Join(dir, name, "config.json"))
@@ -212,7 +184,7 @@ func writeBundles(cmd *cobra.Command, dir string, names []string, out []*specs.S
 
 // writeFileNew creates path with O_EXCL, so a file (or symlink) placed
 // there since the check is never overwritten or followed.
-func writeFileNew(path string, v any) error {
+func writeFileNew(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -220,7 +192,7 @@ func writeFileNew(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := writeJSON(f, v); err != nil {
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		os.Remove(path)
 		return err

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/podsec/podsec/spec"
+	"github.com/podsec/podsec/pipeline"
+	"github.com/podsec/podsec/runtime"
 )
 
 // addAllowedUnsafeSysctlsFlag adds the kubelet's --allowed-unsafe-sysctls to
@@ -17,24 +17,13 @@ func addAllowedUnsafeSysctlsFlag(cmd *cobra.Command, g *globals) {
 		"unsafe sysctls (names, or prefixes ending in *: 'net.core.*,kernel.msg*') a pod may set on this node besides the kubelet's safe set")
 }
 
-// nodeSysctls is the node's sysctl allowlist for its kernel and
-// --allowed-unsafe-sysctls.
-func nodeSysctls(g *globals) (*spec.SysctlAllowlist, error) {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return nil, fmt.Errorf("reading the kernel release: %w", err)
-	}
-	return spec.NewSysctlAllowlist(unix.ByteSliceToString(u.Release[:]), g.allowedUnsafeSysctls)
-}
-
-// validatePodsOnNode validates the pods as validatePods does, then, for a
-// pod the API server would accept, applies the check the kubelet applies
-// before it runs a pod: its sysctl allowlist. Admission (podsec admit, the
-// webhook) does not: it is not the node's decision.
-func validatePodsOnNode(g *globals, pods []*corev1.Pod) error {
-	allow, err := nodeSysctls(g)
+// nodeFacts is this node as the pipeline sees it, with the command's flags.
+func nodeFacts(g *globals) (*pipeline.Node, error) {
+	root, err := filepath.Abs(g.root)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return validatePodsWith(pods, allow.ValidatePod)
+	return runtime.NodeFacts(runtime.NodeConfig{Root: root, SeccompProfileRoot: g.seccompProfileRoot,
+		SeccompDefault: corev1.SeccompProfileType(g.seccompDefault), PidsLimit: g.podPidsLimit,
+		AllowedUnsafeSysctls: g.allowedUnsafeSysctls})
 }

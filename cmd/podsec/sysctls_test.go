@@ -37,7 +37,7 @@ func TestAllowedUnsafeSysctls(t *testing.T) {
 			wantErrIn: []string{`error: --allowed-unsafe-sysctls: Invalid value: "vm.*": the sysctls are not known to be namespaced`}},
 		{name: "validate bad pattern", stdin: unsafe, args: []string{"validate", "-f", "-", "--allowed-unsafe-sysctls", "net.*.x"}, wantCode: 1,
 			wantErrIn: []string{`error: --allowed-unsafe-sysctls: Invalid value: "net.*.x"`}},
-		{name: "spec refuses unsafe", stdin: unsafe, args: []string{"spec", "-f", "-"}, wantCode: 1, wantErrIn: []string{"error: invalid pod:", routeLocalnet}},
+		{name: "spec refuses unsafe", stdin: unsafe, args: []string{"spec", "-f", "-"}, wantCode: 1, wantErrIn: []string{"error: pod refused by this node:", routeLocalnet}},
 		{name: "spec with the flag", stdin: pod("net.core.somaxconn"), args: []string{"spec", "-f", "-", "--allowed-unsafe-sysctls", "net.core.*"}},
 		{name: "run refuses unsafe before anything", stdin: unsafe, args: []string{"run", "-f", "-", "--network", "none"}, wantCode: 1, wantErrIn: []string{routeLocalnet}},
 		{name: "run -d refuses unsafe", stdin: unsafe, args: []string{"run", "-d", "-f", "-", "--network", "none"}, wantCode: 1, wantErrIn: []string{routeLocalnet}},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
 )
 
@@ -30,11 +31,16 @@ kubelet would: its safe set, and the unsafe ones of --allowed-unsafe-sysctls.`,
 			if err != nil {
 				return err
 			}
-			if err := validatePodsOnNode(g, pods); err != nil {
-				msg := strings.TrimPrefix(err.Error(), spec.ErrInvalidPod.Error()+": ")
-				if errors.Is(err, spec.ErrInvalidPod) {
-					fmt.Fprintln(cmd.ErrOrStderr(), msg)
-					return &exitError{code: 1}
+			node, err := nodeFacts(g)
+			if err != nil {
+				return err
+			}
+			if err := pipeline.ValidateOnNode(node, pods...); err != nil {
+				for _, sentinel := range []error{spec.ErrInvalidPod, pipeline.ErrNodeRefused} {
+					if errors.Is(err, sentinel) {
+						fmt.Fprintln(cmd.ErrOrStderr(), strings.TrimPrefix(err.Error(), sentinel.Error()+": "))
+						return &exitError{code: 1}
+					}
 				}
 				return err
 			}

@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"hash/fnv"
+	"path/filepath"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/spec"
+)
+
+// Places names where the runtime keeps a pod's state under a root
+// directory. It only computes paths; the plan names them and the runtime
+// makes them, so the spec podsec spec prints names what podsec run uses.
+type Places struct {
+	Root string
+}
+
+// PodDir is the directory of one pod.
+func (l Places) PodDir(namespace, name string) string {
+	return filepath.Join(l.Root, "pods", namespace, name)
+}
+
+// NamespacePath is where the pod sandbox's namespace of a kind (net, ipc,
+// uts, pid) is bind-mounted so containers can join it.
+func (l Places) NamespacePath(namespace, name, kind string) string {
+	return filepath.Join(l.PodDir(namespace, name), "ns", kind)
+}
+
+// VolumeDir is the host directory of one of the pod's own volumes.
+func (l Places) VolumeDir(namespace, name, volume string) string {
+	return filepath.Join(l.PodDir(namespace, name), "volumes", volume)
+}
+
+// ContainerDir is the directory of one container of a pod.
+func (l Places) ContainerDir(namespace, name, container string) string {
+	return filepath.Join(l.PodDir(namespace, name), "containers", container)
+}
+
+// Rootfs is a container's root filesystem (its overlay's mount point).
+func (l Places) Rootfs(namespace, name, container string) string {
+	return filepath.Join(l.ContainerDir(namespace, name, container), "rootfs")
+}
+
+// SubPath is where the runtime binds the subPath of a container's
+// volumeMounts[index], resolved inside its volume.
+func (l Places) SubPath(namespace, name, container string, index int) string {
+	return filepath.Join(l.ContainerDir(namespace, name, container), "subpaths", strconv.Itoa(index))
+}
+
+// PodFile is one of the pod's generated files: hosts, hostname, resolv.conf.
+func (l Places) PodFile(namespace, name, file string) string {
+	return filepath.Join(l.PodDir(namespace, name), "etc", file)
+}
+
+// Shm is the pod's /dev/shm.
+func (l Places) Shm(namespace, name string) string {
+	return filepath.Join(l.PodDir(namespace, name), "shm")
+}
+
+// TerminationLog is the file behind a container's terminationMessagePath.
+func (l Places) TerminationLog(namespace, name, container string) string {
+	return filepath.Join(l.ContainerDir(namespace, name, container), "termination-log")
+}
+
+// CgroupsPath is a container's cgroup below the cgroup root.
+func (l Places) CgroupsPath(namespace, name, container string) string {
+	return filepath.Join("/podsec", namespace+"_"+name, container)
+}
+
+// SpecFile is where the runtime keeps the encoded spec (EncodeSpec) it
+// handed to libcontainer for a container, for the pod's life.
+func (l Places) SpecFile(namespace, name, container string) string {
+	return filepath.Join(l.PodDir(namespace, name), "specs", container+".json")
+}
+
+// paths gives a container the places the runtime prepares for it, as the
+// sandbox and volumes of the plan decide them.
+func (l Places) paths(pod *corev1.Pod, sb Sandbox, vols []Volume, userNS *spec.IDRange, c *corev1.Container) spec.Paths {
+	ns, pn := pod.Namespace, pod.Name
+	p := spec.Paths{
+		Rootfs:         l.Rootfs(ns, pn, c.Name),
+		EtcHosts:       l.PodFile(ns, pn, "hosts"),
+		EtcHostname:    l.PodFile(ns, pn, "hostname"),
+		ResolvConf:     l.PodFile(ns, pn, "resolv.conf"),
+		TerminationLog: l.TerminationLog(ns, pn, c.Name),
+		CgroupsPath:    l.CgroupsPath(ns, pn, c.Name),
+		Volumes:        map[string]string{},
+		SubPaths:       map[string]string{},
+		UserNS:         userNS,
+	}
+	for kind, at := range map[string]*string{"net": &p.NetNS, "ipc": &p.IPCNS, "uts": &p.UTSNS, "pid": &p.PIDNS} {
+		if sb.Has(kind) {
+			*at = l.NamespacePath(ns, pn, kind)
+		}
+	}
+	if sb.IPC {
+		p.Shm = l.Shm(ns, pn)
+	}
+	for _, v := range vols {
+		p.Volumes[v.Name] = v.Source
+	}
+	for i, m := range c.VolumeMounts {
+		if m.SubPath != "" {
+			p.SubPaths[spec.SubPathKey(m.Name, m.SubPath)] = l.SubPath(ns, pn, c.Name, i)
+		}
+	}
+	return p
+}
+
+// userNSSize and userNSSlots follow the kubelet: each pod with hostUsers:
+// false gets 65536 IDs, in ranges above the node's own first 65536.
+const (
+	userNSSize  = 65536
+	userNSSlots = 1 << 15
+)
+
+// UserNSRange is the pod's preferred range of host IDs: a slot chosen from
+// the pod's namespace and name.
+func UserNSRange(namespace, name string) spec.IDRange {
+	h := fnv.New32a()
+	h.Write([]byte(namespace + "/" + name))
+	slot := 1 + h.Sum32()%(userNSSlots-1)
+	return spec.IDRange{HostID: slot * userNSSize, Size: userNSSize}
+}
