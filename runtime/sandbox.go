@@ -170,6 +170,9 @@ func SandboxMain() {
 	if len(os.Args) != 3 {
 		fail("usage: %s HOSTNAME (fd 3 ready, 4 life, 5 executable)", SandboxArg)
 	}
+	if err := ownSessionKeyring(); err != nil {
+		fail("%v", err)
+	}
 	hostname := os.Args[2]
 	life := os.NewFile(4, "life")
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {

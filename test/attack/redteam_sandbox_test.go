@@ -1,0 +1,64 @@
+package attack
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// sessionKey stores a secret in the session keyring of the test, which
+// podsec and whatever it starts without a keyring of their own inherit,
+// as a node agent or an administrator's shell that starts podsec might
+// keep one. It is revoked and unlinked when the test ends.
+func sessionKey(t *testing.T) (desc, secret string) {
+	t.Helper()
+	stamp := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
+	desc, secret = "podsec-redteam-"+stamp, "session-secret-"+stamp
+	id, err := unix.AddKey("user", desc, []byte(secret), unix.KEY_SPEC_SESSION_KEYRING)
+	if err != nil {
+		t.Fatalf("add_key(user, %s, session keyring): %v", desc, err)
+	}
+	t.Cleanup(func() {
+		if _, err := unix.KeyctlInt(unix.KEYCTL_REVOKE, id, 0, 0, 0); err != nil {
+			t.Errorf("keyctl(KEYCTL_REVOKE, %d): %v", id, err)
+		}
+		if _, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_SESSION_KEYRING, 0, 0); err != nil {
+			t.Errorf("keyctl(KEYCTL_UNLINK, %d, session keyring): %v", id, err)
+		}
+	})
+	return desc, secret
+}
+
+// TestRedteamSandboxKeyringThroughPtrace: the pod sandbox, PID 1 of a pod
+// with a shared PID namespace, has no seccomp filter. A container with
+// CAP_SYS_PTRACE, whose own keyctl(2) fails with EPERM under
+// RuntimeDefault, attaches to it and makes it run keyctl; the sandbox
+// kept the session keyring of whoever started podsec, so it read a
+// secret stored there. The sandbox now has an empty session keyring of
+// its own: the injected search finds nothing. The control shows the
+// injection itself still works (the sandbox is not under seccomp; see the
+// report), so the test does not pass because ptrace failed.
+func TestRedteamSandboxKeyringThroughPtrace(t *testing.T) {
+	n := newNode(t)
+	desc, secret := sessionKey(t)
+	out, _ := n.run(fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: rtinject}
+spec:
+  shareProcessNamespace: true
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: localhost/busybox:latest
+    command: [sh, -c, "/attacker/attacker keyring-syscalls; /attacker/attacker rt-inject 1 %s"]
+    securityContext:
+      capabilities: {add: [SYS_PTRACE]}%s%s
+`, desc, attackerMount, attackerVolume))
+	expectLine(t, out, "[c] keyctl: EPERM") // the pod's own filter
+	expectNoText(t, out, secret)
+	expectLine(t, out, "[c] injected keyctl(KEYCTL_GET_KEYRING_ID, session) = ")
+	expectLine(t, out, fmt.Sprintf("[c] FAIL rt-inject: injected keyctl(KEYCTL_SEARCH, %q): required key not available", desc))
+}
