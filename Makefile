@@ -82,7 +82,7 @@ comma := ,
 
 # The e2e suite (test/e2e, build tag e2e): builds the pinned components of
 # scripts/e2e-versions into build/e2e once, then runs the webhook in a real
-# API server and podsec-runtime under containerd and critest. Root.
+# API server. Root.
 # E2E_RUN=REGEXP runs only those tests. `make test` builds none of this.
 .PHONY: e2e e2e-clean
 e2e: build

@@ -1,8 +1,9 @@
 // Package e2e runs podsec against real Kubernetes components built from the
 // Go module proxy by scripts/e2e-build (etcd, kube-apiserver, kubectl,
-// critest, crictl; versions in scripts/e2e-versions): the admission webhook
-// registered in a real API server with RBAC and client-certificate users,
-// and podsec-runtime as a containerd CRI runtime handler under critest.
+// critest, crictl; versions in scripts/e2e-versions): today, the admission
+// webhook registered in a real API server with RBAC and client-certificate
+// users. critest and crictl are built for the next step, podsec-runtime as a
+// containerd CRI runtime handler (issue 17), which has no test here yet.
 //
 // The tests carry the build tag e2e, so that `make test` neither builds nor
 // needs those components; `make e2e` builds them and runs
