@@ -1,11 +1,11 @@
-// Package oci is podsec's OCI runtime command line: the verbs and flags
-// runc defined (create, start, state, kill, delete, run, exec, ps, list,
-// pause, resume, update, events, features), so that containerd's runc
-// shim, podman (through conmon), CRI-O and Docker can drive podsec as
-// their runtime. It runs containers with runc's libcontainer, as podsec's
-// runtime package does, and holds every spec (and every exec'd process)
-// to the node's Pod Security Standards level (package policy/ocispec)
-// before anything is created.
+// Package oci is the library of podsec's OCI runtime, podsec-runtime
+// (cmd/podsec-runtime answers runc's command line with it, one file per
+// verb): the node policy every spec and every exec'd process is held to
+// (package policy/ocispec, with this host's facts), the create and start
+// of a container from a bundle, its state, the poststart hooks, events
+// and resources in runc's forms, and the features document. It runs
+// containers through podsec's one libcontainer adapter, internal/lc, as
+// package runtime does.
 //
 // Where the OCI runtime command-line document is silent the behaviour is
 // runc's: state lives in libcontainer's layout under --root (ROOT/ID/

@@ -3,62 +3,17 @@ package oci
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/types"
 	"github.com/sirupsen/logrus"
-	"github.com/spf13/cobra"
 )
 
-func newEventsCommand(g *globals) *cobra.Command {
-	var stats bool
-	var interval time.Duration
-	cmd := &cobra.Command{
-		Use:   "events [--stats] [--interval D] ID",
-		Short: "print the container's stats and OOM events as JSON lines",
-		Long: `events prints the container's resource usage every --interval, and an event
-each time it runs out of memory, as runc's events do (one JSON object a
-line: {"type":"stats"|"oom","id":ID,"data":...}). With --stats it prints the
-usage once and exits.`,
-		Args: exactArgs(1, "the container ID"),
-		RunE: func(_ *cobra.Command, args []string) error {
-			if interval <= 0 {
-				return fmt.Errorf("%w: --interval must be greater than 0", ErrUsage)
-			}
-			c, err := g.load(args[0])
-			if err != nil {
-				return err
-			}
-			st, err := c.Status()
-			if err != nil {
-				return err
-			}
-			if st == libcontainer.Stopped {
-				return fmt.Errorf("container %s is not running", c.ID())
-			}
-			enc := json.NewEncoder(os.Stdout)
-			if stats {
-				s, err := c.Stats()
-				if err != nil {
-					return err
-				}
-				return enc.Encode(types.Event{Type: "stats", ID: c.ID(), Data: convertStats(s)})
-			}
-			return streamEvents(c, enc, interval)
-		},
-	}
-	cmd.Flags().BoolVar(&stats, "stats", false, "display the container's stats then exit")
-	cmd.Flags().DurationVar(&interval, "interval", 5*time.Second, "set the stats collection interval")
-	return cmd
-}
-
-// streamEvents prints stats every interval and OOM events until the
+// StreamEvents prints stats every interval and OOM events until the
 // container's cgroup goes.
-func streamEvents(c *libcontainer.Container, enc *json.Encoder, interval time.Duration) error {
+func StreamEvents(c *libcontainer.Container, enc *json.Encoder, interval time.Duration) error {
 	oom, err := c.NotifyOOM()
 	if err != nil {
 		return err
@@ -83,16 +38,16 @@ func streamEvents(c *libcontainer.Container, enc *json.Encoder, interval time.Du
 				logrus.Error(err)
 				continue
 			}
-			if err := enc.Encode(types.Event{Type: "stats", ID: c.ID(), Data: convertStats(s)}); err != nil {
+			if err := enc.Encode(types.Event{Type: "stats", ID: c.ID(), Data: ConvertStats(s)}); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// convertStats is libcontainer's stats in runc's events form (CPU,
+// ConvertStats is libcontainer's stats in runc's events form (CPU,
 // memory, pids, block I/O, hugetlb), the form containerd reads.
-func convertStats(ls *libcontainer.Stats) *types.Stats {
+func ConvertStats(ls *libcontainer.Stats) *types.Stats {
 	cg := ls.CgroupStats
 	if cg == nil {
 		return nil

@@ -1,9 +1,7 @@
 package oci
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/opencontainers/runc/libcontainer/capabilities"
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -11,7 +9,6 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
-	"github.com/spf13/cobra"
 )
 
 // Annotations of the features document.
@@ -24,39 +21,18 @@ const (
 	AnnotationPolicyFile = "io.podsec.runtime.policy.file"
 )
 
-func newFeaturesCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "features",
-		Short: "print the runtime's features (the runtime spec's features JSON)",
-		Args:  exactArgs(0, "none"),
-		RunE: func(*cobra.Command, []string) error {
-			f, err := g.features()
-			if err != nil {
-				return err
-			}
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "    ")
-			return enc.Encode(f)
-		},
-	}
-}
-
-// features is what this build of the runtime supports. Unlike runc's:
+// Features is what this build of the runtime supports. Unlike runc's:
 // no systemd cgroups, no checkpoint, no Intel RDT or net devices claimed,
 // and the node policy in the annotations.
-func (g *globals) features() (*features.Features, error) {
+func Features(version string, pol *NodePolicy) *features.Features {
 	t, f := true, false
-	pol, err := g.loadPolicy()
-	if err != nil {
-		return nil, err
-	}
 	feat := &features.Features{
 		OCIVersionMin: "1.0.0",
 		OCIVersionMax: specs.Version,
 		Hooks:         configs.KnownHookNames(),
 		MountOptions:  specconv.KnownMountOptions(),
 		Annotations: map[string]string{
-			AnnotationVersion: g.version,
+			AnnotationVersion: version,
 			AnnotationPolicy:  string(pol.Level),
 		},
 		Linux: &features.Linux{
@@ -71,8 +47,8 @@ func (g *globals) features() (*features.Features, error) {
 		},
 		PotentiallyUnsafeConfigAnnotations: []string{"bundle"},
 	}
-	if pol.path != "" {
-		feat.Annotations[AnnotationPolicyFile] = pol.path
+	if pol.Path != "" {
+		feat.Annotations[AnnotationPolicyFile] = pol.Path
 	}
 	if seccomp.Enabled {
 		feat.Linux.Seccomp = &features.Seccomp{
@@ -88,5 +64,5 @@ func (g *globals) features() (*features.Features, error) {
 	} else {
 		feat.Linux.Seccomp = &features.Seccomp{Enabled: &f}
 	}
-	return feat, nil
+	return feat
 }

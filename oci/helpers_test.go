@@ -168,9 +168,9 @@ func (e *env) must(args ...string) string {
 }
 
 // state is the container's state from `state ID`.
-func (e *env) state(id string) containerState {
+func (e *env) state(id string) State {
 	e.t.Helper()
-	var s containerState
+	var s State
 	if err := json.Unmarshal([]byte(e.must("state", id)), &s); err != nil {
 		e.t.Fatalf("state %s: %v", id, err)
 	}

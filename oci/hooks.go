@@ -45,10 +45,10 @@ func readSidecar(root, id string) (*sidecar, error) {
 	return &s, nil
 }
 
-// runPoststart runs the poststart hooks once the container's process
+// RunPoststart runs the poststart hooks once the container's process
 // runs. The runtime spec says a failing poststart hook is logged and the
 // lifecycle goes on.
-func runPoststart(c *libcontainer.Container, hooks []specs.Hook) {
+func RunPoststart(c *libcontainer.Container, hooks []specs.Hook) {
 	s, err := c.OCIState()
 	if err != nil {
 		logrus.Warnf("poststart hooks: %v", err)

@@ -14,12 +14,11 @@ import (
 	// Device rules for the cgroup managers.
 	_ "github.com/opencontainers/cgroups/devices"
 	"github.com/opencontainers/runc/libcontainer"
-	"github.com/opencontainers/runc/libcontainer/configs"
-	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/internal/atomicfile"
+	"github.com/podsec/podsec/internal/lc"
 	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
 )
@@ -188,40 +187,14 @@ func (p *Pod) preparePaths(c *corev1.Container, ct *container, rootfs string) er
 
 // create makes the libcontainer container and its init process from s.
 func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
-	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
-		CgroupName: containerID(pod, ct.name),
-		Spec:       s,
-	})
+	var err error
+	id := containerID(pod, ct.name)
+	ct.lc, err = lc.Create(filepath.Join(r.layout.Root, "libcontainer"), id, s, lc.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("converting spec: %w", err)
+		return err
 	}
-	ct.lc, err = libcontainer.Create(filepath.Join(r.layout.Root, "libcontainer"), containerID(pod, ct.name), cfg)
-	if err != nil {
-		return fmt.Errorf("creating container: %w", err)
-	}
-	ct.proc = newProcess(s.Process)
-	return nil
-}
-
-// newProcess is the libcontainer form of the spec's process.
-func newProcess(p *specs.Process) *libcontainer.Process {
-	lp := &libcontainer.Process{
-		Args:            p.Args,
-		Env:             p.Env,
-		UID:             int(p.User.UID),
-		GID:             int(p.User.GID),
-		Cwd:             p.Cwd,
-		NoNewPrivileges: &p.NoNewPrivileges,
-		Init:            true,
-	}
-	if c := p.Capabilities; c != nil {
-		lp.Capabilities = &configs.Capabilities{Bounding: c.Bounding, Effective: c.Effective,
-			Inheritable: c.Inheritable, Permitted: c.Permitted, Ambient: c.Ambient}
-	}
-	for _, g := range p.User.AdditionalGids {
-		lp.AdditionalGroups = append(lp.AdditionalGroups, int(g))
-	}
-	return lp
+	ct.proc, err = lc.NewProcess(s.Process, true)
+	return err
 }
 
 // wait records how the container's init process ended.
@@ -249,10 +222,8 @@ func (ct *container) wait() {
 	}
 	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		ct.state.Signal = ws.Signal().String()
-		ct.state.ExitCode = 128 + int(ws.Signal())
-	} else {
-		ct.state.ExitCode = st.ExitCode()
 	}
+	ct.state.ExitCode = lc.ExitCode(st)
 	if ct.state.ExitCode != 0 {
 		ct.state.Reason = "Error"
 	}

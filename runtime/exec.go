@@ -12,8 +12,9 @@ import (
 
 	"github.com/containerd/console"
 	"github.com/opencontainers/runc/libcontainer"
-	"github.com/opencontainers/runc/libcontainer/utils"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/podsec/podsec/internal/lc"
 )
 
 // ErrNotRunning: the container has no running process to join.
@@ -57,13 +58,15 @@ func (l Layout) Exec(namespace, pod, name string, opts ExecOptions) (int, error)
 	if st, err := c.Status(); err != nil || st != libcontainer.Running {
 		return 0, fmt.Errorf("%w: %s in pod %s/%s", ErrNotRunning, name, namespace, pod)
 	}
-	proc := newProcess(s.Process)
+	proc, err := lc.NewProcess(s.Process, false)
+	if err != nil {
+		return 0, fmt.Errorf("exec: %w", err)
+	}
 	proc.Args = opts.Args
-	proc.Init = false
 	var parent *os.File
 	if opts.Tty {
 		var child *os.File
-		if parent, child, err = utils.NewSockPair("console"); err != nil {
+		if parent, child, err = lc.ConsolePair(); err != nil {
 			return 0, fmt.Errorf("exec: %w", err)
 		}
 		defer parent.Close()
@@ -78,8 +81,7 @@ func (l Layout) Exec(namespace, pod, name string, opts ExecOptions) (int, error)
 	copied := func() {}
 	if opts.Tty {
 		if copied, err = attachConsole(parent, opts); err != nil {
-			proc.Signal(syscall.SIGKILL)
-			proc.Wait()
+			lc.Terminate(proc)
 			return 0, err
 		}
 	}
@@ -92,25 +94,16 @@ func (l Layout) Exec(namespace, pod, name string, opts ExecOptions) (int, error)
 	if st == nil {
 		return 0, fmt.Errorf("exec in container %s: %w", name, err)
 	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal()), nil
-	}
-	return st.ExitCode(), nil
+	return lc.ExitCode(st), nil
 }
 
 // attachConsole receives the process's terminal and copies it to and from
 // the caller's streams; the function it returns waits for the output.
 func attachConsole(socket *os.File, opts ExecOptions) (func(), error) {
-	f, err := utils.RecvFile(socket)
+	cons, err := lc.ReceiveConsole(socket)
 	if err != nil {
-		return nil, fmt.Errorf("exec: receiving the terminal: %w", err)
-	}
-	cons, err := console.ConsoleFromFile(f)
-	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("exec: %w", err)
 	}
-	_ = console.ClearONLCR(cons.Fd())
 	if opts.Resize != nil {
 		opts.Resize(cons)
 	}

@@ -2,18 +2,15 @@
 // command line (create, start, state, kill, delete, run, exec, ...) so
 // that containerd, podman, CRI-O and Docker can run containers with it,
 // and it refuses specs that break the node's Pod Security Standards level.
-// See docs/oci-runtime.md.
+// One file per verb, as runc's; package oci holds the library they share
+// and internal/lc the libcontainer adapter. See docs/oci-runtime.md.
 package main
 
-import (
-	"os"
-
-	"github.com/podsec/podsec/oci"
-)
+import "os"
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
-	os.Exit(oci.Main("podsec-runtime", version, os.Args[1:]))
+	os.Exit(runMain("podsec-runtime", version, os.Args[1:]))
 }
