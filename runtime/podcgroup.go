@@ -107,3 +107,20 @@ func PodCgroupDir(namespace, name, controller string) string {
 	}
 	return filepath.Join(cgroupRoot, controller, podCgroupPath(pod))
 }
+
+// joinPodCgroup moves the pod's sandbox (pid) into the pod's cgroup, as the
+// kubelet's pause container is: what the sandbox holds (its threads, the
+// memory of its namespaces) counts against the pod's limits, not podsec's.
+func joinPodCgroup(pod *corev1.Pod, pid int) error {
+	ctrls := []string{"cpu", "memory", "pids"}
+	if cgroups.IsCgroup2UnifiedMode() {
+		ctrls = []string{""}
+	}
+	for _, c := range ctrls {
+		p := filepath.Join(PodCgroupDir(pod.Namespace, pod.Name, c), "cgroup.procs")
+		if err := os.WriteFile(p, []byte(strconv.Itoa(pid)), 0); err != nil {
+			return fmt.Errorf("moving the pod sandbox into cgroup %s: %w", filepath.Dir(p), err)
+		}
+	}
+	return nil
+}

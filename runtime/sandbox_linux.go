@@ -84,7 +84,9 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox) (sb *sandbox
 	// it names no path of the node.
 	cmd := exec.Command("/proc/self/fd/5", SandboxArg, hostname)
 	cmd.ExtraFiles = []*os.File{readyW, lifeR, self}
-	cmd.Env = []string{"PATH=/nonexistent"}
+	// Go would size GOMAXPROCS from the cgroup and keep its files open,
+	// where a pod allowed to ptrace the sandbox could reach them.
+	cmd.Env = []string{"PATH=/nonexistent", "GODEBUG=containermaxprocs=0,updatemaxprocs=0"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
@@ -98,6 +100,9 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox) (sb *sandbox
 			sb.stop(l, pod)
 		}
 	}()
+	if err := joinPodCgroup(pod, cmd.Process.Pid); err != nil {
+		return sb, err
+	}
 	buf := make([]byte, 512)
 	n, _ := io.ReadFull(ready, buf)
 	switch {
@@ -155,11 +160,14 @@ func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 }
 
 // SandboxMain is the pod sandbox process (fd 3 reports readiness, fd 4
-// reads EOF when podsec goes, fd 5 is the sealed executable it runs).
-// It sets the pod's hostname, brings loopback up, pivots into an empty
+// reads EOF when podsec goes, fd 5 is the sealed executable it runs). It
+// sets the pod's hostname, brings loopback up, pivots into an empty
 // read-only root with the node's filesystem detached, drops to nobody with
-// no capabilities, no_new_privs and non-dumpable, reports readiness on fd 3
-// and then reaps orphans until podsec goes away (fd 4 reads EOF) or it is
+// no capabilities, and locks itself down (a session keyring of its own and
+// no inherited descriptor from a first re-exec, then RuntimeDefault seccomp
+// and no_new_privs on every thread, non-dumpable); then it reports
+// readiness on fd 3
+// and reaps orphans until podsec goes away (fd 4 reads EOF) or it is
 // killed. It never returns.
 func SandboxMain() {
 	ready := os.NewFile(3, "ready")
@@ -173,8 +181,8 @@ func SandboxMain() {
 	if err := ownSessionKeyring(); err != nil {
 		fail("%v", err)
 	}
+	unix.Close(5) // the sealed executable, once re-executed
 	hostname := os.Args[2]
-	life := os.NewFile(4, "life")
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		fail("making mounts private: %v", err)
 	}
@@ -188,12 +196,8 @@ func SandboxMain() {
 			fail("bringing loopback up: %v", err)
 		}
 	}
-	unix.Close(5) // the sealed executable it was started from
 	if err := pivotToEmptyRoot(); err != nil {
 		fail("entering sandbox root: %v", err)
-	}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		fail("setting no_new_privs: %v", err)
 	}
 	// setresuid away from 0 clears every capability of every thread.
 	if err := syscall.Setgroups(nil); err != nil {
@@ -205,12 +209,10 @@ func SandboxMain() {
 	if err := syscall.Setresuid(65534, 65534, 65534); err != nil {
 		fail("dropping user: %v", err)
 	}
-	// setresuid already made the sandbox non-dumpable (suid_dumpable is
-	// 0 here); say it outright, so that a pod process sharing its PID
-	// namespace needs CAP_SYS_PTRACE even to look at /proc/1.
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
-		fail("making the sandbox non-dumpable: %v", err)
+	if err := lockDown(); err != nil {
+		fail("locking the sandbox down: %v", err)
 	}
+	life := os.NewFile(4, "life")
 	ready.Write([]byte("R"))
 	ready.Close()
 	gone := make(chan struct{})

@@ -63,15 +63,17 @@ func pivotToEmptyRoot() error {
 // of its own.
 const sandboxKeyringEnv = "PODSEC_SANDBOX_KEYRING=own"
 
-// ownSessionKeyring gives the sandbox an empty session keyring. It
-// inherited the session keyring of whoever started podsec, and keyrings
-// are not namespaced: a container with CAP_SYS_PTRACE sharing its PID
-// namespace can make the sandbox run keyctl(2) (ptrace injects syscalls,
-// which run under the sandbox's filter, not the pod's) and read the keys
-// there. A session keyring belongs to a thread's credentials and Go's
-// threads already run, so the main thread joins a new anonymous keyring
-// and re-executes the sealed binary (fd 5): every thread of the new image
-// has it. It returns only in the re-executed sandbox.
+// ownSessionKeyring gives the sandbox an empty session keyring and no
+// descriptor but its pipes (fd 3, 4) and executable (fd 5). It inherited
+// the session keyring of whoever started podsec, and keyrings are not
+// namespaced: a container with CAP_SYS_PTRACE sharing its PID namespace
+// can make the sandbox run system calls (ptrace injects them). A session
+// keyring belongs to a thread's credentials and Go's threads already run,
+// so the main thread joins a new anonymous keyring and re-executes the
+// sealed binary (fd 5): every thread of the new image has it. Descriptors
+// podsec's caller leaked to it (os/exec passes on any without
+// close-on-exec) are closed by the same exec. It returns only in the
+// re-executed sandbox.
 func ownSessionKeyring() error {
 	if slices.Contains(os.Environ(), sandboxKeyringEnv) {
 		return nil
@@ -80,8 +82,26 @@ func ownSessionKeyring() error {
 	if _, err := unix.KeyctlInt(unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("joining a session keyring of its own: %w", err)
 	}
+	if err := unix.CloseRange(6, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("closing inherited descriptors: %w", err)
+	}
 	if err := unix.Exec("/proc/self/fd/5", os.Args, append(os.Environ(), sandboxKeyringEnv)); err != nil {
 		return fmt.Errorf("re-executing in its own session keyring: %w", err)
+	}
+	return nil
+}
+
+// lockDown ends the sandbox's set-up, once it runs as nobody in its empty
+// root: every thread goes under RuntimeDefault for no capabilities with
+// no_new_privs, so that system calls a CAP_SYS_PTRACE container injects
+// into it are held to what the pod's own processes are held to, and the
+// sandbox becomes non-dumpable.
+func lockDown() error {
+	if err := loadSandboxSeccomp(); err != nil {
+		return fmt.Errorf("seccomp: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("making the sandbox non-dumpable: %w", err)
 	}
 	return nil
 }

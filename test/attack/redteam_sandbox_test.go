@@ -33,14 +33,15 @@ func sessionKey(t *testing.T) (desc, secret string) {
 }
 
 // TestRedteamSandboxKeyringThroughPtrace: the pod sandbox, PID 1 of a pod
-// with a shared PID namespace, has no seccomp filter. A container with
+// with a shared PID namespace, had no seccomp filter. A container with
 // CAP_SYS_PTRACE, whose own keyctl(2) fails with EPERM under
 // RuntimeDefault, attaches to it and makes it run keyctl; the sandbox
 // kept the session keyring of whoever started podsec, so it read a
 // secret stored there. The sandbox now has an empty session keyring of
-// its own: the injected search finds nothing. The control shows the
-// injection itself still works (the sandbox is not under seccomp; see the
-// report), so the test does not pass because ptrace failed.
+// its own and runs under RuntimeDefault on every thread: the injected
+// keyctl and unshare(CLONE_NEWUSER) fail with EPERM, as in the pod. The
+// control (an injected getpid returns 1) shows the injection itself
+// works, so the test does not pass because ptrace failed.
 func TestRedteamSandboxKeyringThroughPtrace(t *testing.T) {
 	n := newNode(t)
 	desc, secret := sessionKey(t)
@@ -59,6 +60,7 @@ spec:
 `, desc, attackerMount, attackerVolume))
 	expectLine(t, out, "[c] keyctl: EPERM") // the pod's own filter
 	expectNoText(t, out, secret)
-	expectLine(t, out, "[c] injected keyctl(KEYCTL_GET_KEYRING_ID, session) = ")
-	expectLine(t, out, fmt.Sprintf("[c] FAIL rt-inject: injected keyctl(KEYCTL_SEARCH, %q): required key not available", desc))
+	expectLine(t, out, "[c] injected getpid = 1 (<nil>)")
+	expectLine(t, out, "[c] injected unshare(CLONE_NEWUSER): operation not permitted")
+	expectLine(t, out, "[c] FAIL rt-inject: injected keyctl: operation not permitted")
 }

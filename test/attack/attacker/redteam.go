@@ -149,6 +149,15 @@ func rtInject(args []string) error {
 		return err
 	}
 	defer in.detach()
+	// The control: a syscall every filter allows runs in the tracee.
+	self, err := in.syscall(unix.SYS_GETPID)
+	fmt.Printf("injected getpid = %d (%v)\n", int64(self), err)
+	if err != nil {
+		return fmt.Errorf("injected getpid: %w", err)
+	}
+	// What the pod's own filter refuses must be refused in the tracee too.
+	_, err = in.syscall(unix.SYS_UNSHARE, unix.CLONE_NEWUSER)
+	fmt.Printf("injected unshare(CLONE_NEWUSER): %v\n", err)
 	ses, err := in.syscall(unix.SYS_KEYCTL, unix.KEYCTL_GET_KEYRING_ID, sessionKeyring, 0)
 	fmt.Printf("injected keyctl(KEYCTL_GET_KEYRING_ID, session) = %d (%v)\n", int64(ses), err)
 	if err != nil {

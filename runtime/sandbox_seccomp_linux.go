@@ -1,0 +1,138 @@
+//go:build seccomp
+
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/seccomp"
+)
+
+// loadSandboxSeccomp puts every thread of the sandbox under RuntimeDefault
+// for no capabilities, as a pod's own processes are. libcontainer loads a
+// container's filter on the one thread that then execs; the sandbox keeps
+// running Go threads, so its filter is loaded with TSYNC (libseccomp's
+// default), which also gives every thread no_new_privs. Rules are added as
+// libcontainer adds them (same actions, conditions split the same way), so
+// the sandbox is held to what its pod's containers are held to.
+func loadSandboxSeccomp() error {
+	cfg, err := specconv.SetupSeccomp(seccomp.RuntimeDefault(nil))
+	if err != nil {
+		return fmt.Errorf("converting the profile: %w", err)
+	}
+	def, err := scmpAction(cfg.DefaultAction, cfg.DefaultErrnoRet)
+	if err != nil {
+		return err
+	}
+	f, err := libseccomp.NewFilter(def)
+	if err != nil {
+		return fmt.Errorf("creating the filter: %w", err)
+	}
+	defer f.Release()
+	for _, name := range cfg.Architectures {
+		arch, err := libseccomp.GetArchFromString(name)
+		if err != nil {
+			return fmt.Errorf("architecture %q: %w", name, err)
+		}
+		if err := f.AddArch(arch); err != nil {
+			return fmt.Errorf("adding architecture %q: %w", name, err)
+		}
+	}
+	for _, call := range cfg.Syscalls {
+		if err := addSandboxRule(f, call, def); err != nil {
+			return err
+		}
+	}
+	if err := f.Load(); err != nil {
+		return fmt.Errorf("loading the filter: %w", err)
+	}
+	return nil
+}
+
+// addSandboxRule adds one rule as libcontainer's matchCall does: a rule
+// with the default action is redundant, a syscall this libseccomp does not
+// know is skipped, and conditions on the same argument become rules of
+// their own.
+func addSandboxRule(f *libseccomp.ScmpFilter, call *configs.Syscall, def libseccomp.ScmpAction) error {
+	act, err := scmpAction(call.Action, call.ErrnoRet)
+	if err != nil {
+		return fmt.Errorf("syscall %s: %w", call.Name, err)
+	}
+	if act == def {
+		return nil
+	}
+	nr, err := libseccomp.GetSyscallFromName(call.Name)
+	if err != nil {
+		return nil
+	}
+	if len(call.Args) == 0 {
+		if err := f.AddRule(nr, act); err != nil {
+			return fmt.Errorf("adding a rule for %s: %w", call.Name, err)
+		}
+		return nil
+	}
+	var conds []libseccomp.ScmpCondition
+	seen := map[uint]bool{}
+	split := false
+	for _, a := range call.Args {
+		op, ok := scmpOps[a.Op]
+		if !ok {
+			return fmt.Errorf("syscall %s: operator %v", call.Name, a.Op)
+		}
+		c, err := libseccomp.MakeCondition(a.Index, op, a.Value, a.ValueTwo)
+		if err != nil {
+			return fmt.Errorf("syscall %s: %w", call.Name, err)
+		}
+		split = split || seen[a.Index]
+		seen[a.Index] = true
+		conds = append(conds, c)
+	}
+	groups := [][]libseccomp.ScmpCondition{conds}
+	if split {
+		groups = groups[:0]
+		for _, c := range conds {
+			groups = append(groups, []libseccomp.ScmpCondition{c})
+		}
+	}
+	for _, g := range groups {
+		if err := f.AddRuleConditional(nr, act, g); err != nil {
+			return fmt.Errorf("adding a rule for %s: %w", call.Name, err)
+		}
+	}
+	return nil
+}
+
+var scmpOps = map[configs.Operator]libseccomp.ScmpCompareOp{
+	configs.EqualTo:              libseccomp.CompareEqual,
+	configs.NotEqualTo:           libseccomp.CompareNotEqual,
+	configs.GreaterThan:          libseccomp.CompareGreater,
+	configs.GreaterThanOrEqualTo: libseccomp.CompareGreaterEqual,
+	configs.LessThan:             libseccomp.CompareLess,
+	configs.LessThanOrEqualTo:    libseccomp.CompareLessOrEqual,
+	configs.MaskEqualTo:          libseccomp.CompareMaskedEqual,
+}
+
+// scmpAction is libcontainer's getAction for the actions RuntimeDefault
+// uses; any other is an error.
+func scmpAction(a configs.Action, errno *uint) (libseccomp.ScmpAction, error) {
+	switch a {
+	case configs.Allow:
+		return libseccomp.ActAllow, nil
+	case configs.Errno:
+		ret := uint(unix.EPERM)
+		if errno != nil {
+			ret = *errno
+		}
+		return libseccomp.ActErrno.SetReturnCode(int16(ret)), nil
+	case configs.KillProcess:
+		return libseccomp.ActKillProcess, nil
+	case configs.Kill, configs.KillThread:
+		return libseccomp.ActKillThread, nil
+	}
+	return libseccomp.ActInvalid, fmt.Errorf("seccomp action %v is not used by RuntimeDefault", a)
+}
