@@ -14,6 +14,8 @@ import (
 	"regexp"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/podsec/podsec/internal/atomicfile"
 )
 
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
@@ -229,7 +231,7 @@ func (s *Store) writeBlob(digest string, data []byte) (bool, error) {
 	if _, err := os.Stat(p); err == nil {
 		return false, nil
 	}
-	if err := writeFileAtomic(p, data); err != nil {
+	if err := atomicfile.Write(p, data, 0o600); err != nil {
 		return false, fmt.Errorf("writing blob %s: %w", digest, err)
 	}
 	return true, nil

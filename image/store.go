@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/podsec/podsec/internal/atomicfile"
 	"github.com/podsec/podsec/spec"
 )
 
@@ -387,30 +388,8 @@ func (s *Store) writeIndex(idx *index) error {
 	if err != nil {
 		return fmt.Errorf("writing image index: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(s.root, "index.json"), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.root, "index.json"), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("writing image index: %w", err)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to a temp file beside p, syncs it and
-// renames it over p.
-func writeFileAtomic(p string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-"+filepath.Base(p)+"-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
 }

@@ -6,6 +6,7 @@
 package netpolsync
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -13,10 +14,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/podsec/podsec/internal/atomicfile"
 	netdp "github.com/podsec/podsec/network/netpol"
 	"github.com/podsec/podsec/policy/netpol"
 	"github.com/podsec/podsec/runtime"
@@ -128,13 +129,5 @@ func lock() (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(lockPath), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+	return atomicfile.Lock(context.Background(), lockPath, true)
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/containernetworking/cni/libcni"
+
+	"github.com/podsec/podsec/internal/atomicfile"
 )
 
 // Defaults of Config.
@@ -151,7 +153,7 @@ func loadConfList(c Config, ipamDir string) (*libcni.NetworkConfigList, error) {
 	if _, err := os.Stat(path); err == nil {
 		return nil, fmt.Errorf("CNI conf %s exists but does not define network %q", path, c.Network)
 	}
-	if err := writeFileAtomic(path, b, 0o644); err != nil {
+	if err := atomicfile.Write(path, b, 0o644); err != nil {
 		return nil, fmt.Errorf("writing the default CNI network: %w", err)
 	}
 	list, err = libcni.ConfListFromBytes(b)

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/podsec/podsec/internal/atomicfile"
 )
 
 // nodeLockPath is shared by every podsec process of the node, whatever its
@@ -84,7 +85,7 @@ func (m *Manager) writeRecord(a *Attachment) error {
 	if err != nil {
 		return fmt.Errorf("encoding network record of pod %s: %w", a.Pod, err)
 	}
-	if err := writeFileAtomic(m.recordPath(a.Pod), b, 0o600); err != nil {
+	if err := atomicfile.Write(m.recordPath(a.Pod), b, 0o600); err != nil {
 		return fmt.Errorf("writing network record of pod %s: %w", a.Pod, err)
 	}
 	return nil
@@ -107,7 +108,7 @@ func (m *Manager) records() ([]*Attachment, error) {
 	for _, e := range ents {
 		ns, name, ok := strings.Cut(strings.TrimSuffix(e.Name(), ".json"), "_")
 		if !ok || !strings.HasSuffix(e.Name(), ".json") {
-			continue // temporary files of writeFileAtomic
+			continue // temporary files of atomicfile.Write
 		}
 		a, err := m.readRecord(PodRef{Namespace: ns, Name: name})
 		if err != nil {
@@ -121,34 +122,6 @@ func (m *Manager) records() ([]*Attachment, error) {
 	return out, nil
 }
 
-// writeFileAtomic writes a file so that a reader, or a podsec started
-// after a crash, sees either the old content or the new one.
-func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
@@ -159,41 +132,32 @@ func syncDir(dir string) error {
 }
 
 // fileLock is a held flock(2) lock; it ends when the process does.
-type fileLock struct{ f *os.File }
+type fileLock struct{ release func() }
 
-func lockFile(path string, how int) (*fileLock, error) {
+// lockFile takes the exclusive lock at path, waiting for it.
+func lockFile(path string) (*fileLock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating lock directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|unix.O_CLOEXEC, 0o600)
+	release, err := atomicfile.Lock(context.Background(), path, true)
 	if err != nil {
-		return nil, fmt.Errorf("opening lock %s: %w", path, err)
-	}
-	for {
-		err = unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
-	return &fileLock{f: f}, nil
+	return &fileLock{release: release}, nil
 }
 
 func (l *fileLock) unlock() {
 	if l != nil {
-		l.f.Close() // closing the only descriptor releases the lock
+		l.release()
 	}
 }
 
 // lockState serialises the podsec processes sharing this state directory
 // while they read and change the records (the hostPort reservations).
 func (m *Manager) lockState() (*fileLock, error) {
-	return lockFile(filepath.Join(m.cfg.StateDir, "lock"), unix.LOCK_EX)
+	return lockFile(filepath.Join(m.cfg.StateDir, "lock"))
 }
 
 func lockNode() (*fileLock, error) {
-	return lockFile(nodeLockPath, unix.LOCK_EX)
+	return lockFile(nodeLockPath)
 }

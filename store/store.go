@@ -20,6 +20,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	kjson "sigs.k8s.io/json"
+
+	"github.com/podsec/podsec/internal/atomicfile"
 )
 
 // DefaultNamespace is the namespace of a namespaced object that names none.
@@ -373,26 +375,10 @@ func (s *Store) write(rel string, data []byte) error {
 	if err := root.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("writing %s: %w", rel, err)
 	}
-	tmp := filepath.Join(dir, ".tmp-"+hex.EncodeToString(randomBytes(8)))
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := atomicfile.WriteIn(root, rel, data, 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", rel, err)
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = root.Rename(tmp, rel)
-	}
-	if err != nil {
-		_ = root.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", rel, err)
-	}
-	return syncDir(root, dir)
+	return nil
 }
 
 func syncDir(root *os.Root, dir string) error {

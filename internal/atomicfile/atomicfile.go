@@ -1,9 +1,17 @@
-// Package atomicfile writes files so that a reader sees the old content or
-// the new, never a part: a temporary file in the same directory, synced,
-// then renamed over the target.
+// Package atomicfile is how podsec processes share files on the node:
+// written whole, so that a reader, or a podsec started after a crash, sees
+// the old content or the new and never a part (a synced temporary file in
+// the same directory renamed over the target, then the directory synced),
+// and locked with flock(2) while they read and change them.
+//
+// It is the one copy of both: the image store, the object store, the
+// network records, the pid files of podsec-runtime and the pods' own files
+// used five writers and four locks of their own before.
 package atomicfile
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,22 +30,49 @@ func WriteJSON(path string, v any) error {
 
 // Write writes data to path atomically with the given mode.
 func Write(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	root, err := os.OpenRoot(filepath.Dir(path))
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp := f.Name()
+	defer root.Close()
+	if err := WriteIn(root, filepath.Base(path), data, mode); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteIn writes data to rel beneath root atomically with the given mode:
+// neither the file nor its temporary twin can be reached through a
+// symlink out of root.
+func WriteIn(root *os.Root, rel string, data []byte, mode os.FileMode) error {
+	dir, base := filepath.Dir(rel), filepath.Base(rel)
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	// A leading dot: directory readers skip temporary files.
+	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
 	_, werr := f.Write(data)
 	merr := f.Chmod(mode)
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, merr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
+		_ = root.Remove(tmp)
+		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
+	if err := root.Rename(tmp, rel); err != nil {
+		_ = root.Remove(tmp)
+		return err
 	}
-	return nil
+	// The rename itself survives a crash once the directory is synced.
+	d, err := root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
