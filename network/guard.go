@@ -26,6 +26,7 @@ const (
 	guardPorts = "ports" // host veths of guarded pods
 	guardMACs  = "macs"  // host veth . the pod's MAC
 	guardIPs   = "ips"   // host veth . the pod's IPv4 address
+	guardBcast = "broadcasts"
 )
 
 // Frame offsets: the EtherType in the Ethernet header (the payload
@@ -71,6 +72,7 @@ type guarded struct {
 	hostIf string
 	mac    net.HardwareAddr
 	ip     net.IP
+	bcast  net.IP // the broadcast address of the pod's subnet, or nil
 }
 
 // syncGuard makes the guard table hold every attached pod of the state
@@ -114,7 +116,7 @@ func (m *Manager) syncGuardLocked() error {
 		if err != nil || len(mac) != 6 {
 			return fmt.Errorf("guarding pod %s: recorded MAC %q: %w", a.Pod, a.MAC, ErrInvalid)
 		}
-		pods = append(pods, guarded{hostIf: a.HostIf, mac: mac, ip: a.IP.To4()})
+		pods = append(pods, guarded{hostIf: a.HostIf, mac: mac, ip: a.IP.To4(), bcast: subnetBroadcast(a.Subnet)})
 	}
 	name := m.guardTable()
 	nc, err := nftables.New()
@@ -151,6 +153,7 @@ func (m *Manager) syncGuardLocked() error {
 //	set ports { type ifname }
 //	set macs  { type ifname . ether_addr }
 //	set ips   { type ifname . ipv4_addr }
+//	set broadcasts { type ipv4_addr; elements = { 255.255.255.255, <each pod subnet's> } }
 //	chain prerouting { type filter hook prerouting priority -300; policy accept
 //	    iifname @ports jump from-pod }
 //	chain from-pod {
@@ -160,6 +163,8 @@ func (m *Manager) syncGuardLocked() error {
 //	    ether type arp arp hlen 6 arp plen 4 accept
 //	    ether type ip iifname . ip saddr != @ips drop
 //	    ether type ip ip daddr 127.0.0.0/8 drop
+//	    ether type ip ip daddr 224.0.0.0/4 drop
+//	    ether type ip ip daddr @broadcasts drop
 //	    ether type ip accept
 //	    drop }
 //
@@ -171,6 +176,14 @@ func (m *Manager) syncGuardLocked() error {
 // around it. Packets to 127.0.0.0/8 are dropped too: portmap turns on
 // route_localnet on the bridge for hostPorts on 127.0.0.1, and the node
 // would then take a pod's packet to 127.0.0.1 as local (CVE-2020-8558).
+// Broadcast and multicast are dropped too: NetworkPolicy finds a packet's
+// isolated pod by its destination address, which a broadcast or multicast
+// address is not, while the bridge floods it to every pod (a UDP server on
+// 0.0.0.0 in a protected pod took datagrams to 255.255.255.255 and to the
+// subnet's broadcast from pods its policy denies). Pods have no use for
+// them on a Kubernetes pod network: host-local IPAM needs no DHCP. The
+// destination, not the Ethernet one, is matched: a broadcast address in a
+// frame to the victim's own MAC is taken as broadcast as well.
 // The priority runs the chain before br_netfilter hands IPv4 to the inet
 // hooks.
 func buildGuard(nc *nftables.Conn, t *nftables.Table, pods []guarded) error {
@@ -179,8 +192,15 @@ func buildGuard(nc *nftables.Conn, t *nftables.Table, pods []guarded) error {
 	ports := &nftables.Set{Table: t, Name: guardPorts, KeyType: nftables.TypeIFName, KeyByteOrder: binaryutil.NativeEndian}
 	macs := &nftables.Set{Table: t, Name: guardMACs, KeyType: macKeyType, Concatenation: true}
 	ips := &nftables.Set{Table: t, Name: guardIPs, KeyType: ipKeyType, Concatenation: true}
+	bcasts := &nftables.Set{Table: t, Name: guardBcast, KeyType: nftables.TypeIPAddr}
 	var portElems, macElems, ipElems []nftables.SetElement
+	bcastElems := []nftables.SetElement{{Key: net.IPv4bcast.To4()}}
+	seen := map[string]bool{net.IPv4bcast.String(): true}
 	for _, p := range pods {
+		if p.bcast != nil && !seen[p.bcast.String()] {
+			seen[p.bcast.String()] = true
+			bcastElems = append(bcastElems, nftables.SetElement{Key: p.bcast})
+		}
 		name := ifNameKey(p.hostIf)
 		portElems = append(portElems, nftables.SetElement{Key: name})
 		macElems = append(macElems, nftables.SetElement{Key: concatKey(name, p.mac)})
@@ -189,7 +209,7 @@ func buildGuard(nc *nftables.Conn, t *nftables.Table, pods []guarded) error {
 	for _, s := range []struct {
 		set   *nftables.Set
 		elems []nftables.SetElement
-	}{{ports, portElems}, {macs, macElems}, {ips, ipElems}} {
+	}{{ports, portElems}, {macs, macElems}, {ips, ipElems}, {bcasts, bcastElems}} {
 		if err := nc.AddSet(s.set, s.elems); err != nil {
 			return err
 		}
@@ -222,12 +242,40 @@ func buildGuard(nc *nftables.Conn, t *nftables.Table, pods []guarded) error {
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{127}},
 			drop,
 		}),
+		cat(ip4, []expr.Any{
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offIPv4Dst, Len: 1},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{0xf0}, Xor: []byte{0}},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{224}},
+			drop,
+		}),
+		cat(ip4, []expr.Any{
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offIPv4Dst, Len: 4},
+			&expr.Lookup{SourceRegister: 1, SetName: bcasts.Name, SetID: bcasts.ID},
+			drop,
+		}),
 		cat(ip4, []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}),
 		{drop},
 	} {
 		nc.AddRule(&nftables.Rule{Table: t, Chain: pod, Exprs: r})
 	}
 	return nil
+}
+
+// subnetBroadcast is the broadcast address of an IPv4 CIDR ("10.90.0.7/24"
+// gives 10.90.0.255), or nil when it has none (/31, /32) or is not one.
+func subnetBroadcast(cidr string) net.IP {
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil || n.IP.To4() == nil {
+		return nil
+	}
+	if ones, _ := n.Mask.Size(); ones > 30 {
+		return nil
+	}
+	b := make(net.IP, 4)
+	for i := range b {
+		b[i] = n.IP.To4()[i] | ^n.Mask[i]
+	}
+	return b
 }
 
 // etherType matches frames of one EtherType.

@@ -1,0 +1,42 @@
+package attack
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRedteamNetworkBroadcast: NetworkPolicy judges a packet by the
+// address it is sent to (ip daddr vmap @ingress-pods), and a broadcast or
+// multicast address is no pod's. A pod that the policy keeps from a UDP
+// server sent its datagrams to 255.255.255.255, to the pod subnet's
+// broadcast address and to 224.0.0.1 (all hosts, which every interface
+// has joined): the bridge flooded them to the protected pod, whose socket
+// on 0.0.0.0 received them all. The guard now drops IPv4 from pods to
+// broadcast and multicast addresses. The controls: the allowed pod's
+// unicast arrives, and the denied pod's own unicast does not (the policy
+// holds there), so the test cannot pass because nothing arrives at all.
+func TestRedteamNetworkBroadcast(t *testing.T) {
+	n, _, gw := cniNode(t)
+	n.mustPodsec("apply", "-f", n.manifest(webPolicy))
+	webIP := n.detach("web", netPod("web", "web", atk+" udp-listen 9999 120", ""))
+	n.waitLog("web", "main", "LISTENING", 20*time.Second)
+	good := n.detach("good", netPod("good", "good", fmt.Sprintf("%s udp-send %s 9999 from-good; sleep 120", atk, webIP), ""))
+	n.waitLog("web", "main", fmt.Sprintf("GOT %s from-good", good), 20*time.Second)
+	g := gw.To4()
+	subnetBcast := net.IPv4(g[0], g[1], g[2], 255) // cniNode's networks are /24s
+	script := fmt.Sprintf("%[1]s udp-send %[2]s 9999 unicast-bad; %[1]s udp-send 255.255.255.255 9999 limited-bcast; "+
+		"%[1]s udp-send %[3]s 9999 subnet-bcast; %[1]s udp-send 224.0.0.1 9999 all-hosts-mcast",
+		atk, webIP, subnetBcast)
+	out, _ := n.run(netPod("bad", "bad", script, ""), "--network", "cni")
+	if c := strings.Count(out, "[main] OK udp-send"); c != 4 {
+		t.Fatalf("the denied pod sent %d of 4 probes:\n%s", c, out)
+	}
+	time.Sleep(time.Second)
+	logs, _ := n.podsec("logs", "web", "-c", "main")
+	for _, msg := range []string{"unicast-bad", "limited-bcast", "subnet-bcast", "all-hosts-mcast"} {
+		expectNoText(t, logs, msg)
+	}
+}
