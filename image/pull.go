@@ -164,7 +164,8 @@ func (b *cappedBody) Close() error { return b.c.Close() }
 // the store lacks the image, Never only looks (and fails with
 // ErrImageNeverPull, in the kubelet's words). An empty policy is
 // defaulted as the API server does: Always for a ":latest" or untagged
-// image, IfNotPresent otherwise.
+// image, IfNotPresent otherwise. Images of LocalRegistry are never pulled
+// for Always (PullPolicyFor).
 func (s *Store) Ensure(ctx context.Context, ref string, policy corev1.PullPolicy, opts PullOptions) (*Image, error) {
 	n, err := Normalize(ref)
 	if err != nil {
@@ -176,6 +177,7 @@ func (s *Store) Ensure(ctx context.Context, ref string, policy corev1.PullPolicy
 			policy = corev1.PullAlways
 		}
 	}
+	policy = PullPolicyFor(ref, policy)
 	switch policy {
 	case corev1.PullAlways:
 		return s.Pull(ctx, ref, opts)

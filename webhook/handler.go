@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kjson "sigs.k8s.io/json"
 
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/policy/admission"
 	"github.com/podsec/podsec/policy/rbac"
 	"github.com/podsec/podsec/store"
@@ -166,7 +167,8 @@ func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.Ad
 		return nil, err
 	}
 	requester := rbac.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups}
-	res := admission.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, objectsOf(snap))
+	// The one admission of podsec admit and run (pipeline.Admit).
+	res := pipeline.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, snap.AdmissionObjects())
 	h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res))
 
 	resp := &admissionv1.AdmissionResponse{Allowed: res.Allowed, Warnings: res.Warnings, AuditAnnotations: webhookAuditAnnotations(res.AuditAnnotations)}
@@ -256,15 +258,6 @@ func outcome(res admission.Result) string {
 		return fmt.Sprintf("allowed by podsecuritypolicy %q", res.Policy)
 	}
 	return "allowed"
-}
-
-// objectsOf gives admission the stored objects it decides with.
-func objectsOf(snap *store.Snapshot) admission.Objects {
-	labels := make(map[string]map[string]string, len(snap.Namespaces))
-	for name, ns := range snap.Namespaces {
-		labels[name] = ns.Labels
-	}
-	return admission.Objects{PodSecurityPolicies: snap.PodSecurityPolicies, RBAC: snap.RBAC, NamespaceLabels: labels}
 }
 
 // readBody reads a request body of at most MaxReviewBytes into one buffer

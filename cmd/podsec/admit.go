@@ -5,22 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/user"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/podsec/podsec/pipeline"
-	"github.com/podsec/podsec/policy/admission"
+	"github.com/podsec/podsec/node"
 	"github.com/podsec/podsec/policy/psp"
-	"github.com/podsec/podsec/policy/rbac"
-	"github.com/podsec/podsec/store"
 )
 
 func newAdmitCommand(g *globals) *cobra.Command {
@@ -68,10 +60,14 @@ Unix user running podsec, in group system:authenticated.`,
 			if err := validatePods(pods); err != nil {
 				return err
 			}
+			n, err := openNode(cmd, g)
+			if err != nil {
+				return err
+			}
 			var admitted []*corev1.Pod
 			var errs []error
 			for _, p := range pods {
-				res, err := admitPod(cmd, g, p, as, asGroups)
+				res, err := n.Admit(p, node.AdmitOptions{As: as, AsGroups: asGroups})
 				if err != nil {
 					errs = append(errs, err)
 					continue
@@ -100,109 +96,6 @@ Unix user running podsec, in group system:authenticated.`,
 func addRequesterFlags(cmd *cobra.Command, as *string, asGroups *[]string) {
 	cmd.Flags().StringVar(as, "as", "", "user to admit the pod as (default: the Unix user running podsec)")
 	cmd.Flags().StringArrayVar(asGroups, "as-group", nil, "group to admit the pod as; repeat for several; needs --as")
-}
-
-// admitPod runs the admission of a pod created by the requester --as and
-// --as-group with the objects stored under the state root (pipeline.Admit,
-// as the webhook does). It prints the warnings on stderr, logs the
-// decision to <root>/audit.log and returns the admission's result, whose
-// Pod has the PodSecurityPolicy defaults applied.
-func admitPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, as string, asGroups []string) (admission.Result, error) {
-	return admitPodAudited(cmd, g, pod, as, asGroups, true)
-}
-
-func admitPodAudited(cmd *cobra.Command, g *globals, pod *corev1.Pod, as string, asGroups []string, audit bool) (admission.Result, error) {
-	requester, err := pipeline.Requester(currentUser(), as, asGroups)
-	if err != nil {
-		return admission.Result{}, err
-	}
-	st, err := store.Open(g.root)
-	if err != nil {
-		return admission.Result{}, err
-	}
-	snap, err := st.Snapshot()
-	if err != nil {
-		return admission.Result{}, err
-	}
-	res := pipeline.Admit(admission.Request{Pod: pod, User: requester, Operation: admission.Create}, objectsOf(snap))
-	for _, w := range res.Warnings {
-		fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %s\n", w)
-	}
-	if audit {
-		if err := appendAudit(g.root, requester, pod, res); err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "Warning: %v\n", err)
-		}
-	}
-	if !res.Allowed {
-		return res, res.Err
-	}
-	return res, nil
-}
-
-// admissionOf is what the plan records of an admission.
-func admissionOf(given *corev1.Pod, res admission.Result) pipeline.Admission {
-	a := pipeline.Admission{Policy: res.Policy, Warnings: res.Warnings}
-	if patch, err := admission.Patch(given, res.Pod); err == nil {
-		a.Patch = patch
-	}
-	return a
-}
-
-// objectsOf gives admission the stored objects it decides with.
-func objectsOf(snap *store.Snapshot) admission.Objects {
-	labels := make(map[string]map[string]string, len(snap.Namespaces))
-	for name, ns := range snap.Namespaces {
-		labels[name] = ns.Labels
-	}
-	return admission.Objects{PodSecurityPolicies: snap.PodSecurityPolicies, RBAC: snap.RBAC, NamespaceLabels: labels}
-}
-
-// currentUser is the Unix user name running podsec, or its uid when the
-// user database has no entry (as in many containers).
-func currentUser() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	return strconv.Itoa(os.Getuid())
-}
-
-// auditEntry is one line of <root>/audit.log.
-type auditEntry struct {
-	Time        time.Time         `json:"time"`
-	Operation   string            `json:"operation"`
-	User        string            `json:"user"`
-	Groups      []string          `json:"groups,omitempty"`
-	Namespace   string            `json:"namespace"`
-	Pod         string            `json:"pod"`
-	Allowed     bool              `json:"allowed"`
-	Reason      string            `json:"reason,omitempty"`
-	Annotations map[string]string `json:"annotations,omitempty"`
-}
-
-// appendAudit logs an admission decision, which is where the audit mode of
-// the Pod Security Standards reports.
-func appendAudit(root string, requester rbac.UserInfo, pod *corev1.Pod, res admission.Result) error {
-	e := auditEntry{Time: time.Now().UTC(), Operation: string(admission.Create), User: requester.Name, Groups: requester.Groups,
-		Namespace: pod.Namespace, Pod: pod.Name, Allowed: res.Allowed, Annotations: res.AuditAnnotations}
-	if res.Err != nil {
-		e.Reason = res.Err.Error()
-	}
-	line, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("writing the audit log: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(root, "audit.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("writing the audit log: %w", err)
-	}
-	_, err = f.Write(append(line, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing the audit log: %w", err)
-	}
-	return nil
 }
 
 // printPods prints pods as YAML documents or JSON, a v1 List for several.

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/podsec/podsec/node"
 	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/policy/rbac"
 )
@@ -144,7 +145,7 @@ func TestAdmitCommandOutput(t *testing.T) {
 		t.Fatalf("audit log: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	var e auditEntry
+	var e node.AuditEntry
 	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil {
 		t.Fatalf("audit log line %q: %v", lines[0], err)
 	}
@@ -174,14 +175,14 @@ func TestRequesterFor(t *testing.T) {
 		{as: "system:anonymous", want: rbac.UserInfo{Name: "system:anonymous", Groups: []string{"system:unauthenticated"}}},
 	}
 	for _, tc := range tests {
-		got, err := pipeline.Requester(currentUser(), tc.as, tc.groups)
+		got, err := pipeline.Requester(node.CurrentUser(), tc.as, tc.groups)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("pipeline.Requester(%q, %q) = %+v, %v; want %+v", tc.as, tc.groups, got, err, tc.want)
 		}
 	}
-	got, err := pipeline.Requester(currentUser(), "", nil)
-	if err != nil || got.Name != currentUser() || !reflect.DeepEqual(got.Groups, []string{"system:authenticated"}) {
-		t.Errorf("requesterFor(\"\", nil) = %+v, %v; want %q in system:authenticated", got, err, currentUser())
+	got, err := pipeline.Requester(node.CurrentUser(), "", nil)
+	if err != nil || got.Name != node.CurrentUser() || !reflect.DeepEqual(got.Groups, []string{"system:authenticated"}) {
+		t.Errorf("requesterFor(\"\", nil) = %+v, %v; want %q in system:authenticated", got, err, node.CurrentUser())
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -17,9 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/podsec/podsec/network"
-	"github.com/podsec/podsec/runtime"
-	"github.com/podsec/podsec/spec"
+	"github.com/podsec/podsec/node"
 	"github.com/podsec/podsec/supervisor"
 )
 
@@ -39,16 +36,15 @@ func (g *globals) supervisorOptions() supervisor.Options {
 // runDetached records the pod, starts its supervisor as a process of its
 // own (a new session, surviving this command) and waits until the pod's
 // containers run or the supervisor gives the reason they cannot.
-func runDetached(cmd *cobra.Command, g *globals, pod *corev1.Pod, objs *spec.Objects) error {
-	if g.podNetwork != "none" {
-		if nw, err := network.New(network.Config{StateDir: filepath.Join(g.root, "network"), ConfDir: g.cniConfDir, BinDirs: g.cniBinDirs}); err == nil {
-			implicitGC(cmd, g, nw)
-		}
-	} else {
-		implicitGC(cmd, g, nil)
+func runDetached(cmd *cobra.Command, g *globals, n *node.Node, pod *corev1.Pod, opts node.RunOptions) error {
+	// The network is only for the cleanup (the supervisor attaches the
+	// pod): without one, dead pods' addresses cannot be released, so
+	// nothing is cleaned.
+	if _, err := n.Network(); err == nil {
+		implicitGC(cmd, n)
 	}
 	st := supervisor.Open(g.root)
-	if err := st.Create(pod, supervisor.Sources{ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets}, g.supervisorOptions()); err != nil {
+	if err := st.Create(pod, supervisor.Sources{ConfigMaps: opts.ConfigMaps, Secrets: opts.Secrets}, g.supervisorOptions()); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -104,7 +100,11 @@ func newSuperviseCommand(g *globals) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := openImageStore(g)
+			n, err := openNode(cmd, g)
+			if err != nil {
+				return err
+			}
+			store, err := n.Images()
 			if err != nil {
 				return err
 			}
@@ -115,7 +115,7 @@ func newSuperviseCommand(g *globals) *cobra.Command {
 			unix.CloseOnExec(3)
 			ready := os.NewFile(3, "ready")
 			sink := &onceCloser{f: ready}
-			err = supervisor.Supervise(ctx, g.root, args[0], args[1], imageSource{store: store}, sink)
+			err = supervisor.Supervise(ctx, g.root, args[0], args[1], node.ImageSource(store, nil), sink)
 			sink.Close()
 			return err
 		},
@@ -170,5 +170,3 @@ func signalStop(g *globals, ns, name string) (func(time.Duration) error, error) 
 		return fmt.Errorf("stopping pod %q: its supervisor (pid %d) still runs", name, rec.Supervisor.PID)
 	}, nil
 }
-
-var _ runtime.ImageSource = imageSource{}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -55,13 +54,14 @@ symlink is refused by name.`,
 // images, kept in globals.
 type nodeImageLimits = image.Limits
 
-func openImageStore(g *globals) (*image.Store, error) {
-	if g.imageLimits != (image.Limits{}) { // zero: a command without the flags
-		if err := g.imageLimits.Validate(); err != nil {
-			return nil, err
-		}
+// openImageStore is the node's image store (node.ImageRoot) with the
+// command's image limits.
+func openImageStore(cmd *cobra.Command, g *globals) (*image.Store, error) {
+	n, err := openNode(cmd, g)
+	if err != nil {
+		return nil, err
 	}
-	return image.Open(filepath.Join(g.root, "images"), image.WithLimits(g.imageLimits))
+	return n.Images()
 }
 
 // addImageLimitFlags adds the image limits to a command that stores
@@ -118,7 +118,7 @@ of an OCI layout). Layers already in the store are not unpacked again.`,
   podsec image load busybox-oci`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openImageStore(g)
+			s, err := openImageStore(cmd, g)
 			if err != nil {
 				return err
 			}
@@ -152,7 +152,7 @@ unless --insecure is given.`,
   podsec image pull --insecure 127.0.0.1:5000/busybox:latest`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openImageStore(g)
+			s, err := openImageStore(cmd, g)
 			if err != nil {
 				return err
 			}
@@ -190,7 +190,7 @@ func newImageListCommand(g *globals) *cobra.Command {
 			if output != "" && output != "wide" && output != "json" {
 				return fmt.Errorf("unknown output format %q: want wide or json", output)
 			}
-			s, err := openImageStore(g)
+			s, err := openImageStore(cmd, g)
 			if err != nil {
 				return err
 			}
@@ -301,7 +301,7 @@ container uses is not checked here.`,
   podsec image rm 3f57d9401f8d`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openImageStore(g)
+			s, err := openImageStore(cmd, g)
 			if err != nil {
 				return err
 			}

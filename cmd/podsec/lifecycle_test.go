@@ -51,18 +51,18 @@ func podsecBinary(t *testing.T) string {
 	return binPath
 }
 
-// node is a podsec state root with the test images, driven through the
+// testNode is a podsec state root with the test images, driven through the
 // binary.
-type node struct {
+type testNode struct {
 	t    *testing.T
 	bin  string
 	root string
 	env  []string
 }
 
-func newNode(t *testing.T) *node {
+func newNode(t *testing.T) *testNode {
 	t.Helper()
-	n := &node{t: t, bin: podsecBinary(t)}
+	n := &testNode{t: t, bin: podsecBinary(t)}
 	root, err := os.MkdirTemp("", "podsec-node-")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func newNode(t *testing.T) *node {
 }
 
 // with is the node as seen from another (sub)test.
-func (n *node) with(t *testing.T) *node {
+func (n *testNode) with(t *testing.T) *testNode {
 	c := *n
 	c.t = t
 	return &c
@@ -97,7 +97,7 @@ func (n *node) with(t *testing.T) *node {
 
 // podsec runs the binary with the node's root; pods get no pod network
 // unless the arguments say otherwise, and restarts back off 300 ms.
-func (n *node) podsec(args ...string) (string, error) {
+func (n *testNode) podsec(args ...string) (string, error) {
 	// The CNI configuration stays in the node's root: none is written to
 	// the machine's /etc/cni/net.d.
 	full := append([]string{"--root", n.root, "--cni-conf-dir", filepath.Join(n.root, "net.d"), "--restart-backoff", "300ms"}, args...)
@@ -112,7 +112,7 @@ func (n *node) podsec(args ...string) (string, error) {
 	return out.String(), err
 }
 
-func (n *node) must(args ...string) string {
+func (n *testNode) must(args ...string) string {
 	n.t.Helper()
 	out, err := n.podsec(args...)
 	if err != nil {
@@ -122,7 +122,7 @@ func (n *node) must(args ...string) string {
 }
 
 // runD starts a detached pod from a manifest.
-func (n *node) runD(manifest string) (string, error) {
+func (n *testNode) runD(manifest string) (string, error) {
 	f := filepath.Join(n.root, fmt.Sprintf("pod-%d.yaml", time.Now().UnixNano()))
 	if err := os.WriteFile(f, []byte(manifest), 0o600); err != nil {
 		n.t.Fatal(err)
@@ -131,7 +131,7 @@ func (n *node) runD(manifest string) (string, error) {
 }
 
 // pod reads a pod as `podsec get pod -o json` prints it.
-func (n *node) pod(name string) corev1.Pod {
+func (n *testNode) pod(name string) corev1.Pod {
 	n.t.Helper()
 	var p corev1.Pod
 	out := n.must("get", "pod", name, "-o", "json")
@@ -142,7 +142,7 @@ func (n *node) pod(name string) corev1.Pod {
 }
 
 // eventually polls cond for at most 20 s.
-func (n *node) eventually(what string, cond func() bool) {
+func (n *testNode) eventually(what string, cond func() bool) {
 	n.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -155,7 +155,7 @@ func (n *node) eventually(what string, cond func() bool) {
 }
 
 // assertClean checks that nothing of any pod is left on the node.
-func (n *node) assertClean(gcOut string) {
+func (n *testNode) assertClean(gcOut string) {
 	n.t.Helper()
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
 	if strings.Contains(string(mi), n.root+"/") {

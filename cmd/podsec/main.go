@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,9 +33,6 @@ type globals struct {
 	podPidsLimit         int64           // --pod-pids-limit of run
 	housekeepingInterval time.Duration   // --housekeeping-interval of run
 }
-
-// imageRoot is the image store under the state root.
-func (g *globals) imageRoot() string { return filepath.Join(g.root, "images") }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

@@ -3,20 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 
-	"github.com/podsec/podsec/image"
 	"github.com/podsec/podsec/internal/term"
-	"github.com/podsec/podsec/network"
-	"github.com/podsec/podsec/pipeline"
+	"github.com/podsec/podsec/node"
 	"github.com/podsec/podsec/runtime"
 )
 
@@ -55,28 +49,22 @@ ends, nothing of it is left on the node.`,
 			if err != nil {
 				return err
 			}
+			n, err := openNode(cmd, g)
+			if err != nil {
+				return err
+			}
 			// The pipeline: the API server's validation, admission (the
 			// admitted pod, with its PodSecurityPolicy defaults, is the one
 			// that runs), then this node's checks, before anything is made.
-			if err := pipeline.Validate(pod); err != nil {
-				return err
-			}
-			adm, err := admitPod(cmd, g, pod, as, asGroups)
+			adm, err := n.Prepare(pod, node.AdmitOptions{As: as, AsGroups: asGroups})
 			if err != nil {
 				return err
 			}
-			node, err := nodeFacts(g)
-			if err != nil {
-				return err
-			}
-			if err := pipeline.CheckNode(node, adm.Pod); err != nil {
-				return err
-			}
+			opts := node.RunOptions{ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets}
 			if detach {
-				return runDetached(cmd, g, adm.Pod, objs)
+				return runDetached(cmd, g, n, adm.Pod, opts)
 			}
-			return runPod(cmd, g, adm.Pod, runtime.WithConfigMaps(objs.ConfigMaps...), runtime.WithSecrets(objs.Secrets...),
-				runtime.WithAdmission(admissionOf(pod, adm)))
+			return runPod(cmd, g, n, adm, opts)
 		},
 	}
 	addFileFlag(cmd, &files)
@@ -91,49 +79,31 @@ ends, nothing of it is left on the node.`,
 	return cmd
 }
 
-func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.RunOption) error {
-	store, err := openImageStore(g)
-	if err != nil {
-		return err
-	}
-	var nw *network.Manager
+func runPod(cmd *cobra.Command, g *globals, n *node.Node, adm *node.Admitted, opts node.RunOptions) error {
 	switch g.podNetwork {
-	case "cni":
-		if nw, err = network.New(network.Config{StateDir: filepath.Join(g.root, "network"), ConfDir: g.cniConfDir, BinDirs: g.cniBinDirs}); err != nil {
-			return err
-		}
-		// The bridge goes when the last pod of the node has gone.
-		defer nw.Close(context.Background())
-	case "none":
+	case "cni", "none":
 	default:
 		return fmt.Errorf("--network: Unsupported value: %q: supported values: \"cni\", \"none\"", g.podNetwork)
 	}
-	var changed func() error
-	if nw != nil {
-		changed = func() error { return syncNetworkPolicies(g) }
+	if _, err := n.Images(); err != nil {
+		return err
 	}
+	if _, err := n.Network(); err != nil {
+		return err
+	}
+	// The bridge goes when the last pod of the node has gone.
+	defer n.Close(context.Background())
 	// Where it is safe, as here: only pods whose podsec is gone are
 	// touched, so a pod that died with its podsec does not hold its name,
 	// host ports or IP.
-	implicitGC(cmd, g, nw)
-	rt, err := runtime.New(runtime.Config{
-		Network:              nw,
-		NetworkChanged:       changed,
-		Root:                 g.root,
-		Images:               imageSource{store: store, progress: cmd.ErrOrStderr()},
-		SeccompProfileRoot:   g.seccompProfileRoot,
-		SeccompDefault:       corev1.SeccompProfileType(g.seccompDefault),
-		Output:               cmd.OutOrStdout(),
-		Events:               term.NewWriter(cmd.ErrOrStderr()), // messages quote the pod: escaped
-		PidsLimit:            g.podPidsLimit,
-		HousekeepingInterval: g.housekeepingInterval,
-	})
-	if err != nil {
+	implicitGC(cmd, n)
+	if _, err := n.Runtime(); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := rt.Run(ctx, pod, opts...)
+	pod := adm.Pod
+	res, err := n.RunAdmitted(ctx, adm, opts)
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "error: pod %q: %s\n", pod.Name, term.Escape(err.Error()))
 		return &exitError{code: max(res.ExitCode, 1)}
@@ -147,30 +117,10 @@ func runPod(cmd *cobra.Command, g *globals, pod *corev1.Pod, opts ...runtime.Run
 	return nil
 }
 
-// imageSource gives the runtime the images of podsec's store.
-type imageSource struct {
-	store    *image.Store
-	progress io.Writer
-}
-
-func (s imageSource) Ensure(ctx context.Context, ref string, policy corev1.PullPolicy) (*runtime.Image, error) {
-	// As podman does, the "localhost/" registry names images built or
-	// loaded on this node: there is nothing to pull them from, so Always
-	// means the local copy. ("localhost:5000/" is a real registry.)
-	if policy == corev1.PullAlways && strings.HasPrefix(ref, "localhost/") {
-		policy = corev1.PullIfNotPresent
-	}
-	img, err := s.store.Ensure(ctx, ref, policy, image.PullOptions{Progress: s.progress})
-	if err != nil {
-		return nil, err
-	}
-	return &runtime.Image{Config: img.Config, Layers: img.Layers}, nil
-}
-
 // implicitGC removes what dead pods left, reporting each thing on stderr;
 // its errors are reported, not fatal: podsec gc says more.
-func implicitGC(cmd *cobra.Command, g *globals, nw *network.Manager) {
-	err := runtime.GC(cmd.Context(), g.root, nw, func(what string) {
+func implicitGC(cmd *cobra.Command, n *node.Node) {
+	err := n.GC(cmd.Context(), func(what string) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "%-8s removed %s, left by a podsec that is gone\n", "Cleanup", what)
 	})
 	if err != nil {

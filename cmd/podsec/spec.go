@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/podsec/podsec/image"
+	"github.com/podsec/podsec/node"
 	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/spec"
@@ -69,28 +69,18 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 	if err != nil {
 		return err
 	}
+	n, err := openNode(cmd, g)
+	if err != nil {
+		return err
+	}
 	// The pipeline of podsec run, so that the specs are those it runs:
 	// validation, admission (without an audit entry: nothing is asked of
 	// the cluster), the node's checks, the plan.
-	if err := pipeline.Validate(pod); err != nil {
-		return err
-	}
-	adm, err := admitPodAudited(cmd, g, pod, f.as, f.asGroups, false)
+	plan, err := n.Plan(pod, node.AdmitOptions{As: f.as, AsGroups: f.asGroups, NoAudit: true})
 	if err != nil {
 		return err
 	}
-	node, err := nodeFacts(g)
-	if err != nil {
-		return err
-	}
-	if err := pipeline.CheckNode(node, adm.Pod); err != nil {
-		return err
-	}
-	plan, err := pipeline.Build(adm.Pod, node, admissionOf(pod, adm))
-	if err != nil {
-		return err
-	}
-	pod = adm.Pod
+	pod = plan.Pod
 	names := spec.ContainerNames(pod)
 	if f.bundleDir == "" {
 		name := f.container
@@ -101,13 +91,6 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 	} else if f.container != "" {
 		names = []string{f.container}
 	}
-	// A read-only command: the store is opened only where it exists.
-	var store *image.Store
-	if _, err := os.Stat(g.imageRoot()); err == nil {
-		if store, err = image.Open(g.imageRoot()); err != nil {
-			return err
-		}
-	}
 	warned := map[string]bool{}
 	out := make([][]byte, len(names))
 	for i, name := range names {
@@ -116,20 +99,13 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 		if err != nil {
 			return err
 		}
-		var cfg *spec.ImageConfig
-		var users *spec.UserDB
-		if img, err := storeGet(store, c.C.Image); err == nil {
-			cfg = &img.Config
-			if users, err = runtime.LayersUserDB(img.Layers); err != nil {
-				return err
-			}
-		} else if !warned[c.C.Image] {
-			warned[c.C.Image] = true
-			fmt.Fprintf(cmd.ErrOrStderr(), "Warning: image %q is not in podsec's image store: the spec holds only the pod's own fields (no entrypoint, env, working directory or user of the image)\n", c.C.Image)
-		}
-		s, err := plan.ContainerSpec(name, cfg, users, "")
+		s, found, err := n.ContainerSpec(plan, name)
 		if err != nil {
 			return fmt.Errorf("pod %q: %w", pod.Name, err)
+		}
+		if img := c.C.Image; !found && !warned[img] {
+			warned[img] = true
+			fmt.Fprintf(cmd.ErrOrStderr(), "Warning: image %q is not in podsec's image store: the spec holds only the pod's own fields (no entrypoint, env, working directory or user of the image)\n", img)
 		}
 		if out[i], err = pipeline.EncodeSpec(s); err != nil {
 			return err
@@ -198,11 +174,4 @@ func writeFileNew(path string, b []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-func storeGet(s *image.Store, ref string) (*image.Image, error) {
-	if s == nil {
-		return nil, image.ErrNotFound
-	}
-	return s.Get(ref)
 }

@@ -31,11 +31,15 @@ kubelet would: its safe set, and the unsafe ones of --allowed-unsafe-sysctls.`,
 			if err != nil {
 				return err
 			}
-			node, err := nodeFacts(g)
+			n, err := openNode(cmd, g)
 			if err != nil {
 				return err
 			}
-			if err := pipeline.ValidateOnNode(node, pods...); err != nil {
+			facts, err := n.Facts()
+			if err != nil {
+				return err
+			}
+			if err := pipeline.ValidateOnNode(facts, pods...); err != nil {
 				for _, sentinel := range []error{spec.ErrInvalidPod, pipeline.ErrNodeRefused} {
 					if errors.Is(err, sentinel) {
 						fmt.Fprintln(cmd.ErrOrStderr(), strings.TrimPrefix(err.Error(), sentinel.Error()+": "))
