@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/internal/netnstest"
 )
 
 // ioTimeout bounds every network wait of the tests.
@@ -40,13 +41,7 @@ func requireNode(tb testing.TB) {
 	if _, err := exec.LookPath("iptables"); err != nil {
 		missing = append(missing, "iptables")
 	}
-	if len(missing) == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("missing prerequisites on CI: %s", strings.Join(missing, ", "))
-	}
-	tb.Skipf("needs %s", strings.Join(missing, ", "))
+	netnstest.Require(tb, missing...)
 }
 
 // env is one test's pod network: its own bridge and /24, its own state and
@@ -60,14 +55,6 @@ type env struct {
 	cfg    Config
 	dir    string
 	netnss []string
-}
-
-func randInt(n int64) int64 {
-	v, err := rand.Int(rand.Reader, big.NewInt(n))
-	if err != nil {
-		panic(err)
-	}
-	return v.Int64()
 }
 
 func newEnv(tb testing.TB) *env {
@@ -93,7 +80,7 @@ func newEnvWith(tb testing.TB, change func(*Config)) *env {
 			StateDir: filepath.Join(e.dir, "state"),
 			ConfDir:  filepath.Join(e.dir, "net.d"),
 			Bridge:   "pst" + hex.EncodeToString(b),
-			Subnet:   fmt.Sprintf("10.%d.%d.0/24", 200+randInt(50), randInt(256)),
+			Subnet:   fmt.Sprintf("10.%d.%d.0/24", 200+netnstest.RandInt(50), netnstest.RandInt(256)),
 		}
 		if change != nil {
 			change(&e.cfg)

@@ -4,16 +4,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/internal/netnstest"
 )
 
 // newNetNS makes a network namespace bind-mounted in the test's directory,
@@ -22,95 +21,29 @@ func (e *env) newNetNS() string {
 	tb := e.tb
 	tb.Helper()
 	path := filepath.Join(e.dir, fmt.Sprintf("netns-%d", len(e.netnss)))
-	if err := os.WriteFile(path, nil, 0o400); err != nil {
+	if err := netnstest.Create(path); err != nil {
 		tb.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() {
-		// The thread is never unlocked: it ends with the goroutine, in the
-		// namespace it made.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare: %w", err)
-			return
-		}
-		errc <- unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), path, "", unix.MS_BIND, "")
-	}()
-	if err := <-errc; err != nil {
-		tb.Fatalf("making network namespace %s: %v", path, err)
 	}
 	e.netnss = append(e.netnss, path)
 	return path
 }
 
-// inNetNS runs fn on a thread in the network namespace at path. Sockets fn
-// makes stay in that namespace wherever they are used later.
-func inNetNS(path string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with it
-		h, err := netns.GetFromPath(path)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer h.Close()
-		if err := netns.Set(h); err != nil {
-			errc <- err
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
+// inNetNS runs fn on a thread in the network namespace at path.
+var inNetNS = netnstest.Do
 
 // serveTCP listens on port in a namespace and greets each client with
 // "hello from NAME\n".
 func serveTCP(tb testing.TB, nsPath string, port int, name string) {
 	tb.Helper()
-	var ln net.Listener
-	if err := inNetNS(nsPath, func() (err error) {
-		ln, err = net.Listen("tcp4", fmt.Sprintf(":%d", port))
-		return err
-	}); err != nil {
-		tb.Fatalf("listening in %s: %v", nsPath, err)
-	}
-	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.SetDeadline(time.Now().Add(ioTimeout))
-			fmt.Fprintf(c, "hello from %s\n", name)
-			c.Close()
-		}
-	}()
+	netnstest.ServeTCP(tb, nsPath, port, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(ioTimeout))
+		fmt.Fprintf(c, "hello from %s\n", name)
+		c.Close()
+	})
 }
 
 // serveUDPEcho echoes UDP datagrams on port in a namespace.
-func serveUDPEcho(tb testing.TB, nsPath string, port int) {
-	tb.Helper()
-	var pc net.PacketConn
-	if err := inNetNS(nsPath, func() (err error) {
-		pc, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port))
-		return err
-	}); err != nil {
-		tb.Fatalf("listening on UDP in %s: %v", nsPath, err)
-	}
-	tb.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			pc.WriteTo(buf[:n], from)
-		}
-	}()
-}
+var serveUDPEcho = netnstest.ServeUDPEcho
 
 // greeting connects to addr over TCP, from the namespace nsPath ("" is the
 // node's), and returns the first line the server sends.
@@ -233,9 +166,4 @@ func links(tb testing.TB, nsPath string) []string {
 
 // unmountNetNS drops the test's mount of a namespace; with no process in
 // it, the kernel then destroys it.
-func unmountNetNS(path string) error {
-	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("unmounting %s: %w", path, err)
-	}
-	return nil
-}
+var unmountNetNS = netnstest.Remove

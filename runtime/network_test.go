@@ -2,8 +2,6 @@ package runtime
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/podsec/podsec/internal/netnstest"
 	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/spec"
 )
@@ -38,14 +37,12 @@ func newNetEnv(t *testing.T) *netEnv {
 		t.Fatal(err)
 	}
 	e.fwd = fwd
-	b := make([]byte, 3)
 	for range 10 {
-		rand.Read(b)
 		cfg := network.Config{
 			StateDir: filepath.Join(e.root, "network"),
 			ConfDir:  filepath.Join(e.root, "net.d"),
-			Bridge:   "psr" + hex.EncodeToString(b),
-			Subnet:   fmt.Sprintf("10.%d.%d.0/24", 150+int(b[0])%40, b[1]),
+			Bridge:   "psr" + netnstest.RandomID(3),
+			Subnet:   netnstest.FreePrefix(t, 150, 190, 24).String(),
 		}
 		if e.nw, err = network.New(cfg); !errors.Is(err, network.ErrSubnetOverlap) {
 			break

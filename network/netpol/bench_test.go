@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/podsec/podsec/internal/netnstest"
 	"github.com/podsec/podsec/policy/netpol"
 )
 
@@ -155,8 +156,8 @@ func BenchmarkProgram(b *testing.B) {
 func BenchmarkConnect(b *testing.B) {
 	e := newEnv(b)
 	e.ns = []netpol.Namespace{{Name: "bench"}}
-	client := e.addPod("bench", "client", 10, map[string]string{"app": "client"})
-	server := e.addPod("bench", "server", 11, map[string]string{"app": "server"}, netpol.ContainerPort{Name: "http", Protocol: "TCP", Port: 80})
+	client := e.addPod("bench", "client", e.addr(0, 10), map[string]string{"app": "client"})
+	server := e.addPod("bench", "server", e.addr(0, 11), map[string]string{"app": "server"}, netpol.ContainerPort{Name: "http", Protocol: "TCP", Port: 80})
 	allow := `
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -183,7 +184,7 @@ spec:
 `
 	addr := net.JoinHostPort(server.IP.String(), "80")
 	loop := func(b *testing.B) {
-		if err := inNetNS(client.netns, func() error {
+		if err := netnstest.Do(client.netns, func() error {
 			for b.Loop() {
 				c, err := net.DialTimeout("tcp4", addr, time.Second)
 				if err != nil {

@@ -1,16 +1,12 @@
 package netpol
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"math/big"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/podsec/podsec/internal/netnstest"
 	"github.com/podsec/podsec/policy/netpol"
 )
 
@@ -36,16 +33,10 @@ func requireNode(tb testing.TB) {
 	if err := CheckNode(); err != nil {
 		missing = append(missing, err.Error())
 	}
-	if len(missing) == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("missing prerequisites on CI: %s", strings.Join(missing, ", "))
-	}
-	tb.Skipf("needs %s", strings.Join(missing, ", "))
+	netnstest.Require(tb, missing...)
 }
 
-// env is one test's node: a bridge of its own with a random /24 whose .1
+// env is one test's node: a bridge of its own with a random /16 whose .0.1
 // is the node's address, fake pods (network namespaces with a veth on the
 // bridge), and a dataplane table of its own. Its cleanup removes them all
 // and fails the test on anything left.
@@ -67,44 +58,25 @@ type fakePod struct {
 	veth  string
 }
 
-func randInt(n int64) int64 {
-	v, err := rand.Int(rand.Reader, big.NewInt(n))
-	if err != nil {
-		panic(err)
-	}
-	return v.Int64()
-}
-
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	requireNode(tb)
-	b := make([]byte, 3)
-	rand.Read(b)
-	id := hex.EncodeToString(b)
+	id := netnstest.RandomID(3)
 	e := &env{tb: tb, dir: tb.TempDir(), bridge: "pnp" + id}
 	var err error
 	if e.dp, err = New(Config{Table: "podsec-netpol-test-" + id}); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(e.cleanup)
-	// A random /24 that no route of the node overlaps, so that test runs
+	// A random /16 that no route of the node overlaps, so that test runs
 	// in parallel and the node's own networks are never touched.
-	for range 20 {
-		p := netip.MustParsePrefix(fmt.Sprintf("10.%d.%d.0/24", 150+randInt(50), randInt(256)))
-		if !routed(tb, p) {
-			e.prefix = p
-			break
-		}
-	}
-	if !e.prefix.IsValid() {
-		tb.Fatal("no free /24 in 10.150.0.0-10.199.255.255")
-	}
-	e.nodeIP = e.addr(1)
+	e.prefix = netnstest.FreePrefix(tb, 150, 200, 16)
+	e.nodeIP = e.addr(0, 1)
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: e.bridge}}
 	if err := netlink.LinkAdd(br); err != nil {
 		tb.Fatalf("adding bridge %s: %v", e.bridge, err)
 	}
-	if err := netlink.AddrAdd(br, &netlink.Addr{IPNet: ipNet(e.nodeIP, 24)}); err != nil {
+	if err := netlink.AddrAdd(br, &netlink.Addr{IPNet: netnstest.IPNet(e.nodeIP, 16)}); err != nil {
 		tb.Fatalf("addressing bridge %s: %v", e.bridge, err)
 	}
 	if err := netlink.LinkSetUp(br); err != nil {
@@ -113,60 +85,23 @@ func newEnv(tb testing.TB) *env {
 	return e
 }
 
-func routed(tb testing.TB, p netip.Prefix) bool {
-	routes, err := netlink.RouteList(nil, unix.AF_INET)
-	if err != nil {
-		tb.Fatalf("listing routes: %v", err)
-	}
-	for _, r := range routes {
-		if r.Dst == nil {
-			continue
-		}
-		ones, _ := r.Dst.Mask.Size()
-		if ones == 0 {
-			continue // the default route
-		}
-		a, _ := netip.AddrFromSlice(r.Dst.IP.To4())
-		if rp := netip.PrefixFrom(a, ones); rp.Overlaps(p) {
-			return true
-		}
-	}
-	return false
-}
-
-// addr is the address with host part n in the test's /24.
-func (e *env) addr(n int) netip.Addr {
+// addr is the address with host part c.d in the test's /16.
+func (e *env) addr(c, d byte) netip.Addr {
 	a := e.prefix.Addr().As4()
-	a[3] = byte(n)
+	a[2], a[3] = c, d
 	return netip.AddrFrom4(a)
 }
 
-func ipNet(a netip.Addr, bits int) *net.IPNet {
-	return &net.IPNet{IP: net.IP(a.AsSlice()), Mask: net.CIDRMask(bits, 32)}
-}
-
-// addPod makes a pod with host part host in the test's /24 and serves
-// TCP and UDP on its ports; the ports keep their names and protocols.
-func (e *env) addPod(ns, name string, host int, labels map[string]string, ports ...netpol.ContainerPort) *fakePod {
+// addPod makes a pod at ip in the test's /16 and serves TCP and UDP on
+// its ports; the ports keep their names and protocols.
+func (e *env) addPod(ns, name string, ip netip.Addr, labels map[string]string, ports ...netpol.ContainerPort) *fakePod {
 	tb := e.tb
 	tb.Helper()
-	p := &fakePod{Pod: netpol.Pod{Namespace: ns, Name: name, Labels: labels, IP: e.addr(host), Ports: ports}}
+	p := &fakePod{Pod: netpol.Pod{Namespace: ns, Name: name, Labels: labels, IP: ip, Ports: ports}}
 	p.netns = filepath.Join(e.dir, "netns-"+name+"-"+ns)
-	p.veth = fmt.Sprintf("%sv%d", e.bridge, host)
-	if err := os.WriteFile(p.netns, nil, 0o400); err != nil {
-		tb.Fatal(err)
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends in the new namespace
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare: %w", err)
-			return
-		}
-		errc <- unix.Mount(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()), p.netns, "", unix.MS_BIND, "")
-	}()
-	if err := <-errc; err != nil {
-		tb.Fatalf("making network namespace for %s: %v", p.Key(), err)
+	p.veth = fmt.Sprintf("%sv%d", e.bridge, len(e.pods))
+	if err := netnstest.Create(p.netns); err != nil {
+		tb.Fatalf("%s: %v", p.Key(), err)
 	}
 	e.pods = append(e.pods, p)
 	br, err := netlink.LinkByName(e.bridge)
@@ -192,7 +127,7 @@ func (e *env) addPod(ns, name string, host int, labels map[string]string, ports 
 	if err := netlink.LinkSetNsFd(peer, int(h)); err != nil {
 		tb.Fatalf("moving %s into %s: %v", peer.Attrs().Name, p.netns, err)
 	}
-	if err := inNetNS(p.netns, func() error {
+	if err := netnstest.Do(p.netns, func() error {
 		lo, err := netlink.LinkByName("lo")
 		if err != nil {
 			return err
@@ -207,7 +142,7 @@ func (e *env) addPod(ns, name string, host int, labels map[string]string, ports 
 		if err := netlink.LinkSetName(eth, "eth0"); err != nil {
 			return err
 		}
-		if err := netlink.AddrAdd(eth, &netlink.Addr{IPNet: ipNet(p.IP, 24)}); err != nil {
+		if err := netlink.AddrAdd(eth, &netlink.Addr{IPNet: netnstest.IPNet(p.IP, 16)}); err != nil {
 			return err
 		}
 		if err := netlink.LinkSetUp(eth); err != nil {
@@ -219,77 +154,12 @@ func (e *env) addPod(ns, name string, host int, labels map[string]string, ports 
 	}
 	for _, cp := range ports {
 		if cp.Protocol == "UDP" {
-			serveUDP(tb, p.netns, int(cp.Port))
+			netnstest.ServeUDPEcho(tb, p.netns, int(cp.Port))
 		} else {
-			serveTCP(tb, p.netns, int(cp.Port))
+			netnstest.ServeTCP(tb, p.netns, int(cp.Port), func(c net.Conn) { c.Close() })
 		}
 	}
 	return p
-}
-
-// inNetNS runs fn on a thread in the network namespace at path.
-func inNetNS(path string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with it
-		h, err := netns.GetFromPath(path)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer h.Close()
-		if err := netns.Set(h); err != nil {
-			errc <- err
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
-
-// serveTCP accepts connections on port in a namespace and closes them.
-func serveTCP(tb testing.TB, nsPath string, port int) {
-	tb.Helper()
-	var ln net.Listener
-	if err := inNetNS(nsPath, func() (err error) {
-		ln, err = net.Listen("tcp4", fmt.Sprintf(":%d", port))
-		return err
-	}); err != nil {
-		tb.Fatalf("listening on TCP %d in %s: %v", port, nsPath, err)
-	}
-	tb.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-}
-
-// serveUDP echoes datagrams on port in a namespace.
-func serveUDP(tb testing.TB, nsPath string, port int) {
-	tb.Helper()
-	var pc net.PacketConn
-	if err := inNetNS(nsPath, func() (err error) {
-		pc, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port))
-		return err
-	}); err != nil {
-		tb.Fatalf("listening on UDP %d in %s: %v", port, nsPath, err)
-	}
-	tb.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			pc.WriteTo(buf[:n], from)
-		}
-	}()
 }
 
 // engine builds the verdict engine over the env's pods and namespaces.
@@ -325,7 +195,7 @@ func (e *env) targets(eng *netpol.Engine) []Target {
 // source port.
 func (e *env) forgetConnections() {
 	f := &netlink.ConntrackFilter{}
-	if err := f.AddIPNet(netlink.ConntrackOrigSrcIP, ipNet(e.prefix.Addr(), 24)); err != nil {
+	if err := f.AddIPNet(netlink.ConntrackOrigSrcIP, netnstest.IPNet(e.prefix.Addr(), 16)); err != nil {
 		e.tb.Fatal(err)
 	}
 	if _, err := netlink.ConntrackDeleteFilters(netlink.ConntrackTable, unix.AF_INET, f); err != nil {
@@ -342,8 +212,8 @@ func (e *env) cleanup() {
 		if p.netns == "" {
 			continue
 		}
-		if err := unix.Unmount(p.netns, unix.MNT_DETACH); err != nil {
-			tb.Errorf("unmounting %s: %v", p.netns, err)
+		if err := netnstest.Remove(p.netns); err != nil {
+			tb.Error(err)
 		}
 		if l, err := netlink.LinkByName(p.veth); err == nil {
 			netlink.LinkDel(l)
@@ -379,10 +249,4 @@ func (e *env) sync(eng *netpol.Engine) (Stats, time.Duration) {
 		e.tb.Fatalf("Sync: %v", err)
 	}
 	return st, time.Since(start)
-}
-
-// addNode adds the node itself to the pods probed, as a hostNetwork pod
-// at the bridge's address.
-func (e *env) addNode() {
-	e.pods = append(e.pods, &fakePod{Pod: netpol.Pod{Namespace: "node", Name: "node", IP: e.nodeIP, HostNetwork: true}})
 }

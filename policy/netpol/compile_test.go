@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/policy/netpol/netpoltest"
 )
 
 // dataplaneAllows is what the kernel dataplane does with a compiled form
@@ -52,9 +54,9 @@ func TestCompileAgreesWithAllowed(t *testing.T) {
 	outside := []string{"203.0.113.5", "198.51.100.1", "10.0.0.200", "10.0.1.200", "10.1.0.1"}
 	ports := []int32{7, 53, 80, 81, 5432, 5433, 8080, 9100, 31999, 32000, 32500, 32768, 32769}
 	protos := []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}
-	for _, tc := range engineCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, tc.policies)})
+	for _, tc := range netpoltest.Cases() {
+		t.Run(tc.Name, func(t *testing.T) {
+			e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, tc.Policies)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +97,7 @@ func TestCompileAgreesWithAllowed(t *testing.T) {
 }
 
 func TestCompileClassesShared(t *testing.T) {
-	e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, seedDefaultDeny+"---"+seedPostgres)})
+	e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, netpoltest.SeedDefaultDeny+"---"+netpoltest.SeedPostgres)})
 	if err != nil {
 		t.Fatal(err)
 	}

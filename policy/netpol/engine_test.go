@@ -5,23 +5,25 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/policy/netpol/netpoltest"
 )
 
 func TestAllowed(t *testing.T) {
-	for _, tc := range engineCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, tc.policies)})
+	for _, tc := range netpoltest.Cases() {
+		t.Run(tc.Name, func(t *testing.T) {
+			e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, tc.Policies)})
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
-			for _, c := range tc.conns {
-				v := e.Allowed(endpoint(t, e, c.from), endpoint(t, e, c.to), c.port, c.proto)
-				if v.Allowed != c.want {
-					t.Errorf("Allowed(%s -> %s:%d/%s) = %v, want %v\n%s", c.from, c.to, c.port, c.proto, v.Allowed, c.want, v.Explain())
+			for _, c := range tc.Conns {
+				v := e.Allowed(endpoint(t, e, c.From), endpoint(t, e, c.To), c.Port, c.Proto)
+				if v.Allowed != c.Want {
+					t.Errorf("Allowed(%s -> %s:%d/%s) = %v, want %v\n%s", c.From, c.To, c.Port, c.Proto, v.Allowed, c.Want, v.Explain())
 					continue
 				}
-				if c.why != "" && !strings.Contains(v.Explain(), c.why) {
-					t.Errorf("Allowed(%s -> %s:%d/%s).Explain() does not say %q:\n%s", c.from, c.to, c.port, c.proto, c.why, v.Explain())
+				if c.Why != "" && !strings.Contains(v.Explain(), c.Why) {
+					t.Errorf("Allowed(%s -> %s:%d/%s).Explain() does not say %q:\n%s", c.From, c.To, c.Port, c.Proto, c.Why, v.Explain())
 				}
 			}
 		})
@@ -29,7 +31,7 @@ func TestAllowed(t *testing.T) {
 }
 
 func TestExplainNamesPoliciesOfBothSides(t *testing.T) {
-	e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, seedEgress+"---"+seedPostgres)})
+	e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, netpoltest.SeedEgress+"---"+netpoltest.SeedPostgres)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestExplainNamesPoliciesOfBothSides(t *testing.T) {
 }
 
 func TestMatrix(t *testing.T) {
-	e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, seedPostgres)})
+	e, err := New(Input{Namespaces: testNamespaces, Pods: testPods(), Policies: policies(t, netpoltest.SeedPostgres)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ spec:
 }
 
 func TestDefault(t *testing.T) {
-	np := policies(t, seedEgress)[0]
+	np := policies(t, netpoltest.SeedEgress)[0]
 	Default(np)
 	if got := np.Spec.PolicyTypes; len(got) != 2 {
 		t.Errorf("Default(egress).PolicyTypes = %v, want [Ingress Egress]", got)
