@@ -14,8 +14,10 @@ import (
 // server sent its datagrams to 255.255.255.255, to the pod subnet's
 // broadcast address and to 224.0.0.1 (all hosts, which every interface
 // has joined): the bridge flooded them to the protected pod, whose socket
-// on 0.0.0.0 received them all. The guard now drops IPv4 from pods to
-// broadcast and multicast addresses. The controls: the allowed pod's
+// on 0.0.0.0 received them all, and so did it the subnet broadcast in a
+// frame sent to its own MAC (so matching the Ethernet destination would
+// not do). The guard now drops IPv4 from pods to broadcast and multicast
+// addresses. The controls: the allowed pod's
 // unicast arrives, and the denied pod's own unicast does not (the policy
 // holds there), so the test cannot pass because nothing arrives at all.
 func TestRedteamNetworkBroadcast(t *testing.T) {
@@ -28,15 +30,16 @@ func TestRedteamNetworkBroadcast(t *testing.T) {
 	g := gw.To4()
 	subnetBcast := net.IPv4(g[0], g[1], g[2], 255) // cniNode's networks are /24s
 	script := fmt.Sprintf("%[1]s udp-send %[2]s 9999 unicast-bad; %[1]s udp-send 255.255.255.255 9999 limited-bcast; "+
-		"%[1]s udp-send %[3]s 9999 subnet-bcast; %[1]s udp-send 224.0.0.1 9999 all-hosts-mcast",
+		"%[1]s udp-send %[3]s 9999 subnet-bcast; %[1]s udp-send 224.0.0.1 9999 all-hosts-mcast; "+
+		"%[1]s rt2-frame-to %[2]s %[3]s 9999 unicast-frame-bcast",
 		atk, webIP, subnetBcast)
 	out, _ := n.run(netPod("bad", "bad", script, ""), "--network", "cni")
-	if c := strings.Count(out, "[main] OK udp-send"); c != 4 {
-		t.Fatalf("the denied pod sent %d of 4 probes:\n%s", c, out)
+	if c := strings.Count(out, "[main] OK udp-send"); c != 4 || !strings.Contains(out, "[main] OK rt2-frame-to") {
+		t.Fatalf("the denied pod did not send all its probes:\n%s", out)
 	}
 	time.Sleep(time.Second)
 	logs, _ := n.podsec("logs", "web", "-c", "main")
-	for _, msg := range []string{"unicast-bad", "limited-bcast", "subnet-bcast", "all-hosts-mcast"} {
+	for _, msg := range []string{"unicast-bad", "limited-bcast", "subnet-bcast", "all-hosts-mcast", "unicast-frame-bcast"} {
 		expectNoText(t, logs, msg)
 	}
 }
