@@ -205,16 +205,6 @@ func (n *Node) Runtime() (*runtime.Runtime, error) {
 	return rt, nil
 }
 
-// GC removes what pods whose podsec is gone left on the node, calling
-// report for each thing removed; pods whose podsec runs are not touched.
-func (n *Node) GC(ctx context.Context, report func(what string)) error {
-	nw, err := n.Network()
-	if err != nil {
-		return err
-	}
-	return runtime.GC(ctx, n.root, nw, report)
-}
-
 // Close lets the node's network go: the bridge is removed when the last
 // pod of the node has gone. Pods still running keep it.
 func (n *Node) Close(ctx context.Context) error {
