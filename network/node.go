@@ -101,8 +101,13 @@ func (m *Manager) Close(ctx context.Context) error {
 	if err := deleteBridge(m.cfg.Bridge); err != nil {
 		errs = append(errs, err)
 	}
-	if err := os.RemoveAll(filepath.Join(m.ipamDir(), m.list.Name)); err != nil {
-		errs = append(errs, fmt.Errorf("removing IPAM data: %w", err))
+	// The conflist may be another state root's too (/etc/cni/net.d is
+	// shared), and host-local then keeps that root's allocations here:
+	// removing them would give a running pod's address to the next pod.
+	if ipam := filepath.Join(m.ipamDir(), m.list.Name); !holdsAllocations(ipam) {
+		if err := os.RemoveAll(ipam); err != nil {
+			errs = append(errs, fmt.Errorf("removing IPAM data: %w", err))
+		}
 	}
 	nl, err := lockNode()
 	if err != nil {
@@ -113,6 +118,22 @@ func (m *Manager) Close(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("removing CNI iptables chains: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// holdsAllocations tells whether a host-local data directory holds an
+// allocated address (a file named by the address); an unreadable one is
+// taken to hold some.
+func holdsAllocations(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist)
+	}
+	for _, e := range ents {
+		if net.ParseIP(e.Name()) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // deleteBridge deletes the bridge unless it is missing, not a bridge, or

@@ -3,6 +3,8 @@ package attack
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -41,5 +43,35 @@ func TestRedteamNetworkBroadcast(t *testing.T) {
 	logs, _ := n.podsec("logs", "web", "-c", "main")
 	for _, msg := range []string{"unicast-bad", "limited-bcast", "subnet-bcast", "all-hosts-mcast", "unicast-frame-bcast"} {
 		expectNoText(t, logs, msg)
+	}
+}
+
+// TestRedteamNetworkSharedIPAM: two state roots on one node share the CNI
+// network (the same conflist, as /etc/cni/net.d is shared by default), so
+// host-local keeps both roots' allocations in the data directory the
+// conflist names, the first root's. When a podsec of that root ended with
+// no pod of its own attached, it removed the whole directory, the other
+// root's allocations with it: the next pod got the address of a pod still
+// running, and with it what NetworkPolicy allows that address (and the
+// guard holds it to that address as its own). IPAM data holding
+// allocations is now left in place.
+func TestRedteamNetworkSharedIPAM(t *testing.T) {
+	a, _, _ := cniNode(t)
+	b := newNode(t)
+	conf, err := os.ReadFile(filepath.Join(a.root, "net.d", "podsec.conflist"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(b.root, "net.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.root, "net.d", "podsec.conflist"), conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := b.detach("good", netPod("good", "good", "sleep 120", ""))
+	a.mustRun(netPod("once", "once", "true", ""), "--network", "cni") // root a's podsec ends with no pod
+	bad := b.detach("bad", netPod("bad", "bad", "sleep 120", ""))
+	if bad.Equal(good) {
+		t.Fatalf("pod bad got %s, the address of pod good, which still runs", bad)
 	}
 }
