@@ -3,37 +3,21 @@
 // the pod sandbox, overlay root filesystems, volumes, cgroups and the state
 // directory; the pure spec package decides what each container gets.
 //
-// Container tooling can embed it. The program must let libcontainer and
-// the pod sandbox re-execute it, from an init function that runs before
-// anything else, and keep its main goroutine on the main thread:
+// Programs that embed podsec start from package node, not from here:
+// node.Open gives the node in one call (the image store under
+// <root>/images, whose "localhost/" images are never pulled, the stored
+// objects, admission with its audit log, the node's checks and this
+// runtime), node.Init is the re-execution hook for libcontainer and the
+// pod sandbox, and (*node.Node).Run runs a decoded pod through the whole
+// pipeline. examples/embed is such a program, built by its test as a
+// module of its own.
 //
-//	func init() {
-//		if len(os.Args) > 1 && os.Args[1] == "init" {
-//			runtime.GOMAXPROCS(1)
-//			runtime.LockOSThread()
-//			libcontainer.Init()
-//		}
-//		if len(os.Args) > 1 && os.Args[1] == podsecruntime.SandboxArg {
-//			podsecruntime.SandboxMain()
-//		}
-//		runtime.LockOSThread()
-//	}
-//
-// with blank imports of github.com/opencontainers/runc/libcontainer/nsenter
-// and github.com/opencontainers/cgroups/devices. Then:
-//
-//	rt, err := podsecruntime.New(podsecruntime.Config{
-//		Root:   "/var/lib/podsec",
-//		Images: images, // an ImageSource, e.g. podsec's image store
-//		Output: os.Stdout,
-//	})
-//	if err != nil { ... }
-//	// pod is a decoded, defaulted and validated *corev1.Pod (package spec).
-//	res, err := rt.Run(ctx, pod) // Start, Wait, Cleanup; ctx ends it
-//
-// or, for more control, p, err := rt.Start(ctx, pod); p.Stop(grace);
-// res := p.Wait(); err = p.Cleanup(). When a pod ends, nothing of it is
-// left: no mounts, overlays, volumes, namespaces, cgroups or state.
+// The Runtime here executes a plan (pipeline.Build) and does not admit:
+// Run and Start take a pod that has been validated, admitted and checked
+// against the node already (node.Prepare). Start gives more control:
+// p, err := rt.Start(ctx, pod); p.Stop(grace); res := p.Wait();
+// err = p.Cleanup(). When a pod ends, nothing of it is left: no mounts,
+// overlays, volumes, namespaces, cgroups or state.
 //
 // New makes the calling process a child subreaper (as runc run does), so
 // container processes whose intermediate parents exit come back to it.
