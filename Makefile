@@ -8,6 +8,8 @@
 #   make e2e     real etcd, kube-apiserver, kubectl, critest from the Go module
 #                proxy (cached in build/e2e), then test/e2e against them (root)
 #   make oci-conformance  runtime-tools validation: podsec-runtime, runc, crun (root)
+#   make vagrant-test  make test in a Debian 12 VM built here (scripts/vagrant; root)
+#   make vagrant-clean destroy that VM, its libvirt network and storage pool
 #   make clean
 #
 # cgo is mandatory (libcontainer/nsenter) and seccomp needs the build tag
@@ -91,6 +93,15 @@ e2e: build
 # Removes the built components (the Go build cache keeps their objects).
 e2e-clean:
 	rm -rf build/e2e
+
+# A Debian 12 VM (vagrant-libvirt, a box built by scripts/vagrant-box) that
+# runs the README's commands and make test; not part of CI (see README).
+.PHONY: vagrant-test vagrant-clean
+vagrant-test:
+	scripts/vagrant test
+
+vagrant-clean:
+	scripts/vagrant clean
 
 lint:
 	scripts/lint --gofmt
