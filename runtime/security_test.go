@@ -240,6 +240,9 @@ spec:
 }
 
 func TestSharedNamespacesAreEqual(t *testing.T) {
+	// a outlives b's start: the kernel reuses a freed namespace's inode
+	// number, so a pid namespace gone before the next is made can show
+	// the same number.
 	out, _, _, err := runPod(t, `
 apiVersion: v1
 kind: Pod
@@ -248,7 +251,7 @@ spec:
   containers:
   - name: a
     image: localhost/busybox:latest
-    command: ["sh", "-c", "echo ns net=$(readlink /proc/self/ns/net) ipc=$(readlink /proc/self/ns/ipc) uts=$(readlink /proc/self/ns/uts) pid=$(readlink /proc/self/ns/pid)"]
+    command: ["sh", "-c", "echo ns net=$(readlink /proc/self/ns/net) ipc=$(readlink /proc/self/ns/ipc) uts=$(readlink /proc/self/ns/uts) pid=$(readlink /proc/self/ns/pid); sleep 2"]
   - name: b
     image: localhost/busybox:latest
     command: ["sh", "-c", "echo ns net=$(readlink /proc/self/ns/net) ipc=$(readlink /proc/self/ns/ipc) uts=$(readlink /proc/self/ns/uts) pid=$(readlink /proc/self/ns/pid)"]
