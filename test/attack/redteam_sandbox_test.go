@@ -3,6 +3,7 @@ package attack
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -15,6 +16,12 @@ import (
 // keep one. It is revoked and unlinked when the test ends.
 func sessionKey(t *testing.T) (desc, secret string) {
 	t.Helper()
+	// Keyrings are per thread: the key is added, the pod started and the
+	// key removed from one thread, which is never given back (the
+	// goroutine ends locked, so an anonymous session keyring a test joined
+	// dies with the thread instead of changing what another test's
+	// thread possesses). Cleanups run on the test's goroutine.
+	runtime.LockOSThread()
 	stamp := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
 	desc, secret = "podsec-redteam-"+stamp, "session-secret-"+stamp
 	id, err := unix.AddKey("user", desc, []byte(secret), unix.KEY_SPEC_SESSION_KEYRING)

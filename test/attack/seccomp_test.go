@@ -3,6 +3,7 @@ package attack
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,12 @@ func TestSeccompKeyringSyscallsRefused(t *testing.T) {
 // test ends. It returns the description and the secret.
 func nodeKey(t *testing.T) (desc, secret string) {
 	t.Helper()
+	// Keyrings are per thread: the key is added, the pod started and the
+	// key removed from one thread, which is never given back (the
+	// goroutine ends locked, so an anonymous session keyring a test joined
+	// dies with the thread instead of changing what another test's
+	// thread possesses). Cleanups run on the test's goroutine.
+	runtime.LockOSThread()
 	stamp := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
 	desc, secret = "podsec-attack-"+stamp, "node-secret-"+stamp
 	id, err := unix.AddKey("user", desc, []byte(secret), unix.KEY_SPEC_USER_KEYRING)
