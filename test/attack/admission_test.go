@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"io"
 	"math/big"
 	"net"
@@ -69,7 +70,7 @@ func loopbackCert(t *testing.T, dir string) (certFile, keyFile string, pool *x50
 func startWebhook(t *testing.T, root string) (string, *http.Client) {
 	t.Helper()
 	certFile, keyFile, pool := loopbackCert(t, t.TempDir())
-	cmd := exec.Command(podsecBin(t), "--root", root, "webhook", "--listen", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-private-key-file", keyFile)
+	cmd := exec.Command(harness.PodsecBin(t), "--root", root, "webhook", "--listen", "127.0.0.1:0", "--tls-cert-file", certFile, "--tls-private-key-file", keyFile)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -154,9 +155,9 @@ type reviewResponse struct {
 // it; it is now refused as 1.24 refused it, and an ephemeral container the
 // policy allows still goes through.
 func TestAdmissionEphemeralContainerDebug(t *testing.T) {
-	bin := podsecBin(t)
+	bin := harness.PodsecBin(t)
 	root := t.TempDir()
-	seed, err := os.ReadFile(filepath.Join(moduleRoot, "testdata/policies/seed-default-psp.yaml"))
+	seed, err := os.ReadFile(filepath.Join("../..", "testdata/policies/seed-default-psp.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

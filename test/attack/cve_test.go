@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"os"
 	"regexp"
 	"strings"
@@ -19,13 +20,13 @@ import (
 // the node's podsec binary. Every executable caught must be a sealed
 // clone: neither the node's binary nor writable.
 func TestCVE2019_5736ExeOverwrite(t *testing.T) {
-	n := newNode(t)
-	before := fileSum(t, n.bin)
+	n := harness.NewNode(t)
+	before := fileSum(t, n.Bin)
 	var st syscall.Stat_t
-	if err := syscall.Stat(n.bin, &st); err != nil {
+	if err := syscall.Stat(n.Bin, &st); err != nil {
 		t.Fatal(err)
 	}
-	n.runDetached(fmt.Sprintf(`apiVersion: v1
+	n.RunDetached(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: exe}
 spec:
@@ -44,21 +45,21 @@ spec:
   - name: attacker
     hostPath: {path: "{{ATTACKER}}", type: Directory}
 `))
-	n.waitLog("exe", "main", "watching", 10*time.Second)
-	n.podsec("exec", "exe", "--", "sh", "-c", `printf '#!/proc/self/exe\n' >/w/evil; chmod 755 /w/evil`)
+	n.WaitLog("exe", "main", "watching", 10*time.Second)
+	n.Podsec("exec", "exe", "--", "sh", "-c", `printf '#!/proc/self/exe\n' >/w/evil; chmod 755 /w/evil`)
 	for i := 0; i < 5; i++ {
-		n.podsec("exec", "exe", "--", "/w/evil")
-		n.podsec("exec", "exe", "--", "/bin/true")
+		n.Podsec("exec", "exe", "--", "/w/evil")
+		n.Podsec("exec", "exe", "--", "/bin/true")
 	}
-	n.podsec("exec", "exe", "--", "touch", "/w/sentinel")
-	out := n.waitLog("exe", "main", " watchexe", 20*time.Second)
+	n.Podsec("exec", "exe", "--", "touch", "/w/sentinel")
+	out := n.WaitLog("exe", "main", " watchexe", 20*time.Second)
 	if !strings.Contains(out, "OK watchexe") {
 		t.Fatalf("the attack got through or was not tried:\n%s", out)
 	}
-	expectLine(t, out, "caught ")
-	expectNoText(t, out, fmt.Sprintf("dev:ino %d:%d\n", st.Dev, st.Ino))
-	if after := fileSum(t, n.bin); !bytes.Equal(before, after) {
-		t.Fatalf("the node's podsec binary %s changed", n.bin)
+	harness.ExpectLine(t, out, "caught ")
+	harness.ExpectNoText(t, out, fmt.Sprintf("dev:ino %d:%d\n", st.Dev, st.Ino))
+	if after := fileSum(t, n.Bin); !bytes.Equal(before, after) {
+		t.Fatalf("the node's podsec binary %s changed", n.Bin)
 	}
 }
 
@@ -78,10 +79,10 @@ func fileSum(t *testing.T, p string) []byte {
 // any process walk ".." from it. Each container either is refused or
 // starts with nothing of the node reachable from its cwd or descriptors.
 func TestCVE2024_21626LeakedDescriptors(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	marker, secret := nodeMarker(t)
 	for fd := 3; fd <= 10; fd++ {
-		out, err := n.run(fmt.Sprintf(`apiVersion: v1
+		out, err := n.Run(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: cwd-fd%d}
 spec:
@@ -91,17 +92,17 @@ spec:
     image: localhost/busybox:latest
     workingDir: /proc/self/fd/%d
     command: [/attacker/attacker, fdwalk, %q]%s%s
-`, fd, fd, marker, attackerMount, attackerVolume))
-		expectNoText(t, out, secret)
+`, fd, fd, marker, harness.AttackerMount, harness.AttackerVolume))
+		harness.ExpectNoText(t, out, secret)
 		if err == nil {
-			expectLine(t, out, "[main] OK fdwalk")
+			harness.ExpectLine(t, out, "[main] OK fdwalk")
 			if regexp.MustCompile(`\[main\] cwd /proc/self/fd/`).MatchString(out) {
 				t.Errorf("fd %d: the container started in a descriptor's directory:\n%s", fd, out)
 			}
 		}
 	}
 	// No workingDir trick: a plain container has no descriptor of the node.
-	out := n.mustRun(fmt.Sprintf(`apiVersion: v1
+	out := n.MustRun(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: fds}
 spec:
@@ -110,8 +111,8 @@ spec:
   - name: main
     image: localhost/busybox:latest
     command: [/attacker/attacker, fdwalk, %q]%s%s
-`, marker, attackerMount, attackerVolume))
-	expectLine(t, out, "[main] OK fdwalk")
+`, marker, harness.AttackerMount, harness.AttackerVolume))
+	harness.ExpectLine(t, out, "[main] OK fdwalk")
 }
 
 // TestCVE2017_1002101SubPathSymlink: a container plants a symlink in a
@@ -119,11 +120,11 @@ spec:
 // mounts it as a subPath. The mount must be refused, never a bind of the
 // node's directory.
 func TestCVE2017_1002101SubPathSymlink(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	marker, secret := nodeMarker(t)
 	dir := marker[:strings.LastIndex(marker, "/")]
 	for _, target := range []string{dir, "../../../../../../../../../.." + dir, "/"} {
-		out, err := n.run(fmt.Sprintf(`apiVersion: v1
+		out, err := n.Run(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: subpath}
 spec:
@@ -141,7 +142,7 @@ spec:
   volumes:
   - {name: vol, emptyDir: {}}
 `, target))
-		expectNoText(t, out, secret)
+		harness.ExpectNoText(t, out, secret)
 		if err == nil {
 			t.Errorf("symlink to %s: the subPath mount was not refused:\n%s", target, out)
 		}
@@ -154,7 +155,7 @@ spec:
 // race, the volume lands inside the container and nothing of the node
 // becomes visible.
 func TestCVE2021_30465MountTargetRace(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	marker, secret := nodeMarker(t)
 	var victims strings.Builder
 	for i := 0; i < 6; i++ {
@@ -167,7 +168,7 @@ func TestCVE2021_30465MountTargetRace(t *testing.T) {
     - {name: vol2, mountPath: /shared/dir}
     - {name: attacker, mountPath: /attacker, readOnly: true}`, i, marker, marker)
 	}
-	out, _ := n.run(fmt.Sprintf(`apiVersion: v1
+	out, _ := n.Run(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: race}
 spec:
@@ -192,8 +193,8 @@ spec:
   - name: attacker
     hostPath: {path: "{{ATTACKER}}", type: Directory}
 `, victims.String()))
-	expectNoText(t, out, secret)
-	expectLine(t, out, "[racer] racing")
+	harness.ExpectNoText(t, out, secret)
+	harness.ExpectLine(t, out, "[racer] racing")
 	// Either a victim was refused because its mount target had become a
 	// symlink, or it found the volume where it belongs.
 	if !strings.Contains(out, "from-vol2") && !strings.Contains(out, `to rootfs at "/shared/dir"`) {

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"net"
 	"os"
 	"strings"
@@ -14,10 +15,10 @@ import (
 // pod is refused before anything runs; in a privileged namespace the same
 // pod reads the node's file, which shows the attack is real.
 func TestHostPIDIsForPolicy(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	marker, secret := nodeMarker(t)
 	ns := func(name, level string) {
-		out, err := n.podsec("apply", "-f", n.manifest(fmt.Sprintf(`apiVersion: v1
+		out, err := n.Podsec("apply", "-f", n.Manifest(fmt.Sprintf(`apiVersion: v1
 kind: Namespace
 metadata:
   name: %s
@@ -44,20 +45,20 @@ spec:
       capabilities: {add: [SYS_PTRACE]}
 `, namespace, os.Getpid(), marker)
 	}
-	out, err := n.run(pod("guarded"))
+	out, err := n.Run(pod("guarded"))
 	if err == nil {
 		t.Fatalf("a hostPID pod ran in a baseline namespace:\n%s", out)
 	}
-	expectNoText(t, out, secret)
-	expectLine(t, out, "violates PodSecurity \"baseline:latest\"")
+	harness.ExpectNoText(t, out, secret)
+	harness.ExpectLine(t, out, "violates PodSecurity \"baseline:latest\"")
 	for _, want := range []string{"host namespaces", "non-default capabilities"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("refusal does not name %q:\n%s", want, out)
 		}
 	}
 
-	out = n.mustRun(pod("open"))
-	expectLine(t, out, "[main] "+secret)
+	out = n.MustRun(pod("open"))
+	harness.ExpectLine(t, out, "[main] "+secret)
 }
 
 // TestHostNetworkAndPrivilegedAreForPolicy: a hostNetwork pod reaches the
@@ -65,7 +66,7 @@ spec:
 // of its own network namespace reaches neither. Baseline refuses both
 // before anything runs.
 func TestHostNetworkAndPrivilegedAreForPolicy(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestHostNetworkAndPrivilegedAreForPolicy(t *testing.T) {
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
 	for _, level := range []string{"baseline", "privileged"} {
-		out, err := n.podsec("apply", "-f", n.manifest(fmt.Sprintf(`apiVersion: v1
+		out, err := n.Podsec("apply", "-f", n.Manifest(fmt.Sprintf(`apiVersion: v1
 kind: Namespace
 metadata:
   name: ns-%[1]s
@@ -120,19 +121,19 @@ spec:
 			if c.name == "privileged" {
 				manifest += "    securityContext: {privileged: true}\n"
 			}
-			out, err := n.run(manifest)
+			out, err := n.Run(manifest)
 			if err == nil {
 				t.Fatalf("ran under baseline:\n%s", out)
 			}
-			expectNoText(t, out, c.want)
-			expectLine(t, out, c.wantRefused)
+			harness.ExpectNoText(t, out, c.want)
+			harness.ExpectLine(t, out, c.wantRefused)
 
-			out = n.mustRun(strings.Replace(manifest, "ns-baseline", "ns-privileged", 1))
-			expectLine(t, out, "[main] "+c.want)
+			out = n.MustRun(strings.Replace(manifest, "ns-baseline", "ns-privileged", 1))
+			harness.ExpectLine(t, out, "[main] "+c.want)
 
 			// The same command in a pod of its own namespaces, no privilege.
-			out = n.mustRun(pod(c.name+"-own", "ns-baseline", "", cmd))
-			expectNoText(t, out, c.want)
+			out = n.MustRun(pod(c.name+"-own", "ns-baseline", "", cmd))
+			harness.ExpectNoText(t, out, c.want)
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"hash/fnv"
 	"math/big"
 	"net"
@@ -21,9 +22,9 @@ import (
 // default plugins (bridge, firewall, portmap) on a bridge and a /24 no
 // other test uses, so that concurrent runs never share addresses. It
 // returns the node, the bridge and the gateway (the bridge's address).
-func cniNode(t *testing.T) (*node, string, net.IP) {
+func cniNode(t *testing.T) (*harness.Node, string, net.IP) {
 	t.Helper()
-	requireRoot(t)
+	harness.RequireRoot(t)
 	if b, err := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables"); err != nil || strings.TrimSpace(string(b)) != "1" {
 		t.Fatal("NetworkPolicy needs br_netfilter with net.bridge.bridge-nf-call-iptables=1 (scripts/setup)")
 	}
@@ -39,7 +40,7 @@ func cniNode(t *testing.T) (*node, string, net.IP) {
 			t.Errorf("guard table %s left after delete and gc:\n%s", guard, out)
 		}
 	})
-	n := newNode(t)
+	n := harness.NewNode(t)
 	guard = guardTable(n)
 	routes, err := exec.Command("ip", "-4", "route", "show", "table", "all").Output()
 	if err != nil {
@@ -62,17 +63,17 @@ func cniNode(t *testing.T) (*node, string, net.IP) {
 		"cniVersion": "1.0.0", "name": "podsec",
 		"plugins": []any{
 			map[string]any{"type": "bridge", "bridge": bridge, "isGateway": true, "ipMasq": true, "hairpinMode": true,
-				"ipam": map[string]any{"type": "host-local", "dataDir": filepath.Join(n.root, "network", "ipam"),
+				"ipam": map[string]any{"type": "host-local", "dataDir": filepath.Join(n.Root, "network", "ipam"),
 					"ranges": [][]map[string]string{{{"subnet": subnet + "0/24"}}}, "routes": []map[string]string{{"dst": "0.0.0.0/0"}}}},
 			map[string]any{"type": "firewall", "backend": "iptables"},
 			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true},
 		},
 	}
 	j, _ := json.Marshal(conf)
-	if err := os.MkdirAll(filepath.Join(n.root, "net.d"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(n.Root, "net.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(n.root, "net.d", "podsec.conflist"), j, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(n.Root, "net.d", "podsec.conflist"), j, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return n, bridge, net.ParseIP(subnet + "1")
@@ -80,9 +81,9 @@ func cniNode(t *testing.T) (*node, string, net.IP) {
 
 // guardTable is the node's bridge-family table that holds pods to their
 // addresses (network.Manager.GuardTable).
-func guardTable(n *node) string {
+func guardTable(n *harness.Node) string {
 	h := fnv.New32a()
-	h.Write([]byte(filepath.Join(n.root, "network")))
+	h.Write([]byte(filepath.Join(n.Root, "network")))
 	return fmt.Sprintf("podsec-guard-%08x", h.Sum32())
 }
 
@@ -99,7 +100,7 @@ spec:
   - name: main
     image: localhost/busybox:latest
     command: [sh, -c, %q]%s%s%s
-`, name, app, script, extra, attackerMount, attackerVolume)
+`, name, app, script, extra, harness.AttackerMount, harness.AttackerVolume)
 }
 
 // webPolicy isolates app=web for ingress: only app=good may connect.
@@ -114,23 +115,14 @@ spec:
     - podSelector: {matchLabels: {app: good}}
 `
 
-func (n *node) mustPodsec(args ...string) string {
-	n.t.Helper()
-	out, err := n.podsec(args...)
-	if err != nil {
-		n.t.Fatalf("podsec %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
 // detach runs a pod named name in the background on the CNI network and
 // returns its IP.
-func (n *node) detach(name, yaml string) net.IP {
-	n.t.Helper()
-	n.runDetached(yaml, "--network", "cni")
+func detach(t *testing.T, n *harness.Node, name, yaml string) net.IP {
+	t.Helper()
+	n.RunDetached(yaml, "--network", "cni")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		out, err := n.podsec("get", "pod", name, "-o", "json")
+		out, err := n.Podsec("get", "pod", name, "-o", "json")
 		var pod struct {
 			Status struct{ PodIP string }
 		}
@@ -138,7 +130,7 @@ func (n *node) detach(name, yaml string) net.IP {
 			return net.ParseIP(pod.Status.PodIP)
 		}
 		if time.Now().After(deadline) {
-			n.t.Fatalf("pod %s has no IP: %v\n%s", name, err, out)
+			t.Fatalf("pod %s has no IP: %v\n%s", name, err, out)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -152,21 +144,21 @@ const atk = "/attacker/attacker"
 // Pods now have no IPv6 address, and the bridge drops IPv6 from pods.
 func TestNetworkIPv6LinkLocal(t *testing.T) {
 	n, _, _ := cniNode(t)
-	n.mustPodsec("apply", "-f", n.manifest(webPolicy))
-	web := n.detach("web", netPod("web", "web", atk+" tcp-serve 8080 120", ""))
-	n.waitLog("web", "main", "LISTENING", 20*time.Second)
-	out := n.mustRun(netPod("good", "good", fmt.Sprintf("%s tcp-connect %s:8080", atk, web), ""), "--network", "cni")
-	expectLine(t, out, "[main] OK tcp-connect")
-	out, _ = n.run(netPod("bad", "bad", fmt.Sprintf("%[1]s tcp-connect %[2]s:8080; %[1]s connect6-ll %[2]s 8080", atk, web), ""), "--network", "cni")
-	expectLine(t, out, "[main] FAIL tcp-connect") // the policy holds over IPv4
-	expectLine(t, out, "[main] TARGET6 fe80::")   // the attack ran: it learned web's MAC
-	expectNoText(t, out, "OK connect6-ll")
+	n.MustPodsec("apply", "-f", n.Manifest(webPolicy))
+	web := detach(t, n, "web", netPod("web", "web", atk+" tcp-serve 8080 120", ""))
+	n.WaitLog("web", "main", "LISTENING", 20*time.Second)
+	out := n.MustRun(netPod("good", "good", fmt.Sprintf("%s tcp-connect %s:8080", atk, web), ""), "--network", "cni")
+	harness.ExpectLine(t, out, "[main] OK tcp-connect")
+	out, _ = n.Run(netPod("bad", "bad", fmt.Sprintf("%[1]s tcp-connect %[2]s:8080; %[1]s connect6-ll %[2]s 8080", atk, web), ""), "--network", "cni")
+	harness.ExpectLine(t, out, "[main] FAIL tcp-connect") // the policy holds over IPv4
+	harness.ExpectLine(t, out, "[main] TARGET6 fe80::")   // the attack ran: it learned web's MAC
+	harness.ExpectNoText(t, out, "OK connect6-ll")
 	// The pod has no IPv6 on eth0 any more.
-	expectLine(t, out, "[main] FAIL connect6-ll: dial tcp [fe80::")
-	expectLine(t, out, "connect: network is unreachable")
-	logs, _ := n.podsec("logs", "web", "-c", "main")
-	expectNoText(t, logs, "ADDR6")
-	expectNoText(t, logs, "ACCEPTED [fe80")
+	harness.ExpectLine(t, out, "[main] FAIL connect6-ll: dial tcp [fe80::")
+	harness.ExpectLine(t, out, "connect: network is unreachable")
+	logs, _ := n.Podsec("logs", "web", "-c", "main")
+	harness.ExpectNoText(t, logs, "ADDR6")
+	harness.ExpectNoText(t, logs, "ACCEPTED [fe80")
 }
 
 // TestNetworkSpoofedSource: a pod with the default NET_RAW sent a UDP
@@ -175,21 +167,21 @@ func TestNetworkIPv6LinkLocal(t *testing.T) {
 // sending pod's.
 func TestNetworkSpoofedSource(t *testing.T) {
 	n, _, _ := cniNode(t)
-	n.mustPodsec("apply", "-f", n.manifest(webPolicy))
-	web := n.detach("web", netPod("web", "web", atk+" udp-listen 9999 120", ""))
-	n.waitLog("web", "main", "LISTENING", 20*time.Second)
-	good := n.detach("good", netPod("good", "good", fmt.Sprintf("%s udp-send %s 9999 from-good; sleep 120", atk, web), ""))
-	n.waitLog("web", "main", fmt.Sprintf("GOT %s from-good", good), 20*time.Second)
+	n.MustPodsec("apply", "-f", n.Manifest(webPolicy))
+	web := detach(t, n, "web", netPod("web", "web", atk+" udp-listen 9999 120", ""))
+	n.WaitLog("web", "main", "LISTENING", 20*time.Second)
+	good := detach(t, n, "good", netPod("good", "good", fmt.Sprintf("%s udp-send %s 9999 from-good; sleep 120", atk, web), ""))
+	n.WaitLog("web", "main", fmt.Sprintf("GOT %s from-good", good), 20*time.Second)
 	if out, err := exec.Command("nft", "list", "table", "bridge", guardTable(n)).CombinedOutput(); err != nil || !strings.Contains(string(out), good.String()) {
 		t.Errorf("no guard table %s holding %s: %v\n%s", guardTable(n), good, err, out)
 	}
-	out, _ := n.run(netPod("bad", "bad", fmt.Sprintf("%[1]s udp-send %[2]s 9999 honest-bad; %[1]s udp-spoof %[3]s %[2]s 9999 spoofed-by-bad", atk, web, good), ""), "--network", "cni")
-	expectLine(t, out, "[main] OK udp-send")
-	expectLine(t, out, "[main] OK udp-spoof") // sent: the raw socket works
+	out, _ := n.Run(netPod("bad", "bad", fmt.Sprintf("%[1]s udp-send %[2]s 9999 honest-bad; %[1]s udp-spoof %[3]s %[2]s 9999 spoofed-by-bad", atk, web, good), ""), "--network", "cni")
+	harness.ExpectLine(t, out, "[main] OK udp-send")
+	harness.ExpectLine(t, out, "[main] OK udp-spoof") // sent: the raw socket works
 	time.Sleep(time.Second)
-	logs, _ := n.podsec("logs", "web", "-c", "main")
-	expectNoText(t, logs, "honest-bad") // the policy holds for the real source
-	expectNoText(t, logs, "spoofed-by-bad")
+	logs, _ := n.Podsec("logs", "web", "-c", "main")
+	harness.ExpectNoText(t, logs, "honest-bad") // the policy holds for the real source
+	harness.ExpectNoText(t, logs, "spoofed-by-bad")
 }
 
 // TestNetworkARPSpoof: a pod broadcast gratuitous ARP claiming another
@@ -198,17 +190,17 @@ func TestNetworkSpoofedSource(t *testing.T) {
 // the pod's own address.
 func TestNetworkARPSpoof(t *testing.T) {
 	n, _, _ := cniNode(t)
-	good := n.detach("good", netPod("good", "good", "sleep 120", ""))
-	n.detach("web", netPod("web", "web", fmt.Sprintf("%s arp-watch %s 120", atk, good), ""))
-	before := n.waitLog("web", "main", "BEFORE ", 20*time.Second)
-	out, _ := n.run(netPod("bad", "bad", fmt.Sprintf("%s garp %s 2", atk, good), ""), "--network", "cni")
-	expectLine(t, out, "[main] OK garp")
+	good := detach(t, n, "good", netPod("good", "good", "sleep 120", ""))
+	detach(t, n, "web", netPod("web", "web", fmt.Sprintf("%s arp-watch %s 120", atk, good), ""))
+	before := n.WaitLog("web", "main", "BEFORE ", 20*time.Second)
+	out, _ := n.Run(netPod("bad", "bad", fmt.Sprintf("%s garp %s 2", atk, good), ""), "--network", "cni")
+	harness.ExpectLine(t, out, "[main] OK garp")
 	goodMAC, badMAC := field(before, "BEFORE"), field(out, "[main] MAC")
 	if goodMAC == "" || badMAC == "" || goodMAC == badMAC {
 		t.Fatalf("MACs: good %q, bad %q\n%s\n%s", goodMAC, badMAC, before, out)
 	}
 	time.Sleep(time.Second)
-	if logs, _ := n.podsec("logs", "web", "-c", "main"); strings.Contains(logs, "CHANGED") {
+	if logs, _ := n.Podsec("logs", "web", "-c", "main"); strings.Contains(logs, "CHANGED") {
 		t.Fatalf("web's neighbour entry for %s (good, %s) changed; bad is %s: ARP spoofing worked\n%s", good, goodMAC, badMAC, logs)
 	}
 }
@@ -251,7 +243,7 @@ func TestNetworkNodeLocalhost(t *testing.T) {
 	}
 	hostPort := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	n.detach("holder", netPod("holder", "holder", "sleep 120", fmt.Sprintf("\n    ports: [{containerPort: 80, hostPort: %d}]", hostPort)))
+	detach(t, n, "holder", netPod("holder", "holder", "sleep 120", fmt.Sprintf("\n    ports: [{containerPort: 80, hostPort: %d}]", hostPort)))
 	rl, _ := os.ReadFile("/proc/sys/net/ipv4/conf/" + bridge + "/route_localnet")
 	if strings.TrimSpace(string(rl)) != "1" {
 		t.Fatalf("route_localnet on %s is %q with a hostPort pod: the attack would prove nothing", bridge, rl)
@@ -264,7 +256,7 @@ func TestNetworkNodeLocalhost(t *testing.T) {
 	} else {
 		t.Logf("bridge %s has no IPv6 link-local address: the node has no IPv6 to reach", bridge)
 	}
-	out, _ := n.run(netPod("bad", "bad", script, ""), "--network", "cni")
+	out, _ := n.Run(netPod("bad", "bad", script, ""), "--network", "cni")
 	if strings.Count(out, "[main] OK frame") != strings.Count(script, " frame ") {
 		t.Fatalf("the pod could not send its frames:\n%s", out)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +61,7 @@ func newOCIBundle(t *testing.T, name string, restricted bool, args ...string) *o
 			t.Fatal(err)
 		}
 	}
-	copyFile(t, filepath.Join(attackerDir(t), "attacker"), filepath.Join(rootfs, "attacker"))
+	copyFile(t, filepath.Join(harness.AttackerDir(t), "attacker"), filepath.Join(rootfs, "attacker"))
 
 	caps, uid, nnp := defaultCaps, uint32(0), false
 	if restricted {
@@ -117,7 +118,7 @@ func (b *ociBundle) run(policy ...string) (string, int) {
 		t.Fatal(err)
 	}
 	state := t.TempDir()
-	rt := runtimeBin(t)
+	rt := harness.RuntimeBin(t)
 	t.Cleanup(func() { _ = exec.Command(rt, "--root", state, "delete", "--force", b.id).Run() })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -138,7 +139,7 @@ func expectRefused(t *testing.T, out string, code int, want, attackOK string) {
 	if code == 0 || !strings.Contains(out, "podsec-runtime run failed: ") || !strings.Contains(out, want) {
 		t.Errorf("run: exit %d, output %q; want refused with %q", code, out, want)
 	}
-	expectNoText(t, out, attackOK)
+	harness.ExpectNoText(t, out, attackOK)
 }
 
 func copyFile(t *testing.T, from, to string) {
@@ -194,7 +195,7 @@ func TestOCISecondProc(t *testing.T) {
 	b.spec.Mounts = b.spec.Mounts[:len(b.spec.Mounts)-1]
 	b.spec.Process.Args = []string{"/attacker", "oci-openwrite", "/proc/sys/kernel/core_pattern"}
 	out, _ = b.run("level: baseline")
-	expectLine(t, out, "FAIL oci-openwrite: open /proc/sys/kernel/core_pattern for writing: read-only file system")
+	harness.ExpectLine(t, out, "FAIL oci-openwrite: open /proc/sys/kernel/core_pattern for writing: read-only file system")
 }
 
 // TestOCIBindNodeRoot: a bind mount of the node's / is a hostPath volume
@@ -206,7 +207,7 @@ func TestOCIBindNodeRoot(t *testing.T) {
 	expectRefused(t, out, code, `.source: "/" at "/host" is not allowed by the node policy "baseline": hostPath volumes`, "OK oci-openwrite")
 	b.spec.Mounts = b.spec.Mounts[:len(b.spec.Mounts)-1]
 	out, _ = b.run("level: baseline")
-	expectLine(t, out, "FAIL oci-openwrite: open /host/etc/hostname for writing: no such file or directory")
+	harness.ExpectLine(t, out, "FAIL oci-openwrite: open /host/etc/hostname for writing: no such file or directory")
 }
 
 // TestOCISymlinkBindSource: a bind source below an allowed directory that
@@ -236,7 +237,7 @@ func TestOCISymlinkBindSource(t *testing.T) {
 	if code != 0 {
 		t.Errorf("bind of an allowed directory: exit %d", code)
 	}
-	expectLine(t, out, "OK oci-openwrite")
+	harness.ExpectLine(t, out, "OK oci-openwrite")
 }
 
 // TestOCISeccompAllowAll: a profile that allows everything but acct is
@@ -250,7 +251,7 @@ func TestOCISeccompAllowAll(t *testing.T) {
 	expectRefused(t, out, code, `linux.seccomp.defaultAction: SCMP_ACT_ALLOW (lets every syscall it does not name run) is not allowed by the node policy "baseline"`, "OK oci-keyctl")
 	b.spec.Linux.Seccomp = rd
 	out, _ = b.run("level: baseline")
-	expectLine(t, out, "FAIL oci-keyctl: keyctl(KEYCTL_GET_KEYRING_ID): operation not permitted")
+	harness.ExpectLine(t, out, "FAIL oci-keyctl: keyctl(KEYCTL_GET_KEYRING_ID): operation not permitted")
 }
 
 // TestOCIRootIsNode: root.path "/" would make the node's filesystem the
@@ -293,5 +294,5 @@ func TestOCIIdentityUserNamespace(t *testing.T) {
 	b.spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
 	b.spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
 	out, _ = b.run("level: baseline")
-	expectLine(t, out, "FAIL oci-readnonempty: /proc/timer_list reads empty (masked)")
+	harness.ExpectLine(t, out, "FAIL oci-readnonempty: /proc/timer_list reads empty (masked)")
 }

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,25 +25,25 @@ import (
 // holds there), so the test cannot pass because nothing arrives at all.
 func TestRedteamNetworkBroadcast(t *testing.T) {
 	n, _, gw := cniNode(t)
-	n.mustPodsec("apply", "-f", n.manifest(webPolicy))
-	webIP := n.detach("web", netPod("web", "web", atk+" udp-listen 9999 120", ""))
-	n.waitLog("web", "main", "LISTENING", 20*time.Second)
-	good := n.detach("good", netPod("good", "good", fmt.Sprintf("%s udp-send %s 9999 from-good; sleep 120", atk, webIP), ""))
-	n.waitLog("web", "main", fmt.Sprintf("GOT %s from-good", good), 20*time.Second)
+	n.MustPodsec("apply", "-f", n.Manifest(webPolicy))
+	webIP := detach(t, n, "web", netPod("web", "web", atk+" udp-listen 9999 120", ""))
+	n.WaitLog("web", "main", "LISTENING", 20*time.Second)
+	good := detach(t, n, "good", netPod("good", "good", fmt.Sprintf("%s udp-send %s 9999 from-good; sleep 120", atk, webIP), ""))
+	n.WaitLog("web", "main", fmt.Sprintf("GOT %s from-good", good), 20*time.Second)
 	g := gw.To4()
 	subnetBcast := net.IPv4(g[0], g[1], g[2], 255) // cniNode's networks are /24s
 	script := fmt.Sprintf("%[1]s udp-send %[2]s 9999 unicast-bad; %[1]s udp-send 255.255.255.255 9999 limited-bcast; "+
 		"%[1]s udp-send %[3]s 9999 subnet-bcast; %[1]s udp-send 224.0.0.1 9999 all-hosts-mcast; "+
 		"%[1]s rt2-frame-to %[2]s %[3]s 9999 unicast-frame-bcast",
 		atk, webIP, subnetBcast)
-	out, _ := n.run(netPod("bad", "bad", script, ""), "--network", "cni")
+	out, _ := n.Run(netPod("bad", "bad", script, ""), "--network", "cni")
 	if c := strings.Count(out, "[main] OK udp-send"); c != 4 || !strings.Contains(out, "[main] OK rt2-frame-to") {
 		t.Fatalf("the denied pod did not send all its probes:\n%s", out)
 	}
 	time.Sleep(time.Second)
-	logs, _ := n.podsec("logs", "web", "-c", "main")
+	logs, _ := n.Podsec("logs", "web", "-c", "main")
 	for _, msg := range []string{"unicast-bad", "limited-bcast", "subnet-bcast", "all-hosts-mcast", "unicast-frame-bcast"} {
-		expectNoText(t, logs, msg)
+		harness.ExpectNoText(t, logs, msg)
 	}
 }
 
@@ -57,20 +58,20 @@ func TestRedteamNetworkBroadcast(t *testing.T) {
 // allocations is now left in place.
 func TestRedteamNetworkSharedIPAM(t *testing.T) {
 	a, _, _ := cniNode(t)
-	b := newNode(t)
-	conf, err := os.ReadFile(filepath.Join(a.root, "net.d", "podsec.conflist"))
+	b := harness.NewNode(t)
+	conf, err := os.ReadFile(filepath.Join(a.Root, "net.d", "podsec.conflist"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(b.root, "net.d"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(b.Root, "net.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(b.root, "net.d", "podsec.conflist"), conf, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(b.Root, "net.d", "podsec.conflist"), conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	good := b.detach("good", netPod("good", "good", "sleep 120", ""))
-	a.mustRun(netPod("once", "once", "true", ""), "--network", "cni") // root a's podsec ends with no pod
-	bad := b.detach("bad", netPod("bad", "bad", "sleep 120", ""))
+	good := detach(t, b, "good", netPod("good", "good", "sleep 120", ""))
+	a.MustRun(netPod("once", "once", "true", ""), "--network", "cni") // root a's podsec ends with no pod
+	bad := detach(t, b, "bad", netPod("bad", "bad", "sleep 120", ""))
 	if bad.Equal(good) {
 		t.Fatalf("pod bad got %s, the address of pod good, which still runs", bad)
 	}

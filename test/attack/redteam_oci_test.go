@@ -3,6 +3,7 @@ package attack
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,7 @@ func TestRedteamOCISysfsReadOnlyUndone(t *testing.T) {
 	b.spec.Mounts[i].Options = append(append([]string{}, ro...), "rw")
 	out, code := b.run("level: baseline")
 	expectRefused(t, out, code, `mounts[5]: "/sys" mounted read-write is not allowed by the node policy "baseline": writable /sys`, "OK rt-writable-mount")
-	expectNoText(t, out, "OK oci-openwrite")
+	harness.ExpectNoText(t, out, "OK oci-openwrite")
 	// The recursive spelling is refused as well.
 	b.spec.Mounts[i].Options = append(append([]string{}, ro...), "rrw")
 	out, code = b.run("level: baseline")
@@ -37,8 +38,8 @@ func TestRedteamOCISysfsReadOnlyUndone(t *testing.T) {
 	// Control: "ro" alone runs and /sys is read-only.
 	b.spec.Mounts[i].Options = ro
 	out, _ = b.run("level: baseline")
-	expectLine(t, out, "FAIL rt-writable-mount: /sys/kernel is on a read-only mount")
-	expectLine(t, out, "FAIL oci-openwrite: open "+probe+" for writing: read-only file system")
+	harness.ExpectLine(t, out, "FAIL rt-writable-mount: /sys/kernel is on a read-only mount")
+	harness.ExpectLine(t, out, "FAIL oci-openwrite: open "+probe+" for writing: read-only file system")
 }
 
 // mountIndex is the index of the spec's mount of type typ.
@@ -93,7 +94,7 @@ func TestRedteamOCIBindSymlinkDotDot(t *testing.T) {
 	}
 	b.spec.Mounts[len(b.spec.Mounts)-1].Source = vol
 	out, _ = b.run("level: baseline")
-	expectLine(t, out, "content: bundle-volume")
+	harness.ExpectLine(t, out, "content: bundle-volume")
 }
 
 // TestRedteamOCIBindMagicLink: /proc/PID/root of a container reads "/"
@@ -129,7 +130,7 @@ func TestRedteamOCIBindMagicLink(t *testing.T) {
 	}
 	b.spec.Mounts[len(b.spec.Mounts)-1].Source = allowed
 	out, _ = b.run(pol...)
-	expectLine(t, out, "content: allowed-volume")
+	harness.ExpectLine(t, out, "content: allowed-volume")
 }
 
 // createOCI creates the bundle's container (its init waits to be started)
@@ -150,7 +151,7 @@ func createOCI(t *testing.T, b *ociBundle, policy ...string) int {
 		t.Fatal(err)
 	}
 	state := filepath.Join(tmp, "state")
-	rt := runtimeBin(t)
+	rt := harness.RuntimeBin(t)
 	t.Cleanup(func() { _ = exec.Command(rt, "--root", state, "delete", "--force", b.id).Run() })
 	// The init keeps the output open: a file, not a pipe the test would
 	// wait on.

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,10 +20,10 @@ import (
 // the pod's processes, and podsec reports the container's end and removes
 // the pod, leaving nothing half made.
 func TestRedteamSandboxDescriptorsAndTERM(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	script := "/attacker/attacker rt2-sandbox-fds 1; /attacker/attacker rt2-proc-read 1 environ; " +
 		"/attacker/attacker rt2-proc-read 1 cmdline; kill -KILL 1; echo KILLED $?; sleep 1; kill -TERM 1; sleep 5; echo SURVIVED"
-	out, _ := n.run(fmt.Sprintf(`apiVersion: v1
+	out, _ := n.Run(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: rt2fds}
 spec:
@@ -34,8 +35,8 @@ spec:
     command: [sh, -c, %q]
     securityContext:
       capabilities: {add: [SYS_PTRACE]}%s%s
-`, script, attackerMount, attackerVolume))
-	expectLine(t, out, "[c] OK rt2-sandbox-fds") // the control: pidfd_getfd works
+`, script, harness.AttackerMount, harness.AttackerVolume))
+	harness.ExpectLine(t, out, "[c] OK rt2-sandbox-fds") // the control: pidfd_getfd works
 	allowed := []string{"/dev/null", "pipe:[", "anon_inode:[eventpoll]", "anon_inode:[eventfd]"}
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(strings.TrimPrefix(l, "[c] "))
@@ -50,15 +51,15 @@ spec:
 			t.Errorf("the pod took descriptor %s of the sandbox: %s", f[1], f[2])
 		}
 	}
-	expectLine(t, out, "[c] environ: PATH=/nonexistent GODEBUG=containermaxprocs=0,updatemaxprocs=0 PODSEC_SANDBOX_KEYRING=own")
-	expectLine(t, out, "[c] cmdline: /proc/self/fd/5 sandbox-init rt2fds")
-	expectLine(t, out, "[c] KILLED 0") // sent, and ignored
-	expectNoText(t, out, "SURVIVED")   // SIGTERM ends the sandbox, and the pod with it
-	expectLine(t, out, "container c exited with code 137")
-	if got, _ := n.podsec("get", "pods"); !strings.Contains(got, "No resources found") {
+	harness.ExpectLine(t, out, "[c] environ: PATH=/nonexistent GODEBUG=containermaxprocs=0,updatemaxprocs=0 PODSEC_SANDBOX_KEYRING=own")
+	harness.ExpectLine(t, out, "[c] cmdline: /proc/self/fd/5 sandbox-init rt2fds")
+	harness.ExpectLine(t, out, "[c] KILLED 0") // sent, and ignored
+	harness.ExpectNoText(t, out, "SURVIVED")   // SIGTERM ends the sandbox, and the pod with it
+	harness.ExpectLine(t, out, "container c exited with code 137")
+	if got, _ := n.Podsec("get", "pods"); !strings.Contains(got, "No resources found") {
 		t.Errorf("the pod is still listed after its sandbox ended:\n%s", got)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(n.root, "pods", "default")); len(ents) > 0 {
+	if ents, _ := os.ReadDir(filepath.Join(n.Root, "pods", "default")); len(ents) > 0 {
 		t.Errorf("podsec left the pod's directory: %v", ents)
 	}
 }

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"os"
 	"runtime"
 	"testing"
@@ -53,9 +54,9 @@ func sessionKey(t *testing.T) (desc, secret string) {
 // control (an injected getpid returns 1) shows the injection itself
 // works, so the test does not pass because ptrace failed.
 func TestRedteamSandboxKeyringThroughPtrace(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	desc, secret := sessionKey(t)
-	out, _ := n.run(fmt.Sprintf(`apiVersion: v1
+	out, _ := n.Run(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: rtinject}
 spec:
@@ -67,10 +68,10 @@ spec:
     command: [sh, -c, "/attacker/attacker keyring-syscalls; /attacker/attacker rt-inject 1 %s"]
     securityContext:
       capabilities: {add: [SYS_PTRACE]}%s%s
-`, desc, attackerMount, attackerVolume))
-	expectLine(t, out, "[c] keyctl: EPERM") // the pod's own filter
-	expectNoText(t, out, secret)
-	expectLine(t, out, "[c] injected getpid = 1 (<nil>)")
-	expectLine(t, out, "[c] injected unshare(CLONE_NEWUSER): operation not permitted")
-	expectLine(t, out, "[c] FAIL rt-inject: injected keyctl: operation not permitted")
+`, desc, harness.AttackerMount, harness.AttackerVolume))
+	harness.ExpectLine(t, out, "[c] keyctl: EPERM") // the pod's own filter
+	harness.ExpectNoText(t, out, secret)
+	harness.ExpectLine(t, out, "[c] injected getpid = 1 (<nil>)")
+	harness.ExpectLine(t, out, "[c] injected unshare(CLONE_NEWUSER): operation not permitted")
+	harness.ExpectLine(t, out, "[c] FAIL rt-inject: injected keyctl: operation not permitted")
 }

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,9 +35,9 @@ func nodeMarker(t *testing.T) (string, string) {
 // detached. The attack runs as root and as a non-root user, from every
 // container, against every other process of the pod.
 func TestSandboxProcRootEscape(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	marker, secret := nodeMarker(t)
-	out, err := n.run(fmt.Sprintf(`apiVersion: v1
+	out, err := n.Run(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: procroot}
 spec:
@@ -53,17 +54,17 @@ spec:
     command: [sh, -c, "sleep 1; /attacker/attacker procroot %[1]s"]
     securityContext:
       capabilities: {add: [SYS_PTRACE, DAC_READ_SEARCH]}%[2]s%[3]s
-`, marker, attackerMount, attackerVolume))
-	expectNoText(t, out, secret)
+`, marker, harness.AttackerMount, harness.AttackerVolume))
+	harness.ExpectNoText(t, out, secret)
 	if _, serr := os.Stat(marker + ".pwned"); serr == nil {
 		t.Fatalf("a pod created %s.pwned on the node:\n%s", marker, out)
 	}
 	if err != nil {
 		t.Fatalf("podsec run: %v\n%s", err, out)
 	}
-	expectLine(t, out, "[root] pid 1: root is readable")
-	expectLine(t, out, "[root] OK procroot")
-	expectLine(t, out, "[other] OK procroot")
+	harness.ExpectLine(t, out, "[root] pid 1: root is readable")
+	harness.ExpectLine(t, out, "[root] OK procroot")
+	harness.ExpectLine(t, out, "[other] OK procroot")
 }
 
 // TestSandboxExecutableSealed: the sandbox's /proc/1/exe, which a pod with
@@ -71,12 +72,12 @@ spec:
 // podsec binary (a pod holding it could rewrite it once no podsec runs,
 // CVE-2019-5736) and cannot be opened for writing.
 func TestSandboxExecutableSealed(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	var st syscall.Stat_t
-	if err := syscall.Stat(n.bin, &st); err != nil {
+	if err := syscall.Stat(n.Bin, &st); err != nil {
 		t.Fatal(err)
 	}
-	out := n.mustRun(fmt.Sprintf(`apiVersion: v1
+	out := n.MustRun(fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata: {name: procexe}
 spec:
@@ -88,10 +89,10 @@ spec:
     command: [/attacker/attacker, procexe, "1"]
     securityContext:
       capabilities: {add: [SYS_PTRACE]}%s%s
-`, attackerMount, attackerVolume))
-	expectLine(t, out, "[main] exe dev:ino ")
-	expectNoText(t, out, fmt.Sprintf("exe dev:ino %d:%d\n", st.Dev, st.Ino))
-	expectNoText(t, out, "exe writable")
+`, harness.AttackerMount, harness.AttackerVolume))
+	harness.ExpectLine(t, out, "[main] exe dev:ino ")
+	harness.ExpectNoText(t, out, fmt.Sprintf("exe dev:ino %d:%d\n", st.Dev, st.Ino))
+	harness.ExpectNoText(t, out, "exe writable")
 	if !strings.Contains(out, "[main] OK procexe") {
 		t.Fatalf("the pod could not open /proc/1/exe at all, so the test proves nothing:\n%s", out)
 	}

@@ -2,6 +2,7 @@ package attack
 
 import (
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"os"
 	"runtime"
 	"strings"
@@ -28,7 +29,7 @@ spec:
   - name: c
     image: localhost/busybox:latest
     command: [sh, -c, %q]%s%s
-`, name, secctx, "grep Seccomp: /proc/self/status; "+script, attackerMount, attackerVolume)
+`, name, secctx, "grep Seccomp: /proc/self/status; "+script, harness.AttackerMount, harness.AttackerVolume)
 }
 
 const unconfined = "{seccompProfile: {type: Unconfined}}"
@@ -38,18 +39,18 @@ const unconfined = "{seccompProfile: {type: Unconfined}}"
 // moby's profile all three fail with EPERM. The control runs the same
 // probe Unconfined, where keyctl reaches the kernel.
 func TestSeccompKeyringSyscallsRefused(t *testing.T) {
-	n := newNode(t)
-	out := n.mustRun(seccompPod("keyring-default", "", "/attacker/attacker keyring-syscalls"))
-	expectLine(t, out, "[c] Seccomp:\t2")
+	n := harness.NewNode(t)
+	out := n.MustRun(seccompPod("keyring-default", "", "/attacker/attacker keyring-syscalls"))
+	harness.ExpectLine(t, out, "[c] Seccomp:\t2")
 	for _, sc := range []string{"keyctl", "add_key", "request_key"} {
-		expectLine(t, out, "[c] "+sc+": EPERM")
+		harness.ExpectLine(t, out, "[c] "+sc+": EPERM")
 	}
-	expectLine(t, out, "[c] OK keyring-syscalls")
+	harness.ExpectLine(t, out, "[c] OK keyring-syscalls")
 
-	out = n.mustRun(seccompPod("keyring-unconfined", unconfined, "/attacker/attacker keyring-syscalls"))
-	expectLine(t, out, "[c] Seccomp:\t0")
-	expectLine(t, out, "[c] keyctl: ok")
-	expectNoText(t, out, "EPERM")
+	out = n.MustRun(seccompPod("keyring-unconfined", unconfined, "/attacker/attacker keyring-syscalls"))
+	harness.ExpectLine(t, out, "[c] Seccomp:\t0")
+	harness.ExpectLine(t, out, "[c] keyctl: ok")
+	harness.ExpectNoText(t, out, "EPERM")
 }
 
 // nodeKey stores a secret under a unique description in the keyring of
@@ -87,24 +88,24 @@ func nodeKey(t *testing.T) (desc, secret string) {
 // runs the same attack Unconfined and reads the secret, so the probe is
 // real and the test cannot pass by accident.
 func TestSeccompKeyringSteal(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	desc, secret := nodeKey(t)
 	steal := "/attacker/attacker keyring-steal " + desc
 
-	out, err := n.run(seccompPod("steal-default", "", steal))
+	out, err := n.Run(seccompPod("steal-default", "", steal))
 	if err == nil {
 		t.Errorf("podsec run of the keyring attack: exit 0, want the container to fail:\n%s", out)
 	}
-	expectLine(t, out, "[c] Seccomp:\t2")
-	expectLine(t, out, "[c] FAIL keyring-steal: keyctl(KEYCTL_GET_KEYRING_ID, user keyring): EPERM")
-	expectNoText(t, out, secret)
+	harness.ExpectLine(t, out, "[c] Seccomp:\t2")
+	harness.ExpectLine(t, out, "[c] FAIL keyring-steal: keyctl(KEYCTL_GET_KEYRING_ID, user keyring): EPERM")
+	harness.ExpectNoText(t, out, secret)
 
-	out, err = n.run(seccompPod("steal-unconfined", unconfined, steal))
+	out, err = n.Run(seccompPod("steal-unconfined", unconfined, steal))
 	if err != nil {
 		t.Fatalf("the attack Unconfined (control): %v\n%s", err, out)
 	}
-	expectLine(t, out, "[c] Seccomp:\t0")
-	expectLine(t, out, "[c] stolen: "+secret)
+	harness.ExpectLine(t, out, "[c] Seccomp:\t0")
+	harness.ExpectLine(t, out, "[c] stolen: "+secret)
 }
 
 // TestSeccompSocketFamilies: RuntimeDefault refused socket(2) for AF_VSOCK
@@ -113,27 +114,27 @@ func TestSeccompKeyringSteal(t *testing.T) {
 // default). The families a workload uses still open; Unconfined, AF_ALG
 // reaches the kernel.
 func TestSeccompSocketFamilies(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	probe := "/attacker/attacker socket-families AF_ALG AF_VSOCK AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET"
-	out := n.mustRun(seccompPod("sockets-default", "", probe))
-	expectLine(t, out, "[c] Seccomp:\t2")
-	expectLine(t, out, "[c] AF_ALG: EPERM")
-	expectLine(t, out, "[c] AF_VSOCK: EPERM")
+	out := n.MustRun(seccompPod("sockets-default", "", probe))
+	harness.ExpectLine(t, out, "[c] Seccomp:\t2")
+	harness.ExpectLine(t, out, "[c] AF_ALG: EPERM")
+	harness.ExpectLine(t, out, "[c] AF_VSOCK: EPERM")
 	for _, f := range []string{"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET"} {
-		expectLine(t, out, "[c] "+f+": ok")
+		harness.ExpectLine(t, out, "[c] "+f+": ok")
 	}
 
-	out = n.mustRun(seccompPod("sockets-unconfined", unconfined, "/attacker/attacker socket-families AF_ALG"))
-	expectLine(t, out, "[c] Seccomp:\t0")
-	expectLine(t, out, "[c] AF_ALG: ")
-	expectNoText(t, out, "AF_ALG: EPERM")
+	out = n.MustRun(seccompPod("sockets-unconfined", unconfined, "/attacker/attacker socket-families AF_ALG"))
+	harness.ExpectLine(t, out, "[c] Seccomp:\t0")
+	harness.ExpectLine(t, out, "[c] AF_ALG: ")
+	harness.ExpectNoText(t, out, "AF_ALG: EPERM")
 }
 
 // TestSeccompRuntimeDefaultWorkload is the control for the whole profile:
 // what a normal workload does still works under RuntimeDefault: files,
 // pipes, fork and exec, a TCP server and client on loopback, ps, sleep.
 func TestSeccompRuntimeDefaultWorkload(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	script := strings.Join([]string{
 		"echo data > /tmp/f && cat /tmp/f | tr a-z A-Z",
 		"mkdir -p /tmp/www && echo served > /tmp/www/index.html",
@@ -144,11 +145,11 @@ func TestSeccompRuntimeDefaultWorkload(t *testing.T) {
 		"id -u | sed 's/^/uid: /'",
 		"echo workload-done",
 	}, "; ")
-	out := n.mustRun(seccompPod("workload", "", script))
-	expectLine(t, out, "[c] Seccomp:\t2")
-	expectLine(t, out, "[c] DATA")
-	expectLine(t, out, "[c] served")
-	expectLine(t, out, "[c] httpd processes: 1")
-	expectLine(t, out, "[c] uid: 0")
-	expectLine(t, out, "[c] workload-done")
+	out := n.MustRun(seccompPod("workload", "", script))
+	harness.ExpectLine(t, out, "[c] Seccomp:\t2")
+	harness.ExpectLine(t, out, "[c] DATA")
+	harness.ExpectLine(t, out, "[c] served")
+	harness.ExpectLine(t, out, "[c] httpd processes: 1")
+	harness.ExpectLine(t, out, "[c] uid: 0")
+	harness.ExpectLine(t, out, "[c] workload-done")
 }

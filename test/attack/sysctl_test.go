@@ -2,6 +2,7 @@ package attack
 
 import (
 	"fmt"
+	"github.com/podsec/podsec/test/harness"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,7 @@ spec:
 // as the kubelet does (SysctlForbidden) unless --allowed-unsafe-sysctls
 // names it, before anything of the pod is made.
 func TestSysctlUnsafeRefused(t *testing.T) {
-	n := newNode(t)
+	n := harness.NewNode(t)
 	for _, tc := range []struct {
 		name, sysctl, value string
 		args                []string
@@ -50,13 +51,13 @@ func TestSysctlUnsafeRefused(t *testing.T) {
 		{"shmmax", "kernel.shmmax", "4096", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := n.run(sysctlPod(tc.name, map[string]string{tc.sysctl: tc.value}), tc.args...)
+			out, err := n.Run(sysctlPod(tc.name, map[string]string{tc.sysctl: tc.value}), tc.args...)
 			if err == nil {
 				t.Fatalf("podsec run with sysctl %s=%s: exit 0, want a refusal:\n%s", tc.sysctl, tc.value, out)
 			}
-			expectLine(t, out, fmt.Sprintf(`spec.securityContext.sysctls[0].name: Forbidden: unsafe sysctl %q is not allowed on this node (--allowed-unsafe-sysctls)`, tc.sysctl))
-			expectNoText(t, out, "[c] ")
-			if ents, _ := os.ReadDir(filepath.Join(n.root, "pods", "default")); len(ents) > 0 {
+			harness.ExpectLine(t, out, fmt.Sprintf(`spec.securityContext.sysctls[0].name: Forbidden: unsafe sysctl %q is not allowed on this node (--allowed-unsafe-sysctls)`, tc.sysctl))
+			harness.ExpectNoText(t, out, "[c] ")
+			if ents, _ := os.ReadDir(filepath.Join(n.Root, "pods", "default")); len(ents) > 0 {
 				t.Fatalf("the refused pod left %v", ents)
 			}
 		})
@@ -67,18 +68,18 @@ func TestSysctlUnsafeRefused(t *testing.T) {
 // and an unsafe one the node allows with --allowed-unsafe-sysctls, are set
 // in the pod's namespaces and seen from inside the container.
 func TestSysctlSafeAndAllowed(t *testing.T) {
-	n := newNode(t)
-	out := n.mustRun(sysctlPod("safe", map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shm_rmid_forced": "1"}))
-	expectLine(t, out, "[c] net.ipv4.ip_unprivileged_port_start=0")
-	expectLine(t, out, "[c] kernel.shm_rmid_forced=1")
+	n := harness.NewNode(t)
+	out := n.MustRun(sysctlPod("safe", map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shm_rmid_forced": "1"}))
+	harness.ExpectLine(t, out, "[c] net.ipv4.ip_unprivileged_port_start=0")
+	harness.ExpectLine(t, out, "[c] kernel.shm_rmid_forced=1")
 
-	out = n.mustRun(sysctlPod("allowed", map[string]string{"net.core.somaxconn": "1234"}), "--allowed-unsafe-sysctls", "net.core.*")
-	expectLine(t, out, "[c] net.core.somaxconn=1234")
+	out = n.MustRun(sysctlPod("allowed", map[string]string{"net.core.somaxconn": "1234"}), "--allowed-unsafe-sysctls", "net.core.*")
+	harness.ExpectLine(t, out, "[c] net.core.somaxconn=1234")
 
 	// The prefix allows net.core.* and nothing else.
-	out, err := n.run(sysctlPod("not-allowed", map[string]string{"net.ipv4.conf.all.route_localnet": "1"}), "--allowed-unsafe-sysctls", "net.core.*")
+	out, err := n.Run(sysctlPod("not-allowed", map[string]string{"net.ipv4.conf.all.route_localnet": "1"}), "--allowed-unsafe-sysctls", "net.core.*")
 	if err == nil {
 		t.Fatalf("route_localnet with --allowed-unsafe-sysctls net.core.*: exit 0:\n%s", out)
 	}
-	expectLine(t, out, `unsafe sysctl "net.ipv4.conf.all.route_localnet" is not allowed on this node`)
+	harness.ExpectLine(t, out, `unsafe sysctl "net.ipv4.conf.all.route_localnet" is not allowed on this node`)
 }

@@ -274,3 +274,13 @@ func (n *Node) WaitLog(pod, container, want string, timeout time.Duration) strin
 	n.t.Fatalf("no %q in the log of %s/%s within %v:\n%s", want, pod, container, timeout, out)
 	return ""
 }
+
+// MustPodsec is Podsec that fails the test when podsec exits non-zero.
+func (n *Node) MustPodsec(args ...string) string {
+	n.t.Helper()
+	out, err := n.Podsec(args...)
+	if err != nil {
+		n.t.Fatalf("podsec %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
