@@ -10,6 +10,9 @@ import (
 	"github.com/podsec/podsec/spec"
 )
 
+// DefaultRoot is where podsec keeps its state unless --root says otherwise.
+const DefaultRoot = "/var/lib/podsec"
+
 // Places names where the runtime keeps a pod's state under a root
 // directory. It only computes paths; the plan names them and the runtime
 // makes them, so the spec podsec spec prints names what podsec run uses.
@@ -66,7 +69,21 @@ func (l Places) TerminationLog(namespace, name, container string) string {
 
 // CgroupsPath is a container's cgroup below the cgroup root.
 func (l Places) CgroupsPath(namespace, name, container string) string {
-	return filepath.Join("/podsec", namespace+"_"+name, container)
+	return filepath.Join(CgroupParent(l.Root), namespace+"_"+name, container)
+}
+
+// CgroupParent is the cgroup (below the cgroup root) that holds the pods
+// of one state root: /podsec for the default root, and /podsec-<hash of
+// the root> for any other, so that two nodes on one machine (a test
+// suite's, say) never share a pod's cgroup.
+func CgroupParent(root string) string {
+	root = filepath.Clean(root)
+	if root == "." || root == DefaultRoot {
+		return "/podsec"
+	}
+	h := fnv.New32a()
+	h.Write([]byte(root))
+	return "/podsec-" + strconv.FormatUint(uint64(h.Sum32()), 16)
 }
 
 // SpecFile is where the runtime keeps the encoded spec (EncodeSpec) it

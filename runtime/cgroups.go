@@ -8,6 +8,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/pipeline"
 )
 
 // cgroupRoot is where the cgroup hierarchies are mounted.
@@ -16,8 +18,8 @@ const cgroupRoot = "/sys/fs/cgroup"
 // removePodCgroups removes the pod's cgroup directory in every hierarchy
 // (v1 controllers, the unified mount, or a pure v2 tree) once libcontainer
 // has removed the containers' own.
-func removePodCgroups(pod *corev1.Pod) error {
-	rel := filepath.Dir(Layout{}.CgroupsPath(pod.Namespace, pod.Name, "x"))
+func removePodCgroups(l Layout, pod *corev1.Pod) error {
+	rel := podCgroupPath(l, pod)
 	dirs, _ := filepath.Glob(filepath.Join(cgroupRoot, "*", rel))
 	if st, err := os.Stat(filepath.Join(cgroupRoot, rel)); err == nil && st.IsDir() {
 		dirs = append(dirs, filepath.Join(cgroupRoot, rel))
@@ -26,6 +28,14 @@ func removePodCgroups(pod *corev1.Pod) error {
 	for _, d := range dirs {
 		if err := rmdirRetry(d); err != nil {
 			errs = append(errs, fmt.Errorf("removing cgroup %s: %w", d, err))
+		}
+	}
+	// Another state root's parent goes with its last pod (the rmdir of
+	// a parent still holding pods fails, and createPodCgroup retries when
+	// it loses that race); the default root's stays, as /podsec did.
+	if len(errs) == 0 && filepath.Dir(rel) != pipeline.CgroupParent(DefaultRoot) {
+		for _, d := range dirs {
+			_ = os.Remove(filepath.Dir(d))
 		}
 	}
 	return errors.Join(errs...)

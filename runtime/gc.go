@@ -198,7 +198,7 @@ func gcPod(ctx context.Context, l Layout, ns, name string, nw *network.Manager, 
 	}
 	pod := &corev1.Pod{}
 	pod.Namespace, pod.Name = ns, name
-	if err := removePodCgroups(pod); err != nil {
+	if err := removePodCgroups(l, pod); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {

@@ -5,7 +5,7 @@ import (
 )
 
 // DefaultRoot is where podsec keeps its state unless --root says otherwise.
-const DefaultRoot = "/var/lib/podsec"
+const DefaultRoot = pipeline.DefaultRoot
 
 // Layout names the places of podsec's state under a root directory. It
 // only computes paths (pipeline.Places, which the plan names); nothing is

@@ -148,7 +148,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}()
 	// The pod's cgroup, with its limits, before anything of the pod runs.
 	p.res = p.plan.Resources
-	if err := createPodCgroup(pod, p.res); err != nil {
+	if err := createPodCgroup(r.layout, pod, p.res); err != nil {
 		return p, err
 	}
 	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox); err != nil {
@@ -493,7 +493,7 @@ func (p *Pod) Cleanup() error {
 			errs = append(errs, err)
 		}
 	}
-	if err := removePodCgroups(p.pod); err != nil {
+	if err := removePodCgroups(p.rt.layout, p.pod); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {

@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,8 +19,8 @@ import (
 // processes, and the tmpfs pages of Memory emptyDirs they write, which
 // stay charged to the pod's cgroup after a container's own is gone) adds
 // up under the pod's limits.
-func podCgroupPath(pod *corev1.Pod) string {
-	return filepath.Dir(Layout{}.CgroupsPath(pod.Namespace, pod.Name, "x"))
+func podCgroupPath(l Layout, pod *corev1.Pod) string {
+	return filepath.Dir(l.CgroupsPath(pod.Namespace, pod.Name, "x"))
 }
 
 // cgroupFile is one value written into a controller's directory.
@@ -64,8 +66,20 @@ func podCgroupFiles(r spec.PodResources, v2 bool) []cgroupFile {
 // its containers exists. Controllers without a limit are still made, so
 // every container cgroup has the pod's as its parent (libcontainer makes
 // only the missing levels).
-func createPodCgroup(pod *corev1.Pod, r spec.PodResources) error {
-	rel := podCgroupPath(pod)
+func createPodCgroup(l Layout, pod *corev1.Pod, r spec.PodResources) (err error) {
+	// The parent of a root other than the default one is removed with
+	// its last pod, which may happen between the making of the parent and
+	// of the pod below it: make them again.
+	for try := 0; try < 3; try++ {
+		if err = makePodCgroup(l, pod, r); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return err
+}
+
+func makePodCgroup(l Layout, pod *corev1.Pod, r spec.PodResources) error {
+	rel := podCgroupPath(l, pod)
 	v2 := cgroups.IsCgroup2UnifiedMode()
 	if v2 {
 		// Each level down to the pod must hand the controllers on.
@@ -96,28 +110,29 @@ func createPodCgroup(pod *corev1.Pod, r spec.PodResources) error {
 	return nil
 }
 
-// PodCgroupDir is the directory of the pod's cgroup in one v1 controller's
-// hierarchy (memory, cpu, pids), or in the unified hierarchy when the node
-// runs cgroup v2 only; tests read the pod's usage there.
-func PodCgroupDir(namespace, name, controller string) string {
+// PodCgroupDir is the directory of the pod's cgroup, for the state root
+// root, in one v1 controller's hierarchy (memory, cpu, pids), or in the
+// unified hierarchy when the node runs cgroup v2 only; tests read the
+// pod's usage there.
+func PodCgroupDir(root, namespace, name, controller string) string {
 	pod := &corev1.Pod{}
 	pod.Namespace, pod.Name = namespace, name
 	if cgroups.IsCgroup2UnifiedMode() {
 		controller = ""
 	}
-	return filepath.Join(cgroupRoot, controller, podCgroupPath(pod))
+	return filepath.Join(cgroupRoot, controller, podCgroupPath(Layout{Root: root}, pod))
 }
 
 // joinPodCgroup moves the pod's sandbox (pid) into the pod's cgroup, as the
 // kubelet's pause container is: what the sandbox holds (its threads, the
 // memory of its namespaces) counts against the pod's limits, not podsec's.
-func joinPodCgroup(pod *corev1.Pod, pid int) error {
+func joinPodCgroup(l Layout, pod *corev1.Pod, pid int) error {
 	ctrls := []string{"cpu", "memory", "pids"}
 	if cgroups.IsCgroup2UnifiedMode() {
 		ctrls = []string{""}
 	}
 	for _, c := range ctrls {
-		p := filepath.Join(PodCgroupDir(pod.Namespace, pod.Name, c), "cgroup.procs")
+		p := filepath.Join(PodCgroupDir(l.Root, pod.Namespace, pod.Name, c), "cgroup.procs")
 		if err := os.WriteFile(p, []byte(strconv.Itoa(pid)), 0); err != nil {
 			return fmt.Errorf("moving the pod sandbox into cgroup %s: %w", filepath.Dir(p), err)
 		}

@@ -100,7 +100,7 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox) (sb *sandbox
 			sb.stop(l, pod)
 		}
 	}()
-	if err := joinPodCgroup(pod, cmd.Process.Pid); err != nil {
+	if err := joinPodCgroup(l, pod, cmd.Process.Pid); err != nil {
 		return sb, err
 	}
 	buf := make([]byte, 512)

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/runtime"
 )
 
@@ -166,7 +167,7 @@ func (n *testNode) assertClean(gcOut string) {
 			n.t.Errorf("%s left: %v", d, ents)
 		}
 	}
-	if left, _ := filepath.Glob("/sys/fs/cgroup/memory/podsec/default_lc-*"); len(left) > 0 {
+	if left, _ := filepath.Glob("/sys/fs/cgroup/*" + pipeline.CgroupParent(n.root) + "/default_lc-*"); len(left) > 0 {
 		n.t.Errorf("cgroups left: %v", left)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/test/harness"
 )
 
@@ -149,7 +150,7 @@ spec:
 	if f := dfLine(out); len(f) < 2 || f[1] != "65536" {
 		t.Errorf("df of the Memory emptyDir in a 64Mi pod: %q, want 65536 1K-blocks\n%s", f, out)
 	}
-	if got := readCgroup(t, "memory", "tmpfs-hog", "memory.limit_in_bytes", "memory.max"); got != strconv.Itoa(64<<20) {
+	if got := readCgroup(t, n, "memory", "tmpfs-hog", "memory.limit_in_bytes", "memory.max"); got != strconv.Itoa(64<<20) {
 		t.Errorf("pod cgroup memory limit = %q, want %d", got, 64<<20)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -194,11 +195,11 @@ spec:
 `, "--pod-pids-limit", "200")
 	// Each container's forks end (done or refused) within a few seconds.
 	time.Sleep(5 * time.Second)
-	cur, err := strconv.Atoi(readCgroup(t, "pids", "forker", "pids.current", "pids.current"))
+	cur, err := strconv.Atoi(readCgroup(t, n, "pids", "forker", "pids.current", "pids.current"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if max := readCgroup(t, "pids", "forker", "pids.max", "pids.max"); max != "200" {
+	if max := readCgroup(t, n, "pids", "forker", "pids.max", "pids.max"); max != "200" {
 		t.Errorf("pod cgroup pids.max = %q, want 200", max)
 	}
 	if cur > 200 {
@@ -293,9 +294,9 @@ func dfLine(out string) []string {
 
 // readCgroup reads a file of the pod's cgroup (namespace default) in a v1
 // controller, or its v2 name in the unified hierarchy.
-func readCgroup(t *testing.T, controller, pod, v1, v2 string) string {
+func readCgroup(t *testing.T, n *harness.Node, controller, pod, v1, v2 string) string {
 	t.Helper()
-	rel := filepath.Join("podsec", "default_"+pod)
+	rel := filepath.Join(pipeline.CgroupParent(n.Root), "default_"+pod)
 	p := filepath.Join("/sys/fs/cgroup", controller, rel, v1)
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
 		p = filepath.Join("/sys/fs/cgroup", rel, v2)
