@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podsec/podsec/internal/term"
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -41,6 +42,10 @@ func main() {
 // run executes one podsec command line and returns its exit code. A panic
 // is turned into an error line: a user never sees a Go stack trace.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	// PODSEC_TRACE=1 (or run --trace) ends the command with its steps'
+	// times on stderr.
+	trace.FromEnv()
+	defer trace.Report(stderr)
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "error: internal error: %v\n", r)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podsec/podsec/internal/term"
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/node"
 	"github.com/podsec/podsec/runtime"
 )
@@ -20,6 +21,7 @@ func newRunCommand(g *globals) *cobra.Command {
 	var detach bool
 	var as string
 	var asGroups []string
+	var withTrace bool
 	cmd := &cobra.Command{
 		Use:   "run -f POD.yaml",
 		Short: "run a pod on this node in the foreground",
@@ -41,6 +43,10 @@ ends, nothing of it is left on the node.`,
   cat pod.yaml | podsec run -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if withTrace {
+				trace.Enable()
+			}
+			end := trace.Step("decode")
 			objs, err := readObjects(cmd, files)
 			if err != nil {
 				return err
@@ -49,17 +55,22 @@ ends, nothing of it is left on the node.`,
 			if err != nil {
 				return err
 			}
+			end()
+			end = trace.Step("open node")
 			n, err := openNode(cmd, g)
 			if err != nil {
 				return err
 			}
+			end()
 			// The pipeline: the API server's validation, admission (the
 			// admitted pod, with its PodSecurityPolicy defaults, is the one
 			// that runs), then this node's checks, before anything is made.
+			end = trace.Step("validation and admission")
 			adm, err := n.Prepare(pod, node.AdmitOptions{As: as, AsGroups: asGroups})
 			if err != nil {
 				return err
 			}
+			end()
 			opts := node.RunOptions{ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets}
 			if detach {
 				return runDetached(cmd, g, n, adm.Pod, opts)
@@ -69,6 +80,7 @@ ends, nothing of it is left on the node.`,
 	}
 	addFileFlag(cmd, &files)
 	cmd.Flags().StringVar(&podName, "pod", "", "name of the pod to run when the manifest holds several")
+	cmd.Flags().BoolVar(&withTrace, "trace", false, "print the time each step of the pod's start and end took (decode, admission, image, sandbox, mounts, create, start, wait, cleanup) on stderr; PODSEC_TRACE=1 does the same")
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "run the pod in the background under a supervisor and return once its containers run")
 	cmd.Flags().StringVar(&g.podNetwork, "network", "cni", "pod network: cni (a pod IP on the node's CNI network) or none (loopback only)")
 	addRequesterFlags(cmd, &as, &asGroups)
@@ -85,25 +97,34 @@ func runPod(cmd *cobra.Command, g *globals, n *node.Node, adm *node.Admitted, op
 	default:
 		return fmt.Errorf("--network: Unsupported value: %q: supported values: \"cni\", \"none\"", g.podNetwork)
 	}
+	end := trace.Step("image store and network")
 	if _, err := n.Images(); err != nil {
 		return err
 	}
 	if _, err := n.Network(); err != nil {
 		return err
 	}
+	end()
 	// The bridge goes when the last pod of the node has gone.
-	defer n.Close(context.Background())
+	defer func() {
+		defer trace.Step("network teardown")()
+		n.Close(context.Background())
+	}()
 	// Where it is safe, as here: only pods whose podsec is gone are
 	// touched, so a pod that died with its podsec does not hold its name,
 	// host ports or IP.
+	end = trace.Step("gc of dead pods")
 	implicitGC(cmd, n)
+	end()
 	if _, err := n.Runtime(); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	pod := adm.Pod
+	end = trace.Step("pod")
 	res, err := n.RunAdmitted(ctx, adm, opts)
+	end()
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "error: pod %q: %s\n", pod.Name, term.Escape(err.Error()))
 		return &exitError{code: max(res.ExitCode, 1)}
