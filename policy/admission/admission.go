@@ -83,6 +83,9 @@ type Objects struct {
 	// NamespaceLabels are the labels of each known namespace, by name. A
 	// namespace that is not there has no labels.
 	NamespaceLabels map[string]map[string]string
+
+	// index is set by Indexed.
+	index *index
 }
 
 // Audit annotation keys of the PodSecurityPolicy plugin, as 1.24 set them
@@ -140,13 +143,16 @@ func Admit(req Request, objs Objects) Result {
 		return res
 	}
 	pspOn := len(objs.PodSecurityPolicies) > 0 && !(op == Update && onlyGCFieldsChanged(pod, req.OldPod))
+	var ix *index
 	var usable func(*psp.PodSecurityPolicy) bool
 	if pspOn {
-		usable = usableBy(rbac.NewAuthorizer(objs.RBAC), req.User, ns, serviceAccountOf(pod))
+		ix = objs.indexed()
+		use := ix.authz.PolicyUse(req.User, ns, serviceAccountOf(pod))
+		usable = func(p *psp.PodSecurityPolicy) bool { return use.Allows(p.Name) }
 	}
 
 	if req.Phase != Validating && op == Create && pspOn {
-		d, err := psp.Admit(pod, objs.PodSecurityPolicies, usable)
+		d, err := ix.policies.Admit(pod, usable)
 		res.Policies = d.Results
 		if err != nil {
 			return refuse(res, err)
@@ -172,7 +178,7 @@ func Admit(req Request, objs Objects) Result {
 	}
 
 	if pspOn {
-		name, results, err := validatePSP(res.Pod, objs.PodSecurityPolicies, usable)
+		name, results, err := validatePSP(res.Pod, ix.policies, usable)
 		// After a mutating step, its results say more about the choice.
 		if err != nil || res.Policies == nil {
 			res.Policies = results
@@ -206,12 +212,4 @@ func serviceAccountOf(pod *corev1.Pod) string {
 		return sa
 	}
 	return DefaultServiceAccount
-}
-
-// usableBy is isAuthorizedForPolicy of 1.24: the requester or the pod's
-// service account may "use" the policy in the pod's namespace.
-func usableBy(a *rbac.Authorizer, user rbac.UserInfo, namespace, serviceAccount string) func(*psp.PodSecurityPolicy) bool {
-	return func(p *psp.PodSecurityPolicy) bool {
-		return a.CanUsePolicy(user, namespace, serviceAccount, p.Name)
-	}
 }
