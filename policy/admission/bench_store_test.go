@@ -101,7 +101,7 @@ spec:
 // of varied strictness and 200 bindings of Roles and ClusterRoles that
 // grant "use" of them to users, groups and service accounts, some through
 // ClusterRoleBindings, most through RoleBindings of the team namespaces.
-func storeObjects(b *testing.B) Objects {
+func storeObjects(b testing.TB) Objects {
 	objs := Objects{NamespaceLabels: map[string]map[string]string{}}
 	ruleFor := func(names ...string) []rbacv1.PolicyRule {
 		return []rbacv1.PolicyRule{{Verbs: []string{"use"}, APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, ResourceNames: names}}
@@ -181,7 +181,7 @@ type storeCase struct {
 // pod that the ranges and restricted policies both default (the first by
 // name wins), and a developer's privileged pod that no policy it may use
 // admits.
-func storeCases(b *testing.B) []storeCase {
+func storeCases(b testing.TB) []storeCase {
 	pod := func(spec string) *corev1.Pod {
 		p := &corev1.Pod{}
 		doc := "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: team-3, labels: {app: web}}\nspec: " + spec
@@ -249,7 +249,7 @@ func BenchmarkAdmitStoreParallel(b *testing.B) {
 	}
 }
 
-func checkStoreCase(b *testing.B, tc storeCase, res Result) {
+func checkStoreCase(b testing.TB, tc storeCase, res Result) {
 	b.Helper()
 	switch {
 	case tc.wantPolicy == "" && res.Allowed:

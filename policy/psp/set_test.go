@@ -1,0 +1,117 @@
+package psp
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+)
+
+// tryByCopy is what Set.Try answers, the way Admit computed it before
+// Set: a deep copy of the pod per policy, defaulted, compared whole with
+// the pod and validated.
+func tryByCopy(pod *corev1.Pod, p *PodSecurityPolicy) Result {
+	r := Result{Policy: p.Name}
+	cp, err := Default(pod, p)
+	if r.Err = err; err != nil {
+		return r
+	}
+	r.Mutated = !apiequality.Semantic.DeepEqual(pod, cp)
+	r.Errors = Validate(cp, p)
+	return r
+}
+
+// checkTry tries the policies in turn on one Trial of pod, as Admit does,
+// and fails unless each result is tryByCopy's and the pod is left as it
+// was, however the scratch pod is reused from one policy to the next.
+func checkTry(t *testing.T, pod *corev1.Pod, policies []*PodSecurityPolicy) {
+	t.Helper()
+	before := pod.DeepCopy()
+	set := NewSet(policies)
+	trial := NewTrial(pod)
+	for i := range set.Len() {
+		p := set.Policy(i)
+		got, want := set.Try(trial, i), tryByCopy(before, p)
+		if got.Policy != want.Policy || got.Mutated != want.Mutated || (got.Err == nil) != (want.Err == nil) ||
+			!slices.Equal(errorStrings(got.Errors), errorStrings(want.Errors)) {
+			t.Errorf("Try(%s) = mutated %v, err %v, errors %q; defaulting a deep copy gives mutated %v, err %v, errors %q",
+				p.Name, got.Mutated, got.Err, errorStrings(got.Errors), want.Mutated, want.Err, errorStrings(want.Errors))
+		}
+		if !reflect.DeepEqual(pod, before) {
+			t.Fatalf("Try(%s) changed the pod", p.Name)
+		}
+	}
+}
+
+// everyDefault is a policy whose every strategy defaults something.
+func everyDefault(name string) *PodSecurityPolicy {
+	p := permissive()
+	p.Name = name
+	p.Annotations = map[string]string{
+		SeccompDefaultProfileAnnotation:   "runtime/default",
+		SeccompAllowedProfilesAnnotation:  "runtime/default,localhost/x",
+		AppArmorDefaultProfileAnnotation:  "runtime/default",
+		AppArmorAllowedProfilesAnnotation: "runtime/default",
+	}
+	p.Spec.Privileged = false
+	p.Spec.DefaultAddCapabilities = []corev1.Capability{"CHOWN"}
+	p.Spec.RequiredDropCapabilities = []corev1.Capability{"NET_RAW"}
+	p.Spec.AllowedCapabilities = nil
+	p.Spec.ReadOnlyRootFilesystem = true
+	p.Spec.DefaultAllowPrivilegeEscalation = ptrTo(false)
+	p.Spec.SELinux = SELinuxStrategyOptions{Rule: SELinuxStrategyMustRunAs, SELinuxOptions: &corev1.SELinuxOptions{Level: "s0:c1,c2"}}
+	p.Spec.RunAsUser = RunAsUserStrategyOptions{Rule: RunAsUserStrategyMustRunAs, Ranges: []IDRange{{Min: 1000, Max: 2000}}}
+	p.Spec.RunAsGroup = &RunAsGroupStrategyOptions{Rule: RunAsGroupStrategyMustRunAs, Ranges: []IDRange{{Min: 1000, Max: 2000}}}
+	p.Spec.FSGroup = FSGroupStrategyOptions{Rule: FSGroupStrategyMustRunAs, Ranges: []IDRange{{Min: 3000, Max: 3000}}}
+	p.Spec.SupplementalGroups = SupplementalGroupsStrategyOptions{Rule: SupplementalGroupsStrategyMustRunAs, Ranges: []IDRange{{Min: 4000, Max: 4000}}}
+	p.Spec.RuntimeClass = &RuntimeClassStrategyOptions{AllowedRuntimeClassNames: []string{"runc"}, DefaultRuntimeClassName: ptrTo("runc")}
+	return p
+}
+
+func TestTryIsDefaultingACopy(t *testing.T) {
+	nonRootPolicy := named("non-root", nonRoot)
+	broken := named("broken", func(p *PodSecurityPolicy) { p.Spec.RunAsUser = RunAsUserStrategyOptions{Rule: "Nope"} })
+	policies := []*PodSecurityPolicy{everyDefault("a-every"), named("b-permissive", nil), nonRootPolicy, broken, everyDefault("z-every")}
+	pods := map[string]string{
+		"plain": `{containers: [{name: c, image: busybox}]}`,
+		"every container kind": `{initContainers: [{name: i, image: busybox}], containers: [{name: c, image: busybox, securityContext: {runAsUser: 0}}],
+  ephemeralContainers: [{name: e, image: busybox, targetContainerName: c}]}`,
+		"already what the defaults give": `{runtimeClassName: runc, securityContext: {fsGroup: 3000, supplementalGroups: [4000], seLinuxOptions: {level: "s0:c1,c2"}, seccompProfile: {type: RuntimeDefault}},
+  containers: [{name: c, image: busybox, securityContext: {runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
+    appArmorProfile: {type: RuntimeDefault}, capabilities: {add: [CHOWN], drop: [NET_RAW]}}}]}`,
+		"empty lists and contexts": `{securityContext: {supplementalGroups: [], sysctls: []}, containers: [{name: c, image: busybox, securityContext: {capabilities: {add: [], drop: []}}}]}`,
+		"violations": `{hostPID: true, securityContext: {runAsUser: 0, sysctls: [{name: kernel.msgmax, value: "1"}]},
+  volumes: [{name: h, hostPath: {path: /etc}}],
+  containers: [{name: c, image: busybox, securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN, SYS_ADMIN]}}, volumeMounts: [{name: h, mountPath: /h}]},
+    {name: d, image: busybox, securityContext: {runAsNonRoot: false}}]}`,
+	}
+	for name, spec := range pods {
+		t.Run(name, func(t *testing.T) {
+			pod := podWith(t, spec)
+			pod.Annotations = map[string]string{"a": "b"}
+			checkTry(t, pod, policies)
+			slices.Reverse(policies)
+			checkTry(t, pod, policies)
+		})
+	}
+}
+
+func TestSetAdmitTakesOneCopy(t *testing.T) {
+	pod := podWith(t, `{containers: [{name: c, image: busybox}]}`)
+	d, err := NewSet([]*PodSecurityPolicy{everyDefault("every")}).Admit(pod, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Default(pod, everyDefault("every"))
+	want.Annotations = map[string]string{ValidatedPSPAnnotation: "every"}
+	if !apiequality.Semantic.DeepEqual(d.Pod, want) {
+		t.Errorf("Set.Admit() pod = %+v, want the policy's defaults: %+v", d.Pod.Spec, want.Spec)
+	}
+	// The admitted pod shares nothing with the given one.
+	d.Pod.Spec.Containers[0].Image = "changed"
+	if pod.Spec.Containers[0].Image != "busybox" {
+		t.Error("Set.Admit() pod shares its containers with the given pod")
+	}
+}
