@@ -86,3 +86,15 @@ func TestStrategyListsReadInPlace(t *testing.T) {
 		}
 	}
 }
+
+func TestSameCapIsCapKey(t *testing.T) {
+	names := []corev1.Capability{"chown", "CHOWN", "CAP_CHOWN", "cap_chown", " Chown ", "ALL", "all", "CAP_ALL", "cap_cap_chown",
+		"CAP_", "", " ", "K", "\u212a", "ſys_admin", "SYS_ADMIN", "sys_admin\u00a0", "\u00a0NET_RAW", "net_raw", "cap_net_raw"}
+	for _, a := range names {
+		for _, b := range names {
+			if got, want := sameCap(a, b), capKey(a) == capKey(b); got != want {
+				t.Errorf("sameCap(%q, %q) = %v, want %v (keys %q, %q)", a, b, got, want, capKey(a), capKey(b))
+			}
+		}
+	}
+}
