@@ -60,6 +60,11 @@ type Request struct {
 	Operation Operation
 	// Phase is AllPhases when zero.
 	Phase Phase
+	// Explain has Result.Policies say what every PodSecurityPolicy makes
+	// of the pod, those the requester may not use too. Without it, only
+	// the policies the requester may use are tried, as many as the
+	// decision needs; the decision and its messages are the same.
+	Explain bool
 	// SubResource is the subresource of pods the request is for; empty
 	// for the pod itself. Of the subresources, only SubResourceEphemeralContainers
 	// is evaluated (as 1.24's PodSecurityPolicy and pod-security-admission
@@ -117,9 +122,11 @@ type Result struct {
 	// AuditAnnotations are the annotations the plugins add to the request's
 	// audit event, by key.
 	AuditAnnotations map[string]string
-	// Policies is what each PodSecurityPolicy made of the pod in the last
-	// PodSecurityPolicy step, in the order tried: whether the requester may
-	// use it, whether it would change the pod, and its errors.
+	// Policies is what each PodSecurityPolicy tried made of the pod in the
+	// last PodSecurityPolicy step, in the order tried: whether the
+	// requester may use it, whether it would change the pod, and its
+	// errors. Every policy with Request.Explain; otherwise those the
+	// requester may use, up to the one that admitted the pod.
 	Policies []psp.Result
 }
 
@@ -152,7 +159,11 @@ func Admit(req Request, objs Objects) Result {
 	}
 
 	if req.Phase != Validating && op == Create && pspOn {
-		d, err := ix.policies.Admit(pod, usable)
+		admit := ix.policies.Choose
+		if req.Explain {
+			admit = ix.policies.Admit
+		}
+		d, err := admit(pod, usable)
 		res.Policies = d.Results
 		if err != nil {
 			return refuse(res, err)
@@ -178,7 +189,7 @@ func Admit(req Request, objs Objects) Result {
 	}
 
 	if pspOn {
-		name, results, err := validatePSP(res.Pod, ix.policies, usable)
+		name, results, err := validatePSP(res.Pod, ix.policies, usable, req.Explain)
 		// After a mutating step, its results say more about the choice.
 		if err != nil || res.Policies == nil {
 			res.Policies = results

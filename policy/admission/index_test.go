@@ -9,7 +9,7 @@ import (
 
 // TestIndexed admits the store benchmark's requests with the objects
 // indexed once and indexed on every call, in every phase, and wants the
-// same results.
+// same decisions, whether every policy is tried (Explain) or not.
 func TestIndexed(t *testing.T) {
 	objs := storeObjects(t)
 	ix := objs.Indexed()
@@ -17,13 +17,18 @@ func TestIndexed(t *testing.T) {
 		for _, phase := range []Phase{AllPhases, Mutating, Validating} {
 			req := tc.req
 			req.Phase = phase
-			got, want := Admit(req, ix), Admit(req, objs)
+			explain := req
+			explain.Explain = true
+			got, want := Admit(req, ix), Admit(explain, objs)
 			if phase != Validating {
 				checkStoreCase(t, tc, got)
 			}
 			if errText(got.Err) != errText(want.Err) || !reflect.DeepEqual(got.Pod, want.Pod) || got.Policy != want.Policy ||
 				!reflect.DeepEqual(got.Warnings, want.Warnings) || !reflect.DeepEqual(got.AuditAnnotations, want.AuditAnnotations) {
 				t.Errorf("Admit(%s, phase %d) with indexed objects = %+v, want %+v", tc.name, phase, got, want)
+			}
+			if len(want.Policies) != len(ix.PodSecurityPolicies) && phase != Validating {
+				t.Errorf("Admit(%s, phase %d, Explain) tried %d policies, want all %d", tc.name, phase, len(want.Policies), len(ix.PodSecurityPolicies))
 			}
 		}
 	}

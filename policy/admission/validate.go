@@ -29,8 +29,9 @@ func (r *validateReason) Unwrap() error { return ErrUnableToValidate }
 // the pod must be admitted unchanged by a policy the requester may use.
 // The policy named in the pod's kubernetes.io/psp annotation is tried
 // first, then the others by name. A refusal lists the errors of the usable
-// policies only, as Admit's does.
-func validatePSP(pod *corev1.Pod, set *psp.Set, usable func(*psp.PodSecurityPolicy) bool) (string, []psp.Result, error) {
+// policies only, as Admit's does. Without explain, the policies the
+// requester may not use are not tried.
+func validatePSP(pod *corev1.Pod, set *psp.Set, usable func(*psp.PodSecurityPolicy) bool, explain bool) (string, []psp.Result, error) {
 	hint := pod.Annotations[psp.ValidatedPSPAnnotation]
 	order := make([]int, 0, set.Len())
 	for i := range set.Len() {
@@ -48,13 +49,19 @@ func validatePSP(pod *corev1.Pod, set *psp.Set, usable func(*psp.PodSecurityPoli
 	var results []psp.Result
 	providers := 0
 	for _, i := range order {
+		if set.Err(i) == nil {
+			providers++
+		}
+		ok := usable(set.Policy(i))
+		if !explain && (!ok || set.Err(i) != nil) {
+			continue
+		}
 		r := set.Try(t, i)
-		r.Usable = usable(set.Policy(i))
+		r.Usable = ok
 		results = append(results, r)
 		if r.Err != nil {
 			continue
 		}
-		providers++
 		if r.Usable && !r.Mutated && len(r.Errors) == 0 {
 			return r.Policy, results, nil
 		}

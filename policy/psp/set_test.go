@@ -1,6 +1,7 @@
 package psp
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -113,5 +114,39 @@ func TestSetAdmitTakesOneCopy(t *testing.T) {
 	d.Pod.Spec.Containers[0].Image = "changed"
 	if pod.Spec.Containers[0].Image != "busybox" {
 		t.Error("Set.Admit() pod shares its containers with the given pod")
+	}
+}
+
+// TestChooseIsAdmit: Choose, which tries only the usable policies, comes
+// to Admit's decision and error for every pod, whoever may use what.
+func TestChooseIsAdmit(t *testing.T) {
+	broken := named("c-broken", func(p *PodSecurityPolicy) { p.Spec.RunAsUser = RunAsUserStrategyOptions{Rule: "Nope"} })
+	policies := []*PodSecurityPolicy{everyDefault("a-every"), named("b-permissive", nil), broken, named("d-non-root", nonRoot),
+		named("e-no-host", func(p *PodSecurityPolicy) { p.Spec.HostPID, p.Spec.Privileged = false, false }), everyDefault("f-every")}
+	set := NewSet(policies)
+	pods := []string{
+		`{containers: [{name: c, image: busybox}]}`,
+		`{hostPID: true, containers: [{name: c, image: busybox, securityContext: {privileged: true}}]}`,
+		`{containers: [{name: c, image: busybox, securityContext: {runAsUser: 1500}}]}`,
+	}
+	// Every subset of the policies as the usable ones.
+	for mask := range 1 << len(policies) {
+		usable := func(p *PodSecurityPolicy) bool {
+			i := slices.Index(policies, p)
+			return mask&(1<<i) != 0
+		}
+		for _, spec := range pods {
+			pod := podWith(t, spec)
+			want, wantErr := set.Admit(pod, usable)
+			got, gotErr := set.Choose(pod, usable)
+			if got.Policy != want.Policy || !apiequality.Semantic.DeepEqual(got.Pod, want.Pod) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("usable %06b, pod %s: Choose() = %q, %v; Admit() = %q, %v", mask, spec, got.Policy, gotErr, want.Policy, wantErr)
+			}
+		}
+	}
+	// Only the broken policy usable: the others still count as providers.
+	_, err := set.Choose(podWith(t, pods[0]), func(p *PodSecurityPolicy) bool { return p == broken })
+	if want := `pods "web" is forbidden: PodSecurityPolicy: unable to admit pod: []`; fmt.Sprint(err) != want {
+		t.Errorf("Choose(only a broken policy usable) = %v, want %s", err, want)
 	}
 }
