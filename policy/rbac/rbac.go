@@ -87,6 +87,9 @@ type Authorizer struct {
 	// each list in binding order. ServiceAccount subjects are indexed by
 	// the user name of the account, "system:serviceaccount:NS:NAME".
 	byUser, byGroup map[scopedName][]int32
+	// slab holds the first entry of every list: most subjects are named
+	// by one binding.
+	slab []int32
 }
 
 // scopedName is a subject's name in the scope a binding grants in: the
@@ -117,10 +120,27 @@ func NewAuthorizer(objs Objects) *Authorizer {
 	for _, r := range objs.Roles {
 		roles[nsName{r.Namespace, r.Name}] = r
 	}
+	users, groups := 0, 0
+	count := func(subjects []rbacv1.Subject) {
+		for _, s := range subjects {
+			if s.Kind == rbacv1.GroupKind {
+				groups++
+			} else {
+				users++
+			}
+		}
+	}
+	for _, b := range objs.ClusterRoleBindings {
+		count(b.Subjects)
+	}
+	for _, b := range objs.RoleBindings {
+		count(b.Subjects)
+	}
 	a := &Authorizer{
 		bindings: make([]binding, 0, len(objs.ClusterRoleBindings)+len(objs.RoleBindings)),
-		byUser:   map[scopedName][]int32{},
-		byGroup:  map[scopedName][]int32{},
+		byUser:   make(map[scopedName][]int32, users),
+		byGroup:  make(map[scopedName][]int32, groups),
+		slab:     make([]int32, 0, users+groups),
 	}
 	for _, b := range objs.ClusterRoleBindings {
 		a.add(binding{name: b.Name, roleRef: b.RoleRef, subjects: b.Subjects, rules: roleRules(clusterRoles, roles, b.RoleRef, "")})
@@ -143,7 +163,11 @@ func (a *Authorizer) add(b binding) {
 	a.bindings = append(a.bindings, b)
 	index := func(m map[scopedName][]int32, name string) {
 		key := scopedName{b.namespace, name}
-		if l := m[key]; len(l) == 0 || l[len(l)-1] != i {
+		switch l, ok := m[key]; {
+		case !ok:
+			a.slab = append(a.slab, i)
+			m[key] = a.slab[len(a.slab)-1 : len(a.slab) : len(a.slab)]
+		case l[len(l)-1] != i:
 			m[key] = append(l, i)
 		}
 	}
