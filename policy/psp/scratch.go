@@ -1,6 +1,7 @@
 package psp
 
 import (
+	"reflect"
 	"unsafe"
 
 	corev1 "k8s.io/api/core/v1"
@@ -120,7 +121,10 @@ func container[C corev1.Container | corev1.EphemeralContainer](c *C) *corev1.Con
 }
 
 // equalPart is apiequality.Semantic.DeepEqual of two pointers, without
-// the walk when they are the same or point to the same bytes.
+// the walk when they are the same or point to the same bytes. Structs (the
+// securityContexts) are compared field by field: a field a default set
+// (a nil pointer made non-nil) differs at once, and a field both share is
+// equal; the others are compared semantically.
 func equalPart[T any](a, b *T) bool {
 	switch {
 	case a == b:
@@ -130,7 +134,30 @@ func equalPart[T any](a, b *T) bool {
 	case identical(a, b):
 		return true
 	}
-	return apiequality.Semantic.DeepEqual(a, b)
+	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
+	if va.Kind() != reflect.Struct {
+		return apiequality.Semantic.DeepEqual(a, b)
+	}
+	for i := range va.NumField() {
+		fa, fb := va.Field(i), vb.Field(i)
+		switch fa.Kind() {
+		case reflect.Pointer:
+			if fa.IsNil() != fb.IsNil() {
+				return false
+			}
+			if fa.Pointer() == fb.Pointer() {
+				continue
+			}
+		case reflect.Slice, reflect.Map:
+			if fa.IsNil() && fb.IsNil() || fa.Pointer() == fb.Pointer() && fa.Len() == fb.Len() {
+				continue
+			}
+		}
+		if !fa.CanInterface() || !apiequality.Semantic.DeepEqual(fa.Interface(), fb.Interface()) {
+			return false
+		}
+	}
+	return true
 }
 
 // identical reports whether *a and *b hold the same bytes. Then every
@@ -141,4 +168,30 @@ func equalPart[T any](a, b *T) bool {
 func identical[T any](a, b *T) bool {
 	n := unsafe.Sizeof(*a)
 	return unsafe.String((*byte)(unsafe.Pointer(a)), n) == unsafe.String((*byte)(unsafe.Pointer(b)), n)
+}
+
+// holds reports whether an error's bad value may point into the
+// scratch's memory, which the next policy's defaults overwrite: a pointer
+// or slice whose address lies in it, or a value too deep to tell. Other
+// values (numbers, strings, maps, pointers elsewhere) stay as they are.
+func (s *scratch) holds(v any) bool {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.UnsafePointer:
+		if rv.IsNil() {
+			return false
+		}
+		p := rv.Pointer()
+		in := func(start unsafe.Pointer, size uintptr) bool {
+			return start != nil && p >= uintptr(start) && p < uintptr(start)+size
+		}
+		return in(unsafe.Pointer(s), unsafe.Sizeof(*s)) ||
+			in(unsafe.Pointer(unsafe.SliceData(s.init)), uintptr(cap(s.init))*unsafe.Sizeof(corev1.Container{})) ||
+			in(unsafe.Pointer(unsafe.SliceData(s.containers)), uintptr(cap(s.containers))*unsafe.Sizeof(corev1.Container{})) ||
+			in(unsafe.Pointer(unsafe.SliceData(s.ephemeral)), uintptr(cap(s.ephemeral))*unsafe.Sizeof(corev1.EphemeralContainer{})) ||
+			in(unsafe.Pointer(unsafe.SliceData(s.scs)), uintptr(cap(s.scs))*unsafe.Sizeof(corev1.SecurityContext{}))
+	case reflect.Struct, reflect.Array, reflect.Interface, reflect.Func, reflect.Chan:
+		return true
+	}
+	return false
 }

@@ -55,8 +55,8 @@ func (s *Set) Err(i int) error { return s.errs[i] }
 type Trial struct {
 	pod   *corev1.Pod
 	paths []*field.Path
-	// scratch is reused from one policy to the next unless the last
-	// policy's errors may point into it.
+	// scratch is reused from one policy to the next unless an error of
+	// the last policy may point into it.
 	scratch *scratch
 }
 
@@ -85,9 +85,12 @@ func (s *Set) Try(t *Trial, i int) Result {
 	applyDefaults(cp, p)
 	r.Mutated = changed(t.pod, cp)
 	r.Errors = validate(cp, p, t.paths)
-	if len(r.Errors) > 0 {
-		// The errors' values may be the scratch's: leave it to them.
-		t.scratch = nil
+	for _, e := range r.Errors {
+		if t.scratch.holds(e.BadValue) {
+			// Leave the scratch to the error.
+			t.scratch = nil
+			break
+		}
 	}
 	return r
 }

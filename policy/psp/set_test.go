@@ -150,3 +150,33 @@ func TestChooseIsAdmit(t *testing.T) {
 		t.Errorf("Choose(only a broken policy usable) = %v, want %s", err, want)
 	}
 }
+
+// TestScratchHolds: an error value that points into the scratch retires
+// it; values that do not, keep it for the next policy.
+func TestScratchHolds(t *testing.T) {
+	pod := podWith(t, `{securityContext: {runAsUser: 1}, containers: [{name: c, image: busybox, securityContext: {privileged: true}}]}`)
+	s := &scratch{}
+	cp := s.reset(pod)
+	priv := cp.Spec.Containers[0].SecurityContext.Privileged
+	for _, tc := range []struct {
+		name string
+		v    any
+		want bool
+	}{
+		{"the scratch's container securityContext", cp.Spec.Containers[0].SecurityContext, true},
+		{"the scratch's pod securityContext", cp.Spec.SecurityContext, true},
+		{"the scratch's containers", cp.Spec.Containers, true},
+		{"the scratch's pod", cp, true},
+		{"a field of a scratch container", &cp.Spec.Containers[0].Image, true},
+		{"a pointer the scratch shares with the pod", priv, false},
+		{"the pod's own containers", pod.Spec.Containers, false},
+		{"a number", int64(5), false},
+		{"a string", "x", false},
+		{"nil", nil, false},
+		{"a struct", corev1.Capabilities{}, true},
+	} {
+		if got := s.holds(tc.v); got != tc.want {
+			t.Errorf("holds(%s) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
