@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Superuser groups and the service account naming of Kubernetes.
@@ -96,14 +97,23 @@ type Authorizer struct {
 // namespace of a RoleBinding, "" for a ClusterRoleBinding.
 type scopedName struct{ namespace, name string }
 
-// binding is one ClusterRoleBinding or RoleBinding with its role's rules.
+// binding is one ClusterRoleBinding or RoleBinding, by the metadata,
+// role reference and subjects of the object, with its role's rules.
 type binding struct {
-	// namespace is the RoleBinding's; "" for a ClusterRoleBinding.
-	namespace string
-	name      string
-	roleRef   rbacv1.RoleRef
-	subjects  []rbacv1.Subject
-	rules     []rbacv1.PolicyRule
+	meta     *metav1.ObjectMeta
+	roleRef  *rbacv1.RoleRef
+	subjects []rbacv1.Subject
+	rules    []rbacv1.PolicyRule
+	// namespaced is true for a RoleBinding.
+	namespaced bool
+}
+
+// namespace is the RoleBinding's namespace; "" for a ClusterRoleBinding.
+func (b *binding) namespace() string {
+	if b.namespaced {
+		return b.meta.Namespace
+	}
+	return ""
 }
 
 type nsName struct{ namespace, name string }
@@ -143,7 +153,7 @@ func NewAuthorizer(objs Objects) *Authorizer {
 		slab:     make([]int32, 0, users+groups),
 	}
 	for _, b := range objs.ClusterRoleBindings {
-		a.add(binding{name: b.Name, roleRef: b.RoleRef, subjects: b.Subjects, rules: roleRules(clusterRoles, roles, b.RoleRef, "")})
+		a.add(binding{meta: &b.ObjectMeta, roleRef: &b.RoleRef, subjects: b.Subjects, rules: roleRules(clusterRoles, roles, b.RoleRef, "")})
 	}
 	for _, b := range objs.RoleBindings {
 		if b.Namespace == "" {
@@ -151,7 +161,7 @@ func NewAuthorizer(objs Objects) *Authorizer {
 			// nothing, as it would in no namespace a request names.
 			continue
 		}
-		a.add(binding{namespace: b.Namespace, name: b.Name, roleRef: b.RoleRef, subjects: b.Subjects, rules: roleRules(clusterRoles, roles, b.RoleRef, b.Namespace)})
+		a.add(binding{meta: &b.ObjectMeta, roleRef: &b.RoleRef, subjects: b.Subjects, rules: roleRules(clusterRoles, roles, b.RoleRef, b.Namespace), namespaced: true})
 	}
 	return a
 }
@@ -162,7 +172,7 @@ func (a *Authorizer) add(b binding) {
 	i := int32(len(a.bindings))
 	a.bindings = append(a.bindings, b)
 	index := func(m map[scopedName][]int32, name string) {
-		key := scopedName{b.namespace, name}
+		key := scopedName{b.namespace(), name}
 		switch l, ok := m[key]; {
 		case !ok:
 			a.slab = append(a.slab, i)
@@ -178,7 +188,7 @@ func (a *Authorizer) add(b binding) {
 		case rbacv1.GroupKind:
 			index(a.byGroup, s.Name)
 		case rbacv1.ServiceAccountKind:
-			if ns := subjectNamespace(s, b.namespace); ns != "" {
+			if ns := subjectNamespace(s, b.namespace()); ns != "" {
 				index(a.byUser, serviceAccountUserPrefix+ns+":"+s.Name)
 			}
 		}
@@ -219,11 +229,12 @@ func (a *Authorizer) Authorize(user UserInfo, attrs Attributes) (allowed bool, r
 
 // why is the reason a binding allows a request of user.
 func (b *binding) why(user UserInfo) string {
-	subject, _ := appliesTo(user, b.subjects, b.namespace)
-	if b.namespace == "" {
-		return fmt.Sprintf("RBAC: allowed by ClusterRoleBinding %q of %s %q to %s", b.name, b.roleRef.Kind, b.roleRef.Name, describe(subject, ""))
+	ns := b.namespace()
+	subject, _ := appliesTo(user, b.subjects, ns)
+	if ns == "" {
+		return fmt.Sprintf("RBAC: allowed by ClusterRoleBinding %q of %s %q to %s", b.meta.Name, b.roleRef.Kind, b.roleRef.Name, describe(subject, ""))
 	}
-	return fmt.Sprintf("RBAC: allowed by RoleBinding %q of %s %q to %s", b.namespace+"/"+b.name, b.roleRef.Kind, b.roleRef.Name, describe(subject, b.namespace))
+	return fmt.Sprintf("RBAC: allowed by RoleBinding %q of %s %q to %s", ns+"/"+b.meta.Name, b.roleRef.Kind, b.roleRef.Name, describe(subject, ns))
 }
 
 // grantsFor lists, in the order the API server tries them, the
