@@ -60,6 +60,11 @@ type Request struct {
 	Operation Operation
 	// Phase is AllPhases when zero.
 	Phase Phase
+	// Explain has Result.Policies say what every PodSecurityPolicy makes
+	// of the pod, those the requester may not use too. Without it, only
+	// the policies the requester may use are tried, as many as the
+	// decision needs; the decision and its messages are the same.
+	Explain bool
 	// SubResource is the subresource of pods the request is for; empty
 	// for the pod itself. Of the subresources, only SubResourceEphemeralContainers
 	// is evaluated (as 1.24's PodSecurityPolicy and pod-security-admission
@@ -83,6 +88,9 @@ type Objects struct {
 	// NamespaceLabels are the labels of each known namespace, by name. A
 	// namespace that is not there has no labels.
 	NamespaceLabels map[string]map[string]string
+
+	// index is set by Indexed.
+	index *index
 }
 
 // Audit annotation keys of the PodSecurityPolicy plugin, as 1.24 set them
@@ -114,9 +122,11 @@ type Result struct {
 	// AuditAnnotations are the annotations the plugins add to the request's
 	// audit event, by key.
 	AuditAnnotations map[string]string
-	// Policies is what each PodSecurityPolicy made of the pod in the last
-	// PodSecurityPolicy step, in the order tried: whether the requester may
-	// use it, whether it would change the pod, and its errors.
+	// Policies is what each PodSecurityPolicy tried made of the pod in the
+	// last PodSecurityPolicy step, in the order tried: whether the
+	// requester may use it, whether it would change the pod, and its
+	// errors. Every policy with Request.Explain; otherwise those the
+	// requester may use, up to the one that admitted the pod.
 	Policies []psp.Result
 }
 
@@ -140,13 +150,20 @@ func Admit(req Request, objs Objects) Result {
 		return res
 	}
 	pspOn := len(objs.PodSecurityPolicies) > 0 && !(op == Update && onlyGCFieldsChanged(pod, req.OldPod))
+	var ix *index
 	var usable func(*psp.PodSecurityPolicy) bool
 	if pspOn {
-		usable = usableBy(rbac.NewAuthorizer(objs.RBAC), req.User, ns, serviceAccountOf(pod))
+		ix = objs.indexed()
+		use := ix.authz.PolicyUse(req.User, ns, serviceAccountOf(pod))
+		usable = func(p *psp.PodSecurityPolicy) bool { return use.Allows(p.Name) }
 	}
 
 	if req.Phase != Validating && op == Create && pspOn {
-		d, err := psp.Admit(pod, objs.PodSecurityPolicies, usable)
+		admit := ix.policies.Choose
+		if req.Explain {
+			admit = ix.policies.Admit
+		}
+		d, err := admit(pod, usable)
 		res.Policies = d.Results
 		if err != nil {
 			return refuse(res, err)
@@ -172,7 +189,7 @@ func Admit(req Request, objs Objects) Result {
 	}
 
 	if pspOn {
-		name, results, err := validatePSP(res.Pod, objs.PodSecurityPolicies, usable)
+		name, results, err := validatePSP(res.Pod, ix.policies, usable, req.Explain)
 		// After a mutating step, its results say more about the choice.
 		if err != nil || res.Policies == nil {
 			res.Policies = results
@@ -206,12 +223,4 @@ func serviceAccountOf(pod *corev1.Pod) string {
 		return sa
 	}
 	return DefaultServiceAccount
-}
-
-// usableBy is isAuthorizedForPolicy of 1.24: the requester or the pod's
-// service account may "use" the policy in the pod's namespace.
-func usableBy(a *rbac.Authorizer, user rbac.UserInfo, namespace, serviceAccount string) func(*psp.PodSecurityPolicy) bool {
-	return func(p *psp.PodSecurityPolicy) bool {
-		return a.CanUsePolicy(user, namespace, serviceAccount, p.Name)
-	}
 }

@@ -170,8 +170,16 @@ func TestAdmitAuthorization(t *testing.T) {
 				if want := forbidden + "[]"; errText(res.Err) != want {
 					t.Errorf("Admit(user %v, serviceAccount %q) error = %q, want %q", tc.user, tc.sa, errText(res.Err), want)
 				}
+				// Unusable policies are tried only to explain.
+				if len(res.Policies) != 0 {
+					t.Errorf("Admit(user %v) policies = %+v, want none tried", tc.user, res.Policies)
+				}
+				res := Admit(Request{Pod: pod, User: tc.user, Explain: true}, objs(tc.rbac))
+				if want := forbidden + "[]"; res.Allowed || errText(res.Err) != want {
+					t.Errorf("Admit(user %v, serviceAccount %q, Explain) = allowed %v, error %q, want %q", tc.user, tc.sa, res.Allowed, errText(res.Err), want)
+				}
 				if len(res.Policies) != 1 || res.Policies[0].Usable || !res.Policies[0].Admits() {
-					t.Errorf("Admit(user %v) policies = %+v, want one unusable policy that admits", tc.user, res.Policies)
+					t.Errorf("Admit(user %v, Explain) policies = %+v, want one unusable policy that admits", tc.user, res.Policies)
 				}
 			}
 		})

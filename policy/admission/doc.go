@@ -28,5 +28,10 @@
 // webhook runs one phase per call (Request.Phase). Patch gives the JSON
 // Patch of a mutation, for admission.k8s.io/v1 responses.
 //
+// Objects.Indexed makes once what every admission needs of the objects:
+// the policies sorted and checked, the RBAC bindings indexed by subject.
+// A caller that admits many requests with one store generation indexes it
+// once; Admit indexes objects that are not indexed on every call.
+//
 // The package is pure: callers hand it the objects (store.Snapshot).
 package admission

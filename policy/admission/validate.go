@@ -1,7 +1,6 @@
 package admission
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,37 +29,41 @@ func (r *validateReason) Unwrap() error { return ErrUnableToValidate }
 // the pod must be admitted unchanged by a policy the requester may use.
 // The policy named in the pod's kubernetes.io/psp annotation is tried
 // first, then the others by name. A refusal lists the errors of the usable
-// policies only, as Admit's does.
-func validatePSP(pod *corev1.Pod, policies []*psp.PodSecurityPolicy, usable func(*psp.PodSecurityPolicy) bool) (string, []psp.Result, error) {
+// policies only, as Admit's does. Without explain, the policies the
+// requester may not use are not tried.
+func validatePSP(pod *corev1.Pod, set *psp.Set, usable func(*psp.PodSecurityPolicy) bool, explain bool) (string, []psp.Result, error) {
 	hint := pod.Annotations[psp.ValidatedPSPAnnotation]
-	sorted := slices.DeleteFunc(slices.Clone(policies), func(p *psp.PodSecurityPolicy) bool { return p == nil })
-	slices.SortStableFunc(sorted, func(a, b *psp.PodSecurityPolicy) int {
-		switch {
-		case a.Name == b.Name:
-			return 0
-		case a.Name == hint:
-			return -1
-		case b.Name == hint:
-			return 1
+	order := make([]int, 0, set.Len())
+	for i := range set.Len() {
+		if set.Policy(i).Name == hint {
+			order = append(order, i)
 		}
-		return cmp.Compare(a.Name, b.Name)
-	})
+	}
+	for i := range set.Len() {
+		if set.Policy(i).Name != hint {
+			order = append(order, i)
+		}
+	}
 
+	t := psp.NewTrial(pod)
 	var results []psp.Result
 	providers := 0
-	for _, p := range sorted {
-		r := psp.Result{Policy: p.Name, Usable: usable(p)}
-		defaulted, err := psp.Default(pod, p)
-		if r.Err = err; err != nil {
-			results = append(results, r)
+	for _, i := range order {
+		if set.Err(i) == nil {
+			providers++
+		}
+		ok := usable(set.Policy(i))
+		if !explain && (!ok || set.Err(i) != nil) {
 			continue
 		}
-		providers++
-		r.Mutated = !apiequality.Semantic.DeepEqual(pod, defaulted)
-		r.Errors = psp.Validate(defaulted, p)
+		r := set.Try(t, i)
+		r.Usable = ok
 		results = append(results, r)
+		if r.Err != nil {
+			continue
+		}
 		if r.Usable && !r.Mutated && len(r.Errors) == 0 {
-			return p.Name, results, nil
+			return r.Policy, results, nil
 		}
 	}
 	if providers == 0 {

@@ -83,10 +83,12 @@ func runRuleCases(t *testing.T, cases []ruleCase) {
 			pod := podWith(t, tc.pod)
 			pod.Annotations = tc.annots
 			if !tc.raw {
+				given := pod
 				var err error
 				if pod, err = Default(pod, p); err != nil {
 					t.Fatalf("Default() error = %v", err)
 				}
+				checkTry(t, given, []*PodSecurityPolicy{p})
 			}
 			if tc.check != nil {
 				tc.check(t, pod)

@@ -58,7 +58,7 @@ func applyDefaults(pod *corev1.Pod, p *PodSecurityPolicy) {
 			r.defaultPod(p, pod)
 		}
 	}
-	visitContainers(pod, func(c *corev1.Container, _ *field.Path) {
+	eachContainer(pod, func(c *corev1.Container) {
 		for _, r := range rules {
 			if r.defaultContainer != nil {
 				r.defaultContainer(p, pod, c)
@@ -80,10 +80,12 @@ func Validate(pod *corev1.Pod, p *PodSecurityPolicy) field.ErrorList {
 		}
 		return field.ErrorList{field.InternalError(field.NewPath("podSecurityPolicy").Key(name), err)}
 	}
-	return validate(pod, p)
+	return validate(pod, p, containerPaths(pod))
 }
 
-func validate(pod *corev1.Pod, p *PodSecurityPolicy) field.ErrorList {
+// validate is Validate of a policy Build accepts; paths are the pod's
+// containerPaths.
+func validate(pod *corev1.Pod, p *PodSecurityPolicy, paths []*field.Path) field.ErrorList {
 	allErrs := field.ErrorList{}
 	volumesDone := false
 	for _, r := range rules {
@@ -97,12 +99,14 @@ func validate(pod *corev1.Pod, p *PodSecurityPolicy) field.ErrorList {
 			allErrs = append(allErrs, validateVolumes(p, pod)...)
 		}
 	}
-	visitContainers(pod, func(c *corev1.Container, path *field.Path) {
+	i := 0
+	eachContainer(pod, func(c *corev1.Container) {
 		for _, r := range rules {
 			if r.validateContainer != nil {
-				allErrs = append(allErrs, r.validateContainer(p, pod, c, path)...)
+				allErrs = append(allErrs, r.validateContainer(p, pod, c, paths[i])...)
 			}
 		}
+		i++
 	})
 	return allErrs
 }
@@ -123,6 +127,29 @@ func validateVolumes(p *PodSecurityPolicy, pod *corev1.Pod) field.ErrorList {
 		}
 	}
 	return allErrs
+}
+
+// containerPaths are the field paths of the pod's init containers,
+// containers and ephemeral containers, in eachContainer's order: made once
+// for all the policies an admission tries.
+func containerPaths(pod *corev1.Pod) []*field.Path {
+	paths := make([]*field.Path, 0, len(pod.Spec.InitContainers)+len(pod.Spec.Containers)+len(pod.Spec.EphemeralContainers))
+	visitContainers(pod, func(_ *corev1.Container, path *field.Path) { paths = append(paths, path) })
+	return paths
+}
+
+// eachContainer calls fn for every init container, container and
+// ephemeral container, in that order.
+func eachContainer(pod *corev1.Pod, fn func(c *corev1.Container)) {
+	for i := range pod.Spec.InitContainers {
+		fn(&pod.Spec.InitContainers[i])
+	}
+	for i := range pod.Spec.Containers {
+		fn(&pod.Spec.Containers[i])
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		fn((*corev1.Container)(&pod.Spec.EphemeralContainers[i].EphemeralContainerCommon))
+	}
 }
 
 // visitContainers calls fn for every init container, container and

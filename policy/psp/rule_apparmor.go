@@ -2,7 +2,6 @@ package psp
 
 import (
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -32,8 +31,10 @@ func containerAppArmor(pod *corev1.Pod, c *corev1.Container) string {
 	if ap := containerSC(c).AppArmorProfile; ap != nil {
 		return appArmorName(ap)
 	}
-	if name := pod.Annotations[corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix+c.Name]; name != "" {
-		return name
+	if len(pod.Annotations) > 0 {
+		if name := pod.Annotations[corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix+c.Name]; name != "" {
+			return name
+		}
 	}
 	if ap := podSC(pod).AppArmorProfile; ap != nil {
 		return appArmorName(ap)
@@ -55,19 +56,15 @@ func validateAppArmor(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container
 	if !ok {
 		return nil
 	}
-	allowed := map[string]bool{}
-	for _, name := range strings.Split(list, ",") {
-		allowed[name] = true
+	// A list always names at least one profile, if only "".
+	path := func() *field.Path {
+		return annotationsPath.Key(corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + c.Name)
 	}
-	path := field.NewPath("pod", "metadata", "annotations").Key(corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix + c.Name)
-	profile := containerAppArmor(pod, c)
-	switch {
+	switch profile := containerAppArmor(pod, c); {
 	case profile == "":
-		if len(allowed) > 0 {
-			return field.ErrorList{field.Forbidden(path, "AppArmor profile must be set")}
-		}
-	case !allowed[profile]:
-		return field.ErrorList{field.Forbidden(path, fmt.Sprintf("%s is not an allowed profile. Allowed values: %q", profile, list))}
+		return field.ErrorList{field.Forbidden(path(), "AppArmor profile must be set")}
+	case !listContains(list, profile):
+		return field.ErrorList{field.Forbidden(path(), fmt.Sprintf("%s is not an allowed profile. Allowed values: %q", profile, list))}
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package psp
 import (
 	"fmt"
 	"sort"
+	"strings"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -37,13 +39,42 @@ func capKey(c corev1.Capability) string {
 }
 
 func hasCap(list []corev1.Capability, c corev1.Capability) bool {
-	k := capKey(c)
 	for _, l := range list {
-		if capKey(l) == k {
+		if sameCap(l, c) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameCap is capKey(a) == capKey(b), without making the keys when both
+// names are ASCII (admission compares every container's capabilities
+// with every policy's).
+func sameCap(a, b corev1.Capability) bool {
+	ra, alla, okA := capRest(string(a))
+	rb, allb, okB := capRest(string(b))
+	if !okA || !okB {
+		return capKey(a) == capKey(b)
+	}
+	return alla == allb && strings.EqualFold(ra, rb)
+}
+
+// capRest is an ASCII name's key without its CAP_ prefix, and whether the
+// key is ALL; ok is false for other names.
+func capRest(name string) (rest string, all, ok bool) {
+	n := strings.TrimSpace(name)
+	for i := range len(n) {
+		if n[i] >= utf8.RuneSelf {
+			return "", false, false
+		}
+	}
+	if strings.EqualFold(n, "ALL") {
+		return "", true, true
+	}
+	if len(n) >= 4 && strings.EqualFold(n[:4], "CAP_") {
+		n = n[4:]
+	}
+	return n, false, true
 }
 
 func defaultCapabilities(p *PodSecurityPolicy, _ *corev1.Pod, c *corev1.Container) {
@@ -85,13 +116,14 @@ func sortedCaps(in []corev1.Capability) []corev1.Capability {
 }
 
 func validateCapabilities(p *PodSecurityPolicy, _ *corev1.Pod, c *corev1.Container, path *field.Path) field.ErrorList {
-	path = path.Child("securityContext", "capabilities")
+	// The path is made only for an error.
+	capsPath := func() *field.Path { return path.Child("securityContext", "capabilities") }
 	caps := containerSC(c).Capabilities
 	if caps == nil {
 		if len(p.Spec.DefaultAddCapabilities) == 0 && len(p.Spec.RequiredDropCapabilities) == 0 {
 			return nil
 		}
-		return field.ErrorList{field.Invalid(path, caps, "required capabilities are not set on the securityContext")}
+		return field.ErrorList{field.Invalid(capsPath(), caps, "required capabilities are not set on the securityContext")}
 	}
 	for _, a := range p.Spec.AllowedCapabilities {
 		if a == AllowAllCapabilities {
@@ -101,12 +133,12 @@ func validateCapabilities(p *PodSecurityPolicy, _ *corev1.Pod, c *corev1.Contain
 	var allErrs field.ErrorList
 	for _, a := range caps.Add {
 		if !hasCap(p.Spec.DefaultAddCapabilities, a) && !hasCap(p.Spec.AllowedCapabilities, a) {
-			allErrs = append(allErrs, field.Invalid(path.Child("add"), string(a), "capability may not be added"))
+			allErrs = append(allErrs, field.Invalid(capsPath().Child("add"), string(a), "capability may not be added"))
 		}
 	}
 	for _, d := range p.Spec.RequiredDropCapabilities {
 		if !hasCap(caps.Drop, d) {
-			allErrs = append(allErrs, field.Invalid(path.Child("drop"), caps.Drop, fmt.Sprintf("%s is required to be dropped but was not found", d)))
+			allErrs = append(allErrs, field.Invalid(capsPath().Child("drop"), caps.Drop, fmt.Sprintf("%s is required to be dropped but was not found", d)))
 		}
 	}
 	return allErrs

@@ -37,6 +37,5 @@ func validateFSGroup(p *PodSecurityPolicy, pod *corev1.Pod) field.ErrorList {
 	if gid := podSC(pod).FSGroup; gid != nil {
 		groups = []int64{*gid}
 	}
-	path := field.NewPath("spec", "securityContext", "fsGroup")
-	return validateGroups(path, string(p.Spec.FSGroup.Rule), p.Spec.FSGroup.Ranges, groups)
+	return validateGroups(fsGroupPath, string(p.Spec.FSGroup.Rule), p.Spec.FSGroup.Ranges, groups)
 }

@@ -43,7 +43,7 @@ func defaultRunAsGroup(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Containe
 
 func validateRunAsGroup(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container, path *field.Path) field.ErrorList {
 	o := p.Spec.RunAsGroup
-	if o == nil {
+	if o == nil || o.Rule == RunAsGroupStrategyRunAsAny {
 		return nil
 	}
 	var groups []int64

@@ -17,7 +17,7 @@ var hostNamespacesRule = rule{
 }
 
 func validateHostNamespaces(p *PodSecurityPolicy, pod *corev1.Pod) field.ErrorList {
-	path := field.NewPath("spec", "securityContext")
+	path := podSCPath
 	var allErrs field.ErrorList
 	if !p.Spec.HostNetwork && pod.Spec.HostNetwork {
 		allErrs = append(allErrs, field.Invalid(path.Child("hostNetwork"), true, "Host network is not allowed to be used"))

@@ -33,35 +33,38 @@ var seccompRule = rule{
 	validateContainer: validateContainerSeccomp,
 }
 
-// seccompStrategy is the parsed policy annotations.
+// seccompStrategy is the policy's annotations, read in place: an
+// admission reads them for every container of every policy it tries.
 type seccompStrategy struct {
 	defaultProfile string
-	allowed        map[string]bool // nil without the annotation
 	allowedString  string
+	listed         bool // the allowed profiles annotation is there
 	allowAny       bool
 }
 
 func newSeccompStrategy(p *PodSecurityPolicy) seccompStrategy {
 	s := seccompStrategy{defaultProfile: p.Annotations[SeccompDefaultProfileAnnotation]}
-	list, ok := p.Annotations[SeccompAllowedProfilesAnnotation]
-	if !ok {
-		return s
-	}
-	s.allowedString = list
-	s.allowed = map[string]bool{}
-	for _, name := range strings.Split(list, ",") {
-		if name == AllowAllSeccompProfiles {
-			s.allowAny = true
-			continue
-		}
-		// Since seccomp went GA, docker/default is runtime/default.
-		if name == profileDockerDefault || name == profileRuntimeDefault {
-			s.allowed[profileDockerDefault] = true
-			s.allowed[profileRuntimeDefault] = true
-		}
-		s.allowed[name] = true
-	}
+	s.allowedString, s.listed = p.Annotations[SeccompAllowedProfilesAnnotation]
+	s.allowAny = s.listed && listContains(s.allowedString, AllowAllSeccompProfiles)
 	return s
+}
+
+// allows reports whether the allowed list names the profile. Since
+// seccomp went GA, docker/default is runtime/default.
+func (s seccompStrategy) allows(profile string) bool {
+	if !s.listed {
+		return false
+	}
+	for name := range strings.SplitSeq(s.allowedString, ",") {
+		if name != AllowAllSeccompProfiles && (name == profile || isRuntimeDefault(name) && isRuntimeDefault(profile)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isRuntimeDefault(name string) bool {
+	return name == profileDockerDefault || name == profileRuntimeDefault
 }
 
 func defaultSeccomp(p *PodSecurityPolicy, pod *corev1.Pod) {
@@ -90,8 +93,10 @@ func containerSeccomp(pod *corev1.Pod, c *corev1.Container) string {
 	if sp := containerSC(c).SeccompProfile; sp != nil {
 		return seccompName(sp)
 	}
-	if name, ok := pod.Annotations[corev1.SeccompContainerAnnotationKeyPrefix+c.Name]; ok {
-		return name
+	if len(pod.Annotations) > 0 {
+		if name, ok := pod.Annotations[corev1.SeccompContainerAnnotationKeyPrefix+c.Name]; ok {
+			return name
+		}
 	}
 	if sp := podSC(pod).SeccompProfile; sp != nil {
 		return seccompName(sp)
@@ -100,21 +105,21 @@ func containerSeccomp(pod *corev1.Pod, c *corev1.Container) string {
 }
 
 func validatePodSeccomp(p *PodSecurityPolicy, pod *corev1.Pod) field.ErrorList {
-	path := field.NewPath("pod", "metadata", "annotations").Key(corev1.SeccompPodAnnotationKey)
-	return newSeccompStrategy(p).check(path, podSeccomp(pod))
+	return newSeccompStrategy(p).check(func() *field.Path { return seccompPodPath }, podSeccomp(pod))
 }
 
 func validateContainerSeccomp(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container, _ *field.Path) field.ErrorList {
-	path := field.NewPath("pod", "metadata", "annotations").Key(corev1.SeccompContainerAnnotationKeyPrefix + c.Name)
+	path := func() *field.Path { return annotationsPath.Key(corev1.SeccompContainerAnnotationKeyPrefix + c.Name) }
 	return newSeccompStrategy(p).check(path, containerSeccomp(pod, c))
 }
 
-func (s seccompStrategy) check(path *field.Path, profile string) field.ErrorList {
-	if !s.allowAny && len(s.allowed) == 0 && profile != "" {
-		return field.ErrorList{field.Forbidden(path, "seccomp may not be set")}
+// check judges a profile; path, the error's, is made only for an error.
+func (s seccompStrategy) check(path func() *field.Path, profile string) field.ErrorList {
+	if !s.listed && profile != "" {
+		return field.ErrorList{field.Forbidden(path(), "seccomp may not be set")}
 	}
-	if s.allowAny || (len(s.allowed) == 0 && profile == "") || s.allowed[profile] {
+	if s.allowAny || (!s.listed && profile == "") || s.allows(profile) {
 		return nil
 	}
-	return field.ErrorList{field.Forbidden(path, fmt.Sprintf("%s is not an allowed seccomp profile. Valid values are %v", profile, s.allowedString))}
+	return field.ErrorList{field.Forbidden(path(), fmt.Sprintf("%s is not an allowed seccomp profile. Valid values are %v", profile, s.allowedString))}
 }

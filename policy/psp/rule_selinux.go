@@ -56,10 +56,13 @@ func defaultContainerSELinux(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Co
 }
 
 func validatePodSELinux(p *PodSecurityPolicy, pod *corev1.Pod) field.ErrorList {
-	return checkSELinux(p, field.NewPath("spec", "securityContext", "seLinuxOptions"), podSC(pod).SELinuxOptions)
+	return checkSELinux(p, podSELinuxPath, podSC(pod).SELinuxOptions)
 }
 
 func validateContainerSELinux(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container, path *field.Path) field.ErrorList {
+	if p.Spec.SELinux.Rule != SELinuxStrategyMustRunAs {
+		return nil // before the path is made
+	}
 	return checkSELinux(p, path.Child("securityContext", "seLinuxOptions"), effectiveSELinux(pod, c))
 }
 

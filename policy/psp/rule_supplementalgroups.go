@@ -33,7 +33,6 @@ func defaultSupplementalGroups(p *PodSecurityPolicy, pod *corev1.Pod) {
 }
 
 func validateSupplementalGroups(p *PodSecurityPolicy, pod *corev1.Pod) field.ErrorList {
-	path := field.NewPath("spec", "securityContext", "supplementalGroups")
 	o := p.Spec.SupplementalGroups
-	return validateGroups(path, string(o.Rule), o.Ranges, podSC(pod).SupplementalGroups)
+	return validateGroups(supplementalGroupsPath, string(o.Rule), o.Ranges, podSC(pod).SupplementalGroups)
 }

@@ -33,7 +33,7 @@ var SafeSysctls = []string{
 }
 
 func validateSysctls(p *PodSecurityPolicy, pod *corev1.Pod) field.ErrorList {
-	path := field.NewPath("pod", "spec", "securityContext", "sysctls")
+	path := sysctlsPath
 	var allErrs field.ErrorList
 	for i, s := range podSC(pod).Sysctls {
 		switch {

@@ -53,25 +53,25 @@ func defaultUser(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container) {
 }
 
 func validateUser(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container, path *field.Path) field.ErrorList {
-	scPath := path.Child("securityContext")
+	scPath := func() *field.Path { return path.Child("securityContext") }
 	uid := effectiveRunAsUser(pod, c)
 	switch o := p.Spec.RunAsUser; o.Rule {
 	case RunAsUserStrategyMustRunAs:
 		if uid == nil {
-			return field.ErrorList{field.Required(scPath.Child("runAsUser"), "")}
+			return field.ErrorList{field.Required(scPath().Child("runAsUser"), "")}
 		}
 		if !idRangesAllow(o.Ranges, *uid) {
-			return field.ErrorList{field.Invalid(scPath.Child("runAsUser"), *uid, fmt.Sprintf("must be in the ranges: %v", o.Ranges))}
+			return field.ErrorList{field.Invalid(scPath().Child("runAsUser"), *uid, fmt.Sprintf("must be in the ranges: %v", o.Ranges))}
 		}
 	case RunAsUserStrategyMustRunAsNonRoot:
 		nonRoot := effectiveRunAsNonRoot(pod, c)
 		switch {
 		case nonRoot == nil && uid == nil:
-			return field.ErrorList{field.Required(scPath.Child("runAsNonRoot"), "must be true")}
+			return field.ErrorList{field.Required(scPath().Child("runAsNonRoot"), "must be true")}
 		case nonRoot != nil && !*nonRoot:
-			return field.ErrorList{field.Invalid(scPath.Child("runAsNonRoot"), *nonRoot, "must be true")}
+			return field.ErrorList{field.Invalid(scPath().Child("runAsNonRoot"), *nonRoot, "must be true")}
 		case uid != nil && *uid == 0:
-			return field.ErrorList{field.Invalid(scPath.Child("runAsUser"), *uid, "running with the root UID is forbidden")}
+			return field.ErrorList{field.Invalid(scPath().Child("runAsUser"), *uid, "running with the root UID is forbidden")}
 		}
 	}
 	return nil

@@ -20,15 +20,14 @@ var volumesRule = rule{
 }
 
 func validateVolumeType(p *PodSecurityPolicy, _ *corev1.Pod, i int, v *corev1.Volume) field.ErrorList {
-	path := field.NewPath("spec", "volumes").Index(i)
 	fsType, ok := VolumeFSType(v)
 	if !ok {
-		return field.ErrorList{field.Invalid(path, "", fmt.Sprintf("unknown volume type for volume: %q", v.Name))}
+		return field.ErrorList{field.Invalid(volumesPath.Index(i), "", fmt.Sprintf("unknown volume type for volume: %q", v.Name))}
 	}
 	if allowsVolume(p, fsType) {
 		return nil
 	}
-	return field.ErrorList{field.Invalid(path, string(fsType), fmt.Sprintf("%s volumes are not allowed to be used", fsType))}
+	return field.ErrorList{field.Invalid(volumesPath.Index(i), string(fsType), fmt.Sprintf("%s volumes are not allowed to be used", fsType))}
 }
 
 func allowsVolume(p *PodSecurityPolicy, t FSType) bool {

@@ -17,7 +17,13 @@ type rule struct {
 
 	// defaultPod and defaultContainer fill in unset fields of the pod, the
 	// way the provider's MutatePod did; pod-level defaults all run before
-	// any container's.
+	// any container's. They may write only the fields of the pod's and
+	// the containers' securityContexts (through ensurePodSC and
+	// ensureContainerSC, replacing a field, never writing through its
+	// pointer) and spec.runtimeClassName: admission runs them on a scratch
+	// pod that copies only these (scratch.go) and shares the rest with the
+	// request's pod. TestTryIsDefaultingACopy fails when a default writes
+	// elsewhere.
 	defaultPod       func(p *PodSecurityPolicy, pod *corev1.Pod)
 	defaultContainer func(p *PodSecurityPolicy, pod *corev1.Pod, c *corev1.Container)
 

@@ -1,11 +1,7 @@
 package psp
 
 import (
-	"cmp"
-	"slices"
-
 	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -52,60 +48,7 @@ func (r Result) Admits() bool { return r.Err == nil && len(r.Errors) == 0 }
 // pod: []" when none is usable, as in 1.24. The Decision is returned in
 // both cases.
 func Admit(pod *corev1.Pod, policies []*PodSecurityPolicy, usable func(*PodSecurityPolicy) bool) (*Decision, error) {
-	sorted := make([]*PodSecurityPolicy, 0, len(policies))
-	for _, p := range policies {
-		if p != nil {
-			sorted = append(sorted, p)
-		}
-	}
-	slices.SortStableFunc(sorted, func(a, b *PodSecurityPolicy) int { return cmp.Compare(a.Name, b.Name) })
-
-	d := &Decision{}
-	var mutated *corev1.Pod
-	var mutatedBy string
-	var unchanged *corev1.Pod
-	providers := 0
-	for _, p := range sorted {
-		r := Result{Policy: p.Name, Usable: usable == nil || usable(p)}
-		if r.Err = Build(p); r.Err != nil {
-			d.Results = append(d.Results, r)
-			continue
-		}
-		providers++
-		cp := pod.DeepCopy()
-		applyDefaults(cp, p)
-		r.Mutated = !apiequality.Semantic.DeepEqual(pod, cp)
-		r.Errors = validate(cp, p)
-		d.Results = append(d.Results, r)
-		switch {
-		case !r.Usable || len(r.Errors) > 0:
-		case !r.Mutated && unchanged == nil:
-			unchanged, d.Policy = cp, p.Name
-		case r.Mutated && mutated == nil:
-			mutated, mutatedBy = cp, p.Name
-		}
-	}
-	if providers == 0 {
-		return d, &ForbiddenError{Pod: podName(pod), Reason: ErrNoProviders}
-	}
-	d.Pod = unchanged
-	if d.Pod == nil && mutated != nil {
-		d.Pod, d.Policy = mutated, mutatedBy
-	}
-	if d.Pod != nil {
-		if d.Pod.Annotations == nil {
-			d.Pod.Annotations = map[string]string{}
-		}
-		d.Pod.Annotations[ValidatedPSPAnnotation] = d.Policy
-		return d, nil
-	}
-	errs := field.ErrorList{}
-	for _, r := range d.Results {
-		if r.Usable {
-			errs = append(errs, r.Errors...)
-		}
-	}
-	return d, &ForbiddenError{Pod: podName(pod), Reason: ErrUnableToAdmit, Errors: errs}
+	return NewSet(policies).Admit(pod, usable)
 }
 
 // podName is the name admission.NewForbidden gave a pod.
