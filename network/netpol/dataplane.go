@@ -40,6 +40,11 @@ type Config struct {
 type Dataplane struct {
 	name string
 	mu   sync.Mutex
+	// mem is what the last successful Sync left in the kernel, stamped
+	// with mem.stamp; nil until then, and after a failed Sync. Sync reads
+	// the kernel back only when mem is nil or the table's stamp, object
+	// count or base chains say someone else changed it.
+	mem *current
 }
 
 // Stats counts what a Sync changed.
@@ -51,6 +56,9 @@ type Stats struct {
 	ElemsAdded     int
 	ElemsDeleted   int
 	PodsChanged    int // pod map entries added, changed or deleted, by direction
+	// ReadBack: the table was listed from the kernel, because the
+	// dataplane had not synced it yet or someone else changed it since.
+	ReadBack bool
 }
 
 // New returns the dataplane of a table. It touches nothing until Sync.
@@ -138,10 +146,13 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 		return st, fmt.Errorf("syncing nftables table %s: %w", d.name, err)
 	}
 	defer nc.CloseLasting()
-	cur, err := d.read(nc)
+	mem := d.mem
+	d.mem = nil // until this Sync succeeds
+	cur, readBack, err := d.current(nc, mem)
 	if err != nil {
 		return st, fmt.Errorf("syncing nftables table %s: reading it: %w", d.name, err)
 	}
+	st.ReadBack = readBack
 	w := want(c)
 	if len(w.pods[netpol.Ingress]) == 0 && len(w.pods[netpol.Egress]) == 0 {
 		if cur.exists {
@@ -151,6 +162,7 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 			}
 			st.Removed = true
 		}
+		d.mem = &current{classes: map[string][]nftables.SetElement{}, pods: [2]map[netip.Addr]string{{}, {}}}
 		return st, nil
 	}
 	if err := CheckNode(); err != nil {
@@ -161,7 +173,7 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 		if cur.exists {
 			nc.DelTable(d.table())
 		}
-		cur = current{classes: map[string]map[string]nftables.SetElement{}, pods: [2]map[netip.Addr]string{{}, {}}}
+		cur = newCurrent()
 		if maps[netpol.Ingress], maps[netpol.Egress], err = d.buildBase(nc); err != nil {
 			return st, err
 		}
@@ -182,19 +194,9 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 			st.ElemsAdded += len(elems)
 			continue
 		}
-		var add, del []nftables.SetElement
-		wantIDs := map[string]bool{}
-		for _, e := range elems {
-			id := elemID(e)
-			wantIDs[id] = true
-			if _, ok := have[id]; !ok {
-				add = append(add, e)
-			}
-		}
-		for _, id := range sortedKeys(have) {
-			if !wantIDs[id] {
-				del = append(del, have[id])
-			}
+		add, del := diffElements(have, elems)
+		if len(add) == 0 && len(del) == 0 {
+			continue
 		}
 		s := d.classSet(name)
 		if err := deleteElements(nc, s, del); err != nil {
@@ -240,10 +242,45 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 		nc.DelSet(d.classSet(name))
 		st.ClassesDeleted++
 	}
+	next := &current{exists: true, baseOK: true, classes: w.classes, pods: w.pods, stamp: newStamp()}
+	next.objects = baseObjects + 2*uint32(len(w.classes))
+	if err := d.restamp(nc, next.stamp); err != nil {
+		return st, err
+	}
 	if err := nc.Flush(); err != nil {
 		return st, fmt.Errorf("syncing nftables table %s: %w", d.name, err)
 	}
+	d.mem = next
 	return st, nil
+}
+
+// diffElements are the elements of want that have lacks, and those of have
+// that want lacks. Classes that did not change keep their elements in the
+// same order, which is checked first without building maps.
+func diffElements(have, want []nftables.SetElement) (add, del []nftables.SetElement) {
+	if slices.EqualFunc(have, want, func(a, b nftables.SetElement) bool {
+		return string(a.Key) == string(b.Key) && string(a.KeyEnd) == string(b.KeyEnd)
+	}) {
+		return nil, nil
+	}
+	haveIDs := make(map[string]bool, len(have))
+	for _, e := range have {
+		haveIDs[elemID(e)] = true
+	}
+	wantIDs := make(map[string]bool, len(want))
+	for _, e := range want {
+		id := elemID(e)
+		wantIDs[id] = true
+		if !haveIDs[id] {
+			add = append(add, e)
+		}
+	}
+	for _, e := range have {
+		if !wantIDs[elemID(e)] {
+			del = append(del, e)
+		}
+	}
+	return add, del
 }
 
 // Remove deletes the dataplane's table, if any: no pod is isolated any
@@ -266,6 +303,7 @@ func (d *Dataplane) Remove() error {
 	if err := nc.Flush(); err != nil {
 		return fmt.Errorf("deleting nftables table %s: %w", d.name, err)
 	}
+	d.mem = nil
 	return nil
 }
 
