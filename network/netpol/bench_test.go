@@ -127,11 +127,14 @@ func benchProgram(b *testing.B, nsCount, n int) {
 	b.Logf("%d policies over %d pods: %d ingress + %d egress isolated pods, %d classes, %d set elements",
 		n, len(in.Pods), len(compiled.Ingress.Pods), len(compiled.Egress.Pods), classes, elems)
 	table := "podsec-netpol-bench-" + netnstest.RandomID(3)
+	// Dataplanes keep their netlink connection; a process's exit closes
+	// it, off the Sync's path. So do the benchmarks, at cleanup.
 	newDP := func(b *testing.B) *Dataplane {
 		dp, err := New(Config{Table: table})
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.Cleanup(func() { dp.Close() })
 		return dp
 	}
 	dp := newDP(b)

@@ -207,6 +207,7 @@ func TestSyncAfterAnotherDataplane(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { other.Close() })
 	pg := e.engine(netpoltest.SeedPostgres)
 	deny := e.engine(netpoltest.SeedDefaultDeny)
 	e.sync(pg)

@@ -60,6 +60,14 @@ func boxElement(b netpol.Box) nftables.SetElement {
 	}
 }
 
+func boxElements(boxes []netpol.Box) []nftables.SetElement {
+	elems := make([]nftables.SetElement, len(boxes))
+	for i, b := range boxes {
+		elems[i] = boxElement(b)
+	}
+	return elems
+}
+
 func classKey(a netip.Addr, proto uint8, port uint16) []byte {
 	k := make([]byte, classKeyLen)
 	a4 := a.Unmap().As4()

@@ -24,7 +24,10 @@ type current struct {
 	// the table (in the same transaction).
 	baseOK  bool
 	classes map[string][]nftables.SetElement // set/chain name -> elements
-	pods    [2]map[netip.Addr]string         // by direction: IP -> chain
+	// boxes are the classes' boxes as the last Sync programmed them; nil
+	// when the table was read from the kernel.
+	boxes map[string][]netpol.Box
+	pods  [2]map[netip.Addr]string // by direction: IP -> chain
 	// stamp is the generation set's element: a random value each Sync
 	// writes, so that a dataplane knows whether anyone synced the table
 	// since it did.
