@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -115,7 +116,7 @@ func Sync(root, table string) error {
 	if err != nil {
 		return err
 	}
-	dp, err := netdp.New(netdp.Config{Table: table})
+	dp, err := dataplane(table)
 	if err != nil {
 		return err
 	}
@@ -123,6 +124,29 @@ func Sync(root, table string) error {
 		return fmt.Errorf("programming NetworkPolicies: %w", err)
 	}
 	return nil
+}
+
+// dataplanes are this process's dataplanes by table. A dataplane keeps
+// what it programmed (and its netlink connection) between Syncs, so a
+// long-lived process (a supervisor) syncs from memory while no other
+// process changed the table, and reads it back once when one did.
+var (
+	dataplanesMu sync.Mutex
+	dataplanes   = map[string]*netdp.Dataplane{}
+)
+
+func dataplane(table string) (*netdp.Dataplane, error) {
+	dataplanesMu.Lock()
+	defer dataplanesMu.Unlock()
+	if dp := dataplanes[table]; dp != nil {
+		return dp, nil
+	}
+	dp, err := netdp.New(netdp.Config{Table: table})
+	if err != nil {
+		return nil, err
+	}
+	dataplanes[table] = dp
+	return dp, nil
 }
 
 func lock() (func(), error) {

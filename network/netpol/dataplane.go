@@ -40,6 +40,12 @@ type Config struct {
 type Dataplane struct {
 	name string
 	mu   sync.Mutex
+	// mem is what the last successful Sync left in the kernel, stamped
+	// with mem.stamp; nil until then, and after a failed Sync. Sync reads
+	// the kernel back only when mem is nil or the table's stamp, object
+	// count or base chains say someone else changed it.
+	mem *current
+	nc  *nftables.Conn // see conn
 }
 
 // Stats counts what a Sync changed.
@@ -51,6 +57,9 @@ type Stats struct {
 	ElemsAdded     int
 	ElemsDeleted   int
 	PodsChanged    int // pod map entries added, changed or deleted, by direction
+	// ReadBack: the table was listed from the kernel, because the
+	// dataplane had not synced it yet or someone else changed it since.
+	ReadBack bool
 }
 
 // New returns the dataplane of a table. It touches nothing until Sync.
@@ -77,10 +86,41 @@ func CheckNode() error {
 	return nil
 }
 
-// conn opens a netlink connection whose buffers hold a batch of a large
+// conn is the dataplane's netlink connection, opened by its first Sync
+// and kept until Close: closing a netlink socket that committed a
+// transaction waits for the kernel (about 10 ms here), more than an
+// incremental Sync takes.
+func (d *Dataplane) conn() (*nftables.Conn, error) {
+	if d.nc == nil {
+		nc, err := dial()
+		if err != nil {
+			return nil, err
+		}
+		d.nc = nc
+	}
+	return d.nc, nil
+}
+
+func (d *Dataplane) closeConn() {
+	if d.nc != nil {
+		d.nc.CloseLasting()
+		d.nc = nil
+	}
+}
+
+// Close releases the dataplane's netlink connection; the table stays. A
+// later Sync opens a new one.
+func (d *Dataplane) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closeConn()
+	return nil
+}
+
+// dial opens a netlink connection whose buffers hold a batch of a large
 // ruleset: the batch is sent with one sendmsg, and the kernel refuses
 // messages larger than the send buffer.
-func conn() (*nftables.Conn, error) {
+func dial() (*nftables.Conn, error) {
 	return nftables.New(nftables.AsLasting(), nftables.WithSockOptions(func(c *netlink.Conn) error {
 		rc, err := c.SyscallConn()
 		if err != nil {
@@ -97,25 +137,22 @@ func conn() (*nftables.Conn, error) {
 	}))
 }
 
-// desired is a Compiled as the names and elements of the table.
+// desired is a Compiled by the names of the table. Boxes become set
+// elements only for the classes that changed.
 type desired struct {
-	classes map[string][]nftables.SetElement // set/chain name -> elements
-	pods    [2]map[netip.Addr]string         // by netpol.Direction: pod IP -> chain
+	classes map[string][]netpol.Box  // set/chain name -> boxes
+	pods    [2]map[netip.Addr]string // by netpol.Direction: pod IP -> chain
 }
 
 func want(c *netpol.Compiled) desired {
-	w := desired{classes: map[string][]nftables.SetElement{}}
+	w := desired{classes: map[string][]netpol.Box{}}
 	for _, dir := range []netpol.Direction{netpol.Ingress, netpol.Egress} {
 		rules, pfx := c.Ingress, ingressPfx
 		if dir == netpol.Egress {
 			rules, pfx = c.Egress, egressPfx
 		}
 		for id, boxes := range rules.Classes {
-			elems := make([]nftables.SetElement, 0, len(boxes))
-			for _, b := range boxes {
-				elems = append(elems, boxElement(b))
-			}
-			w.classes[pfx+id] = elems
+			w.classes[pfx+id] = boxes
 		}
 		w.pods[dir] = map[netip.Addr]string{}
 		for ip, id := range rules.Pods {
@@ -132,16 +169,26 @@ func want(c *netpol.Compiled) desired {
 func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var st Stats
-	nc, err := conn()
+	nc, err := d.conn()
 	if err != nil {
-		return st, fmt.Errorf("syncing nftables table %s: %w", d.name, err)
+		return Stats{}, fmt.Errorf("syncing nftables table %s: %w", d.name, err)
 	}
-	defer nc.CloseLasting()
-	cur, err := d.read(nc)
+	st, err := d.sync(nc, c)
+	if err != nil {
+		d.closeConn() // drops what a failed batch left queued
+	}
+	return st, err
+}
+
+func (d *Dataplane) sync(nc *nftables.Conn, c *netpol.Compiled) (Stats, error) {
+	var st Stats
+	mem := d.mem
+	d.mem = nil // until this Sync succeeds
+	cur, readBack, err := d.current(nc, mem)
 	if err != nil {
 		return st, fmt.Errorf("syncing nftables table %s: reading it: %w", d.name, err)
 	}
+	st.ReadBack = readBack
 	w := want(c)
 	if len(w.pods[netpol.Ingress]) == 0 && len(w.pods[netpol.Egress]) == 0 {
 		if cur.exists {
@@ -151,6 +198,8 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 			}
 			st.Removed = true
 		}
+		empty := newCurrent()
+		d.mem = &empty
 		return st, nil
 	}
 	if err := CheckNode(); err != nil {
@@ -161,7 +210,7 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 		if cur.exists {
 			nc.DelTable(d.table())
 		}
-		cur = current{classes: map[string]map[string]nftables.SetElement{}, pods: [2]map[netip.Addr]string{{}, {}}}
+		cur = newCurrent()
 		if maps[netpol.Ingress], maps[netpol.Egress], err = d.buildBase(nc); err != nil {
 			return st, err
 		}
@@ -171,8 +220,16 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 	}
 	// Classes first (new chains before the map elements that jump to
 	// them), then the pod maps, then the classes no pod uses any more.
+	next := &current{exists: true, baseOK: true, classes: map[string][]nftables.SetElement{}, boxes: map[string][]netpol.Box{}, pods: w.pods, stamp: newStamp()}
 	for _, name := range sortedKeys(w.classes) {
-		elems := w.classes[name]
+		boxes := w.classes[name]
+		next.boxes[name] = boxes
+		if old, ok := cur.boxes[name]; ok && slices.Equal(old, boxes) {
+			next.classes[name] = cur.classes[name]
+			continue
+		}
+		elems := boxElements(boxes)
+		next.classes[name] = elems
 		have, ok := cur.classes[name]
 		if !ok {
 			if err := d.addClass(nc, name, strings.HasPrefix(name, ingressPfx), elems); err != nil {
@@ -182,19 +239,9 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 			st.ElemsAdded += len(elems)
 			continue
 		}
-		var add, del []nftables.SetElement
-		wantIDs := map[string]bool{}
-		for _, e := range elems {
-			id := elemID(e)
-			wantIDs[id] = true
-			if _, ok := have[id]; !ok {
-				add = append(add, e)
-			}
-		}
-		for _, id := range sortedKeys(have) {
-			if !wantIDs[id] {
-				del = append(del, have[id])
-			}
+		add, del := diffElements(have, elems)
+		if len(add) == 0 && len(del) == 0 {
+			continue
 		}
 		s := d.classSet(name)
 		if err := deleteElements(nc, s, del); err != nil {
@@ -240,10 +287,44 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 		nc.DelSet(d.classSet(name))
 		st.ClassesDeleted++
 	}
+	next.objects = baseObjects + 2*uint32(len(w.classes))
+	if err := d.restamp(nc, next.stamp); err != nil {
+		return st, err
+	}
 	if err := nc.Flush(); err != nil {
 		return st, fmt.Errorf("syncing nftables table %s: %w", d.name, err)
 	}
+	d.mem = next
 	return st, nil
+}
+
+// diffElements are the elements of want that have lacks, and those of have
+// that want lacks. Classes that did not change keep their elements in the
+// same order, which is checked first without building maps.
+func diffElements(have, want []nftables.SetElement) (add, del []nftables.SetElement) {
+	if slices.EqualFunc(have, want, func(a, b nftables.SetElement) bool {
+		return string(a.Key) == string(b.Key) && string(a.KeyEnd) == string(b.KeyEnd)
+	}) {
+		return nil, nil
+	}
+	haveIDs := make(map[string]bool, len(have))
+	for _, e := range have {
+		haveIDs[elemID(e)] = true
+	}
+	wantIDs := make(map[string]bool, len(want))
+	for _, e := range want {
+		id := elemID(e)
+		wantIDs[id] = true
+		if !haveIDs[id] {
+			add = append(add, e)
+		}
+	}
+	for _, e := range have {
+		if !wantIDs[elemID(e)] {
+			del = append(del, e)
+		}
+	}
+	return add, del
 }
 
 // Remove deletes the dataplane's table, if any: no pod is isolated any
@@ -251,11 +332,12 @@ func (d *Dataplane) Sync(c *netpol.Compiled) (Stats, error) {
 func (d *Dataplane) Remove() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	nc, err := conn()
+	d.mem = nil
+	nc, err := d.conn()
 	if err != nil {
 		return fmt.Errorf("deleting nftables table %s: %w", d.name, err)
 	}
-	defer nc.CloseLasting()
+	defer d.closeConn()
 	if _, err := nc.ListTableOfFamily(d.name, nftables.TableFamilyINet); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return nil
@@ -266,6 +348,7 @@ func (d *Dataplane) Remove() error {
 	if err := nc.Flush(); err != nil {
 		return fmt.Errorf("deleting nftables table %s: %w", d.name, err)
 	}
+	d.mem = nil
 	return nil
 }
 

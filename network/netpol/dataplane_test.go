@@ -135,8 +135,8 @@ func TestPolicyChangeWhilePodsRun(t *testing.T) {
 	t.Logf("removing default-deny: %+v in %v", st, d)
 	// db's class changes (from both policies to postgres-netpolicy only),
 	// and web and client are no longer isolated: their class goes.
-	if st.Created || st.ClassesAdded != 1 || st.ClassesDeleted != 2 || st.PodsChanged != 3 {
-		t.Errorf("Sync(removing one policy) = %+v, want an incremental update: 1 class added, 2 deleted, 3 pods changed", st)
+	if st.Created || st.ReadBack || st.ClassesAdded != 1 || st.ClassesDeleted != 2 || st.PodsChanged != 3 {
+		t.Errorf("Sync(removing one policy) = %+v, want an incremental update from memory: 1 class added, 2 deleted, 3 pods changed", st)
 	}
 	e.checkMatrix(pg, tcp5432, tcp80)
 	st, d = e.sync(open)
@@ -159,8 +159,8 @@ func TestPodStartedAfterPolicy(t *testing.T) {
 	eng := e.engine(pols)
 	st, d := e.sync(eng)
 	t.Logf("Sync after three pods started: %+v in %v", st, d)
-	if st.Created || st.ClassesAdded != 0 || st.PodsChanged != 3 {
-		t.Errorf("Sync(new pods) = %+v, want only the pod maps changed (3 entries)", st)
+	if st.Created || st.ReadBack || st.ClassesAdded != 0 || st.PodsChanged != 3 {
+		t.Errorf("Sync(new pods) = %+v, want only the pod maps and class elements changed (3 entries), from memory", st)
 	}
 	e.checkMatrix(eng, tcp5432, tcp80)
 }
@@ -194,5 +194,41 @@ func TestSyncRepairs(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("nft list table does not show %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestSyncAfterAnotherDataplane syncs one table from two dataplanes, as
+// two podsec processes do: each finds the other's generation stamp, reads
+// the table back and programs its own policies; with no one else syncing,
+// the next Sync works from memory.
+func TestSyncAfterAnotherDataplane(t *testing.T) {
+	e := newPolicyEnv(t)
+	other, err := New(Config{Table: e.dp.Table()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	pg := e.engine(netpoltest.SeedPostgres)
+	deny := e.engine(netpoltest.SeedDefaultDeny)
+	e.sync(pg)
+	if st, _ := e.sync(pg); st.ReadBack {
+		t.Errorf("Sync(unchanged, same dataplane) = %+v, want no read back", st)
+	}
+	st, err := other.Sync(deny.Compile())
+	if err != nil {
+		t.Fatalf("Sync from another dataplane: %v", err)
+	}
+	if !st.ReadBack || st.Created {
+		t.Errorf("Sync(first of another dataplane) = %+v, want the table read back and updated", st)
+	}
+	e.checkMatrix(deny, tcp5432, tcp80)
+	// e.dp last programmed pg; its memory is stale and must not be used.
+	st, _ = e.sync(pg)
+	if !st.ReadBack || st.Created || st.ClassesAdded == 0 {
+		t.Errorf("Sync(after another dataplane's) = %+v, want the table read back and postgres-netpolicy's class added", st)
+	}
+	e.checkMatrix(pg, tcp5432, tcp80)
+	if st, _ := e.sync(pg); st != (Stats{}) {
+		t.Errorf("Sync(unchanged) = %+v, want no change and no read back", st)
 	}
 }

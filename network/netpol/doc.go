@@ -16,6 +16,7 @@
 //	chain input { hook input priority filter; policy accept
 //	    ct state established,related accept
 //	    ip saddr vmap @egress-pods }
+//	set generation { mark . mark }             the stamp of the last Sync
 //	set ingress-<class> { ipv4_addr . inet_proto . inet_service; flags interval }
 //	chain ingress-<class> { ip saddr . meta l4proto . th dport @ingress-<class> accept; drop }
 //	set egress-<class> { same type }
@@ -50,12 +51,23 @@
 //
 // # Updates
 //
-// Sync reads the table from the kernel, diffs it with the compiled
-// policies and sends the differences (set elements, map entries, classes
-// added or deleted) in one nftables transaction: packets see the old or
-// the new ruleset, never a mix, and new connections see the change when
-// Sync returns. Because it diffs against the kernel, any podsec process
-// can Sync. A table changed by hand beyond recognition is rebuilt in the
-// same transaction. With no isolated pod left, Sync deletes the table;
-// Remove deletes it unconditionally (podsec gc).
+// Sync diffs the compiled policies against what the table holds and sends
+// the differences (set elements, map entries, classes added or deleted)
+// in one nftables transaction: packets see the old or the new ruleset,
+// never a mix, and new connections see the change when Sync returns.
+//
+// A Dataplane remembers what its last Sync programmed, and each Sync
+// stamps the table with a random generation (the one element of set
+// generation). The next Sync checks the stamp, the table's count of sets
+// and chains and the base chains' rules (a few small netlink dumps) and
+// diffs against memory when they match; a class whose boxes did not
+// change costs a slice comparison. It reads the whole table back from the
+// kernel only on its first Sync, or when another process synced the table
+// (a different stamp) or someone changed its structure by hand, so any
+// podsec process can still Sync. A table changed by hand beyond
+// recognition is rebuilt in the same transaction; a hand edit of set
+// elements alone goes unseen until a Sync reads the table back. A
+// Dataplane keeps its netlink connection between Syncs (Close releases
+// it). With no isolated pod left, Sync deletes the table; Remove deletes
+// it unconditionally (podsec gc).
 package netpol

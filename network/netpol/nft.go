@@ -20,7 +20,21 @@ const (
 	egressMap    = "egress-pods"  // isolated source IP : jump egress-<class>
 	ingressPfx   = "ingress-"
 	egressPfx    = "egress-"
+	// generationSet holds one element, the stamp of the last Sync.
+	generationSet = "generation"
 )
+
+// stampLen is the length of a generation stamp: two 32-bit marks (nft
+// prints marks; it cannot print a concatenation of integers).
+const stampLen = 8
+
+// baseObjects counts the chains and sets of a table without classes: the
+// two base chains, the two pod maps and the generation set. Each class
+// adds a set and a chain.
+const baseObjects = 5
+
+// stampType is the generation set's key type.
+var stampType = nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeMark)
 
 // classKeyType is the key of a class's set: the peer address, the IP
 // protocol and the destination port, each padded to 4 bytes.
@@ -46,6 +60,14 @@ func boxElement(b netpol.Box) nftables.SetElement {
 	}
 }
 
+func boxElements(boxes []netpol.Box) []nftables.SetElement {
+	elems := make([]nftables.SetElement, len(boxes))
+	for i, b := range boxes {
+		elems[i] = boxElement(b)
+	}
+	return elems
+}
+
 func classKey(a netip.Addr, proto uint8, port uint16) []byte {
 	k := make([]byte, classKeyLen)
 	a4 := a.Unmap().As4()
@@ -69,6 +91,10 @@ func (d *Dataplane) table() *nftables.Table {
 
 func (d *Dataplane) podMap(name string) *nftables.Set {
 	return &nftables.Set{Table: d.table(), Name: name, KeyType: nftables.TypeIPAddr, IsMap: true, DataType: nftables.TypeVerdict}
+}
+
+func (d *Dataplane) generationSet() *nftables.Set {
+	return &nftables.Set{Table: d.table(), Name: generationSet, KeyType: stampType}
 }
 
 func (d *Dataplane) classSet(name string) *nftables.Set {
@@ -139,7 +165,7 @@ func classRule(s *nftables.Set, ingress bool, v expr.VerdictKind) []expr.Any {
 func (d *Dataplane) buildBase(c *nftables.Conn) (in, eg *nftables.Set, err error) {
 	t := c.AddTable(d.table())
 	in, eg = d.podMap(ingressMap), d.podMap(egressMap)
-	for _, m := range []*nftables.Set{in, eg} {
+	for _, m := range []*nftables.Set{in, eg, d.generationSet()} {
 		if err := c.AddSet(m, nil); err != nil {
 			return nil, nil, err
 		}

@@ -1,12 +1,15 @@
 package netpol
 
 import (
+	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
@@ -20,15 +23,118 @@ type current struct {
 	// and every class has its set and its chain. Otherwise Sync rebuilds
 	// the table (in the same transaction).
 	baseOK  bool
-	classes map[string]map[string]nftables.SetElement // name -> elemID -> element
-	pods    [2]map[netip.Addr]string                  // by direction: IP -> chain
+	classes map[string][]nftables.SetElement // set/chain name -> elements
+	// boxes are the classes' boxes as the last Sync programmed them; nil
+	// when the table was read from the kernel.
+	boxes map[string][]netpol.Box
+	pods  [2]map[netip.Addr]string // by direction: IP -> chain
+	// stamp is the generation set's element: a random value each Sync
+	// writes, so that a dataplane knows whether anyone synced the table
+	// since it did.
+	stamp []byte
+	// objects is the table's count of chains and sets.
+	objects uint32
 }
 
-// read lists the table's sets, chains and elements. Sync diffs against
-// the kernel, not against memory, so that every podsec process (apply,
-// run, delete) can update the table.
+func newCurrent() current {
+	return current{classes: map[string][]nftables.SetElement{}, pods: [2]map[netip.Addr]string{{}, {}}}
+}
+
+// current is what the table holds: the dataplane's memory of its last
+// Sync when the kernel still shows that Sync's stamp, its object count and
+// its base chains' rules (a handful of small netlink dumps), or else what
+// read lists. Another podsec process's Sync changes the stamp; a hand-made
+// change to the table's structure changes the count or the base chains.
+func (d *Dataplane) current(nc *nftables.Conn, mem *current) (current, bool, error) {
+	read := func() (current, bool, error) {
+		cur, err := d.read(nc)
+		return cur, true, err
+	}
+	if mem == nil {
+		return read()
+	}
+	t, err := nc.ListTableOfFamily(d.name, nftables.TableFamilyINet)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		if !mem.exists {
+			return *mem, false, nil
+		}
+		return read()
+	case err != nil:
+		return current{}, false, err
+	case !mem.exists || tableUse(t) != mem.objects:
+		return read()
+	}
+	stamp, err := d.readStamp(nc)
+	if err != nil {
+		return current{}, false, err
+	}
+	if string(stamp) != string(mem.stamp) {
+		return read()
+	}
+	ok, err := d.baseChainsOK(nc)
+	if err != nil || !ok {
+		return read()
+	}
+	return *mem, false, nil
+}
+
+// tableUse is the table's count of chains and sets. google/nftables
+// v0.3.0 decodes NFTA_TABLE_USE, a big-endian attribute, in the host's
+// byte order.
+func tableUse(t *nftables.Table) uint32 {
+	return binary.BigEndian.Uint32(binaryutil.NativeEndian.PutUint32(t.Use))
+}
+
+// readStamp is the generation set's element, nil if there is none or
+// more than one.
+func (d *Dataplane) readStamp(nc *nftables.Conn) ([]byte, error) {
+	elems, err := nc.GetSetElements(d.generationSet())
+	if err != nil {
+		return nil, fmt.Errorf("listing set %s: %w", generationSet, err)
+	}
+	if len(elems) != 1 {
+		return nil, nil
+	}
+	return elems[0].Key, nil
+}
+
+// baseChainsOK reports whether the base chains hold their rules.
+func (d *Dataplane) baseChainsOK(nc *nftables.Conn) (bool, error) {
+	for _, c := range []struct {
+		name  string
+		rules int
+	}{{forwardChain, 3}, {inputChain, 2}} {
+		rules, err := nc.GetRules(d.table(), &nftables.Chain{Name: c.name, Table: d.table()})
+		if err != nil {
+			return false, fmt.Errorf("listing chain %s: %w", c.name, err)
+		}
+		if len(rules) != c.rules {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// newStamp is a random generation stamp.
+func newStamp() []byte {
+	b := make([]byte, stampLen)
+	rand.Read(b)
+	return b
+}
+
+// restamp replaces the generation set's element in the batch.
+func (d *Dataplane) restamp(nc *nftables.Conn, stamp []byte) error {
+	s := d.generationSet()
+	nc.FlushSet(s)
+	return nc.SetAddElements(s, []nftables.SetElement{{Key: stamp}})
+}
+
+// read lists the table's sets, chains and elements: what a dataplane
+// that has not synced the table yet, or finds it changed by someone else,
+// diffs against.
 func (d *Dataplane) read(nc *nftables.Conn) (current, error) {
-	cur := current{classes: map[string]map[string]nftables.SetElement{}, pods: [2]map[netip.Addr]string{{}, {}}}
+	cur := newCurrent()
 	tables, err := nc.ListTablesOfFamily(nftables.TableFamilyINet)
 	if err != nil {
 		return cur, err
@@ -58,6 +164,10 @@ func (d *Dataplane) read(nc *nftables.Conn) (current, error) {
 	cur.baseOK = true
 	for _, s := range sets {
 		switch {
+		case s.Name == generationSet:
+			if cur.stamp, err = d.readStamp(nc); err != nil {
+				return cur, err
+			}
 		case s.Name == ingressMap || s.Name == egressMap:
 			maps++
 			dir := netpol.Ingress
@@ -86,9 +196,9 @@ func (d *Dataplane) read(nc *nftables.Conn) (current, error) {
 			if err != nil {
 				return cur, fmt.Errorf("listing set %s: %w", s.Name, err)
 			}
-			m := make(map[string]nftables.SetElement, len(elems))
-			for _, e := range elems {
-				m[elemID(e)] = nftables.SetElement{Key: e.Key, KeyEnd: e.KeyEnd}
+			m := make([]nftables.SetElement, len(elems))
+			for i, e := range elems {
+				m[i] = nftables.SetElement{Key: e.Key, KeyEnd: e.KeyEnd}
 			}
 			cur.classes[s.Name] = m
 		default:

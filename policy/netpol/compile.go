@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -43,12 +44,13 @@ type ruleCache struct {
 // form. Only pods with an IPv4 address are classed; IPv6 ipBlocks are not
 // carried.
 func (e *Engine) Compile() *Compiled {
+	ix := e.index()
 	cache := map[*rule]*ruleCache{}
 	get := func(p *policy, r *rule) *ruleCache {
 		if c := cache[r]; c != nil {
 			return c
 		}
-		c := e.ruleCache(p, r)
+		c := e.ruleCache(ix, p, r)
 		cache[r] = c
 		return c
 	}
@@ -60,7 +62,7 @@ func (e *Engine) Compile() *Compiled {
 				continue
 			}
 			var sel []*policy
-			for _, p := range e.policies {
+			for _, p := range ix.policies[pod.Namespace] {
 				if p.selects(pod, d) {
 					sel = append(sel, p)
 				}
@@ -123,7 +125,93 @@ func classID(d Direction, sel []*policy, pod *Pod) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func (e *Engine) ruleCache(p *policy, r *rule) *ruleCache {
+// index is the engine's pods and policies by namespace, each in the
+// engine's order: a policy selects only pods of its namespace, and a
+// selector peer matches only pods of the policy's namespace or of the
+// namespaces its namespaceSelector picks. Compile looks there instead of
+// at every pod and policy, which at 10,000 policies and 5,000 pods is the
+// difference between seconds and milliseconds.
+type index struct {
+	policies   map[string][]*policy
+	pods       map[string][]*Pod
+	namespaces []string // of the pods, in the pods' order (sorted)
+	byAddr     []*Pod   // pods with an IPv4 address, by address
+}
+
+func (e *Engine) index() *index {
+	ix := &index{policies: map[string][]*policy{}, pods: map[string][]*Pod{}}
+	for _, p := range e.policies {
+		ix.policies[p.namespace] = append(ix.policies[p.namespace], p)
+	}
+	for _, q := range e.pods {
+		if len(ix.pods[q.Namespace]) == 0 {
+			ix.namespaces = append(ix.namespaces, q.Namespace)
+		}
+		ix.pods[q.Namespace] = append(ix.pods[q.Namespace], q)
+		if _, ok := v4(q.IP); ok {
+			ix.byAddr = append(ix.byAddr, q)
+		}
+	}
+	slices.SortStableFunc(ix.byAddr, func(a, b *Pod) int { return a.IP.Unmap().Compare(b.IP.Unmap()) })
+	return ix
+}
+
+// inRange appends the pods whose address is in r.
+func (ix *index) inRange(out []*Pod, r addrRange) []*Pod {
+	i, _ := slices.BinarySearchFunc(ix.byAddr, r.lo, func(q *Pod, lo uint32) int {
+		a, _ := v4(q.IP)
+		return cmp.Compare(a, lo)
+	})
+	for ; i < len(ix.byAddr); i++ {
+		if a, _ := v4(ix.byAddr[i].IP); a > r.hi {
+			break
+		}
+		out = append(out, ix.byAddr[i])
+	}
+	return out
+}
+
+// candidates are the pods a rule's peers may match: every pod when the
+// rule has no peers; else the pods of the namespaces its selector peers
+// reach and those whose address is in its ipBlocks, each once.
+func (e *Engine) candidates(ix *index, p *policy, r *rule) (out []*Pod) {
+	if len(r.peers) == 0 {
+		return e.pods
+	}
+	for i := range r.peers {
+		if b := r.peers[i].block; b != nil {
+			for _, ar := range blockRanges(b) {
+				out = ix.inRange(out, ar)
+			}
+		}
+	}
+	byBlock := len(out)
+	defer func() {
+		if byBlock > 0 {
+			seen := map[*Pod]bool{}
+			out = slices.DeleteFunc(out, func(q *Pod) bool {
+				dup := seen[q]
+				seen[q] = true
+				return dup
+			})
+		}
+	}()
+	for _, ns := range ix.namespaces {
+		for i := range r.peers {
+			pe := &r.peers[i]
+			if pe.pods == nil && pe.namespaces == nil {
+				continue
+			}
+			if pe.namespaces == nil && ns == p.namespace || pe.namespaces != nil && pe.namespaces.Matches(e.namespaceLabels(ns)) {
+				out = append(out, ix.pods[ns]...)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (e *Engine) ruleCache(ix *index, p *policy, r *rule) *ruleCache {
 	c := &ruleCache{}
 	if len(r.peers) == 0 {
 		c.addrs = []addrRange{{0, ^uint32(0)}}
@@ -133,7 +221,7 @@ func (e *Engine) ruleCache(p *policy, r *rule) *ruleCache {
 			c.addrs = append(c.addrs, blockRanges(b)...)
 		}
 	}
-	for _, q := range e.pods {
+	for _, q := range e.candidates(ix, p, r) {
 		ip, ok := v4(q.IP)
 		if !ok || !q.isolatable() {
 			continue
