@@ -333,7 +333,10 @@ func TestUserNamespacePolicy(t *testing.T) {
 			if tc.hold != "" {
 				path = holdUserNamespace(t, tc.hold)
 			}
-			b := usernsBundle(t, "userns-refused", usernsBase, tc.edit(path))
+			b := usernsBundle(t, "userns-refused", usernsBase, func(b string, s *specs.Spec) {
+				tc.edit(path)(b, s)
+				s.Process.Args = []string{"true"} // ends, should a check miss it
+			})
 			policyFor(b)
 			_, errs, code := e.run("run", "--bundle", b, "userns-refused")
 			if code == 0 || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "(node policy in "+pol+")") {
