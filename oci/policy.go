@@ -70,19 +70,21 @@ func (p *NodePolicy) checkJoinedUserNamespace(s *specs.Spec, cfg *configs.Config
 	if path == "" || s.Linux == nil {
 		return nil
 	}
-	i, _ := findUserNamespace(s.Linux.Namespaces)
+	i := findUserNamespace(s.Linux.Namespaces)
 	return p.wrap(p.CheckJoinedUserNamespace(i, path, specMappings(cfg.UIDMappings), specMappings(cfg.GIDMappings)))
 }
 
-func findUserNamespace(nss []specs.LinuxNamespace) (int, bool) {
+// findUserNamespace is the index of the user namespace in nss, or -1.
+func findUserNamespace(nss []specs.LinuxNamespace) int {
 	for i, ns := range nss {
 		if ns.Type == specs.UserNamespace {
-			return i, true
+			return i
 		}
 	}
-	return -1, false
+	return -1
 }
 
+// specMappings are libcontainer's ID mappings in the runtime spec's form.
 func specMappings(ms []configs.IDMap) []specs.LinuxIDMapping {
 	out := make([]specs.LinuxIDMapping, len(ms))
 	for i, m := range ms {
