@@ -37,11 +37,17 @@ func Create(root, id, bundle string, s *specs.Spec, pol *NodePolicy, o CreateOpt
 	c, err := lc.Create(root, id, s, lc.CreateOptions{
 		NoPivotRoot:  o.NoPivotRoot,
 		NoNewKeyring: o.NoNewKeyring,
-		Adjust: func(cfg *configs.Config) {
+		Adjust: func(cfg *configs.Config) error {
+			// specconv has read the mappings of a user namespace joined
+			// by path (runc's own reading, the ones that will apply).
+			if err := pol.checkJoinedUserNamespace(s, cfg); err != nil {
+				return err
+			}
 			adaptConfig(cfg)
 			if cfg.Hooks != nil {
 				delete(cfg.Hooks, configs.Poststart)
 			}
+			return nil
 		},
 	})
 	if err != nil {

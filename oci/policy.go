@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/podsec/podsec/policy/ocispec"
@@ -59,6 +60,37 @@ func (p *NodePolicy) CheckSpec(s *specs.Spec, bundle string) error {
 		opts.BundleDir = b
 	}
 	return p.wrap(p.Check(s, opts))
+}
+
+// checkJoinedUserNamespace holds the mappings of the user namespace s
+// joins by path, as specconv read them into cfg, to the policy: the spec
+// need not state them, and when it does they must match.
+func (p *NodePolicy) checkJoinedUserNamespace(s *specs.Spec, cfg *configs.Config) error {
+	path := cfg.Namespaces.PathOf(configs.NEWUSER)
+	if path == "" || s.Linux == nil {
+		return nil
+	}
+	i := findUserNamespace(s.Linux.Namespaces)
+	return p.wrap(p.CheckJoinedUserNamespace(i, path, specMappings(cfg.UIDMappings), specMappings(cfg.GIDMappings)))
+}
+
+// findUserNamespace is the index of the user namespace in nss, or -1.
+func findUserNamespace(nss []specs.LinuxNamespace) int {
+	for i, ns := range nss {
+		if ns.Type == specs.UserNamespace {
+			return i
+		}
+	}
+	return -1
+}
+
+// specMappings are libcontainer's ID mappings in the runtime spec's form.
+func specMappings(ms []configs.IDMap) []specs.LinuxIDMapping {
+	out := make([]specs.LinuxIDMapping, len(ms))
+	for i, m := range ms {
+		out[i] = specs.LinuxIDMapping{ContainerID: uint32(m.ContainerID), HostID: uint32(m.HostID), Size: uint32(m.Size)}
+	}
+	return out
 }
 
 // CheckExec holds an exec'd process to the policy.

@@ -222,8 +222,8 @@ func validateDNSConfig(spec *corev1.PodSpec, p *field.Path) field.ErrorList {
 }
 
 // validateHostNamespaces checks the combinations of host namespaces that
-// Kubernetes refuses: a user namespace cannot go with a host namespace, and
-// a shared process namespace cannot be the host's.
+// Kubernetes refuses: a shared process namespace cannot be the host's, and
+// a user namespace cannot go with a host namespace (validateHostUsers).
 func validateHostNamespaces(pod *corev1.Pod, _ ValidateOptions) field.ErrorList {
 	allErrs := field.ErrorList{}
 	spec := &pod.Spec
@@ -231,15 +231,43 @@ func validateHostNamespaces(pod *corev1.Pod, _ ValidateOptions) field.ErrorList 
 	if spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace && spec.HostPID {
 		allErrs = append(allErrs, field.Invalid(p.Child("shareProcessNamespace"), true, "ShareProcessNamespace and HostPID cannot both be enabled"))
 	}
+	return append(allErrs, validateHostUsers(spec, p)...)
+}
+
+// hostUsersFields are the host namespaces a pod with hostUsers: false may
+// not share, with the path element the API server names each by. Its
+// validateHostUsers (pkg/apis/core/validation) writes "HostPID" and
+// "HostIPC" capitalised, so kubectl shows spec.HostPID; podsec prints the
+// same bytes so that an error matches the cluster's word for word.
+var hostUsersFields = []struct {
+	child string
+	on    func(*corev1.PodSpec) bool
+}{
+	{"hostNetwork", func(s *corev1.PodSpec) bool { return s.HostNetwork }},
+	{"HostPID", func(s *corev1.PodSpec) bool { return s.HostPID }},
+	{"HostIPC", func(s *corev1.PodSpec) bool { return s.HostIPC }},
+}
+
+// validateHostUsers is the API server's check of a pod in a user
+// namespace of its own (hostUsers: false): no host network, PID or IPC
+// namespace (Kubernetes decided these are not worth the permission
+// surprises; the UserNamespacesHostNetworkSupport gate that lifts the
+// hostNetwork rule is alpha and off by default).
+//
+// Volumes are not restricted. Kubernetes 1.25 to 1.27 allowed only
+// configMap, secret, downwardAPI, emptyDir and projected volumes with
+// hostUsers: false (volumes no other pod could share); 1.28 dropped the
+// rule when the kubelet moved to idmapped mounts, and every later release
+// accepts any volume type. podsec follows current Kubernetes, where the
+// node idmaps each volume (or says why it cannot).
+func validateHostUsers(spec *corev1.PodSpec, p *field.Path) field.ErrorList {
 	if podUsesHostUsers(spec) {
-		return allErrs
+		return nil
 	}
-	for _, f := range []struct {
-		name string
-		on   bool
-	}{{"hostNetwork", spec.HostNetwork}, {"hostPID", spec.HostPID}, {"hostIPC", spec.HostIPC}} {
-		if f.on {
-			allErrs = append(allErrs, field.Forbidden(p.Child(f.name), "when `pod.Spec.HostUsers` is false"))
+	allErrs := field.ErrorList{}
+	for _, f := range hostUsersFields {
+		if f.on(spec) {
+			allErrs = append(allErrs, field.Forbidden(p.Child(f.child), "when `pod.Spec.HostUsers` is false"))
 		}
 	}
 	return allErrs

@@ -268,8 +268,8 @@ func TestValidatePodSpecFields(t *testing.T) {
 			p.Spec.Containers[0].Ports = nil
 		}, []wantErr{
 			{"spec.hostNetwork", field.ErrorTypeForbidden},
-			{"spec.hostPID", field.ErrorTypeForbidden},
-			{"spec.hostIPC", field.ErrorTypeForbidden},
+			{"spec.HostPID", field.ErrorTypeForbidden},
+			{"spec.HostIPC", field.ErrorTypeForbidden},
 		}},
 		{"shareProcessNamespace with hostPID", nil, func(p *corev1.Pod) {
 			p.Spec.HostUsers = nil

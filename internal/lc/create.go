@@ -18,8 +18,9 @@ type CreateOptions struct {
 	NoNewKeyring bool
 	// Adjust, when set, changes the libcontainer configuration made from
 	// the spec before the container is created (podsec-runtime drops
-	// what the kernel ignores and runs poststart hooks itself).
-	Adjust func(*configs.Config)
+	// what the kernel ignores and runs poststart hooks itself); an error
+	// stops the create before anything is made.
+	Adjust func(*configs.Config) error
 }
 
 // Create converts s and creates container id under stateRoot, with its
@@ -35,7 +36,9 @@ func Create(stateRoot, id string, s *specs.Spec, o CreateOptions) (*libcontainer
 		return nil, fmt.Errorf("converting spec: %w", err)
 	}
 	if o.Adjust != nil {
-		o.Adjust(cfg)
+		if err := o.Adjust(cfg); err != nil {
+			return nil, err
+		}
 	}
 	c, err := libcontainer.Create(stateRoot, id, cfg)
 	if err != nil {

@@ -150,6 +150,30 @@ func TestCheckNode(t *testing.T) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
 		}},
+		{name: "idmapped mounts onto the node's root", level: Baseline, edit: func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Source: "/var/lib/podsec/a", Destination: "/a", Type: "bind", Options: []string{"bind", "idmap"},
+					UIDMappings: []specs.LinuxIDMapping{{ContainerID: 1000, HostID: 0, Size: 1}},
+					GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}},
+				specs.Mount{Source: "/var/lib/podsec/b", Destination: "/b", Type: "bind", Options: []string{"rbind", "ridmap"},
+					UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}},
+					GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 4294967295 - 10, Size: 20}}})
+		}, want: []string{
+			`mounts[2].uidMappings[0]: container ID 1000 -> host ID 0 (size 1), covering host ID 0 is not allowed by the node policy "baseline": ID mappings onto the node's root`,
+			`mounts[3].gidMappings[0]: container ID 0 -> host ID 4294967285 (size 20), covering host ID 0`}},
+		{name: "idmapped mounts of the pod's range", level: Restricted, edit: func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Source: "/var/lib/podsec/a", Destination: "/a", Type: "bind", Options: []string{"bind", "idmap"}},
+				specs.Mount{Source: "/var/lib/podsec/b", Destination: "/b", Type: "bind", Options: []string{"rbind", "ridmap"},
+					UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}},
+					GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}})
+		}},
 		{name: "host namespaces of every type", level: Baseline,
 			opts: Options{HostNamespace: func(_ specs.LinuxNamespaceType, p string) bool { return strings.HasPrefix(p, "/proc/1/") }},
 			edit: func(s *specs.Spec) {
