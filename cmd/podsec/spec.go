@@ -61,11 +61,11 @@ and a warning says so.`,
 }
 
 func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
-	pods, err := readPods(cmd, f.files)
+	objs, err := readObjects(cmd, f.files)
 	if err != nil {
 		return err
 	}
-	pod, err := pickPod(pods, f.pod)
+	pod, err := pickPod(objs.Pods, f.pod)
 	if err != nil {
 		return err
 	}
@@ -75,8 +75,10 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 	}
 	// The pipeline of podsec run, so that the specs are those it runs:
 	// validation, admission (without an audit entry: nothing is asked of
-	// the cluster), the node's checks, the plan.
-	plan, err := n.Plan(pod, node.AdmitOptions{As: f.as, AsGroups: f.asGroups, NoAudit: true})
+	// the cluster), the node's checks, the plan with the manifest's
+	// ConfigMaps and Secrets.
+	plan, err := n.Plan(pod, node.RunOptions{Admit: node.AdmitOptions{As: f.as, AsGroups: f.asGroups, NoAudit: true},
+		ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets})
 	if err != nil {
 		return err
 	}
