@@ -155,6 +155,22 @@ func TestSpecInvalidPodWritesNothing(t *testing.T) {
 	}
 }
 
+// TestRunNetworkFlag: an unknown --network is refused before anything is
+// made, for run -d as for run.
+func TestRunNetworkFlag(t *testing.T) {
+	for _, args := range [][]string{{"run"}, {"run", "-d"}} {
+		root := t.TempDir()
+		args = append(append([]string{"--root", root}, args...), "--network", "bogus", "-f", pods+"pod-as-user-guest.yaml")
+		code, _, errs := podsec(t, "", args...)
+		if want := `--network: Unsupported value: "bogus"`; code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("podsec %v: exit %d, stderr %q, want 1 and %q", args, code, errs, want)
+		}
+		if ents, _ := os.ReadDir(root); len(ents) != 0 {
+			t.Errorf("podsec %v left %d entries in its root", args, len(ents))
+		}
+	}
+}
+
 func TestVersionAndHelp(t *testing.T) {
 	if code, out, _ := podsec(t, "", "version"); code != 0 || !strings.HasPrefix(out, "podsec version ") {
 		t.Errorf("podsec version: exit %d, %q", code, out)

@@ -41,6 +41,11 @@ ends, nothing of it is left on the node.`,
   cat pod.yaml | podsec run -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch g.podNetwork {
+			case "cni", "none":
+			default:
+				return fmt.Errorf("--network: Unsupported value: %q: supported values: \"cni\", \"none\"", g.podNetwork)
+			}
 			objs, err := readObjects(cmd, files)
 			if err != nil {
 				return err
@@ -80,11 +85,6 @@ ends, nothing of it is left on the node.`,
 }
 
 func runPod(cmd *cobra.Command, g *globals, n *node.Node, adm *node.Admitted, opts node.RunOptions) error {
-	switch g.podNetwork {
-	case "cni", "none":
-	default:
-		return fmt.Errorf("--network: Unsupported value: %q: supported values: \"cni\", \"none\"", g.podNetwork)
-	}
 	if _, err := n.Images(); err != nil {
 		return err
 	}
