@@ -34,6 +34,9 @@ app container, as podsec would run them on this node. Without --bundle-dir it
 prints the spec of one container (by default the first app container). With
 --bundle-dir it writes DIR/<container>/config.json for every container.
 
+The ConfigMaps and Secrets of the manifest fill the pod's volumes, as for
+podsec run: one the pod needs and the manifest lacks is an error here as there.
+
 When the pod's image is not in podsec's image store, the spec holds only the
 pod's own fields (no entrypoint, env, working directory or user of the image)
 and a warning says so.`,
