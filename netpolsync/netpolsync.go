@@ -76,8 +76,10 @@ func Load(root string) (*Snapshot, error) {
 			}
 			ip, _ := netip.ParseAddr(pod.Status.PodIP)
 			snap.Input.Pods = append(snap.Input.Pods, netpol.PodFromAPI(&pod, ip))
-			if !pod.Spec.HostNetwork {
-				snap.NetNS[pod.Namespace+"/"+pod.Name] = l.NamespacePath(pod.Namespace, pod.Name, "net")
+			// The pod's own network namespace, where its plan gave it one
+			// (the sandbox bound it there); none on the node's network.
+			if nsPath := l.NamespacePath(pod.Namespace, pod.Name, "net"); fileExists(nsPath) {
+				snap.NetNS[pod.Namespace+"/"+pod.Name] = nsPath
 			}
 		}
 	}
@@ -154,4 +156,9 @@ func lock() (func(), error) {
 		return nil, err
 	}
 	return atomicfile.Lock(context.Background(), lockPath, true)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -104,14 +104,14 @@ func (n *Node) prepare(pod *corev1.Pod, opts AdmitOptions) (*Admitted, *pipeline
 	return &Admitted{Given: pod, Pod: res.Pod, Result: res}, facts, nil
 }
 
-// Plan is Prepare, then the plan of the admitted pod: what podsec spec
-// prints and Run executes.
-func (n *Node) Plan(pod *corev1.Pod, opts AdmitOptions) (*pipeline.Plan, error) {
-	a, facts, err := n.prepare(pod, opts)
+// Plan is Prepare, then the plan of the admitted pod with the objects its
+// volumes read: what podsec spec prints and Run executes.
+func (n *Node) Plan(pod *corev1.Pod, opts RunOptions) (*pipeline.Plan, error) {
+	a, facts, err := n.prepare(pod, opts.Admit)
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.Build(a.Pod, facts, a.Admission())
+	return pipeline.Build(a.Pod, facts, a.Admission(), opts.objects())
 }
 
 // CurrentUser is the Unix user name running the program, or its uid when

@@ -18,6 +18,9 @@
 //	if err != nil { ... }
 //	res, err := n.Run(ctx, objs.Pods[0], node.RunOptions{ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets})
 //
+// Detached pods (podsec run -d) are recorded with RecordDetached for a
+// supervisor (package supervisor) and stopped with StopPod or DeletePods.
+//
 // Images of the "localhost/" registry are the node's own (image.LocalRegistry):
 // they are never pulled, whatever the pull policy.
 package node

@@ -36,6 +36,9 @@ type Config struct {
 	// HousekeepingInterval is how often pods with a local storage limit
 	// are measured (runtime.DefaultHousekeepingInterval when 0).
 	HousekeepingInterval time.Duration
+	// RestartBackoff is the first delay of a detached pod's restart
+	// back-off (the supervisor's default, 10s, when 0).
+	RestartBackoff time.Duration
 	// ImageLimits bound what images may take; a zero field keeps the
 	// image package's default.
 	ImageLimits image.Limits

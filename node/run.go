@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/runtime"
 )
 
@@ -16,6 +17,10 @@ type RunOptions struct {
 	// (a node has no API server to ask).
 	ConfigMaps []*corev1.ConfigMap
 	Secrets    []*corev1.Secret
+}
+
+func (o RunOptions) objects() pipeline.Objects {
+	return pipeline.Objects{ConfigMaps: o.ConfigMaps, Secrets: o.Secrets}
 }
 
 // Run runs a decoded, defaulted pod (spec.DecodeObjects) in the

@@ -102,6 +102,10 @@ type Volume struct {
 	ReadOnly bool
 	// OnRootMismatch skips the walk when the volume's root already matches.
 	OnRootMismatch bool
+	// Files are the contents of a configMap, secret or downwardAPI volume,
+	// modes and fsGroup's read bits included: the runtime writes them as
+	// they are.
+	Files []File
 }
 
 // HostPort is a node port forwarded to a container port.
@@ -119,8 +123,10 @@ type Container struct {
 }
 
 // Build makes the plan of an admitted pod on node: every decision the
-// kernel side needs, from the pod's fields, once.
-func Build(pod *corev1.Pod, node *Node, adm Admission) (*Plan, error) {
+// kernel side needs, from the pod's fields, once. objs are the ConfigMaps
+// and Secrets the pod's volumes read; a missing one the pod does not mark
+// optional is Build's error, before anything of the pod is made.
+func Build(pod *corev1.Pod, node *Node, adm Admission, objs Objects) (*Plan, error) {
 	ps := &pod.Spec
 	p := &Plan{Pod: pod, Admission: adm, node: node,
 		Resources: spec.PodResourceLimits(pod, node.Spec.PidsLimit)}
@@ -137,7 +143,7 @@ func Build(pod *corev1.Pod, node *Node, adm Admission) (*Plan, error) {
 	}
 	places := Places{Root: node.Root}
 	sc := ps.SecurityContext
-	for _, v := range ps.Volumes {
+	for i, v := range ps.Volumes {
 		vol := Volume{Name: v.Name, Source: places.VolumeDir(pod.Namespace, pod.Name, v.Name)}
 		if v.HostPath != nil {
 			vol.Source, vol.HostPath = filepath.Clean(v.HostPath.Path), true
@@ -147,6 +153,13 @@ func Build(pod *corev1.Pod, node *Node, adm Admission) (*Plan, error) {
 			vol.FSGroup = &g
 			vol.ReadOnly = v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil
 			vol.OnRootMismatch = sc.FSGroupChangePolicy != nil && *sc.FSGroupChangePolicy == corev1.FSGroupChangeOnRootMismatch
+		}
+		if v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil {
+			files, err := projectedFiles(pod, &v, objs, vol.FSGroup)
+			if err != nil {
+				return nil, fmt.Errorf("spec.volumes[%d]: volume %q: %w", i, v.Name, err)
+			}
+			vol.Files = files
 		}
 		p.Volumes = append(p.Volumes, vol)
 	}

@@ -7,53 +7,48 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/podsec/podsec/spec"
+	"github.com/podsec/podsec/pipeline"
 )
 
 // podShmSize is the size of a pod's /dev/shm, as containerd makes it.
 const podShmSize = 64 << 20
 
-// writeFiles makes the pod's /etc/hosts, /etc/hostname, /etc/resolv.conf
-// and /dev/shm. The networking issue adds the pod's IP and DNS policies.
+// writeFiles writes the pod's /etc/hosts, /etc/hostname and
+// /etc/resolv.conf as its plan makes them (pipeline.Plan.EtcFiles) and
+// mounts its /dev/shm.
 func (p *Pod) writeFiles() error {
 	pod := p.pod
 	etc := filepath.Join(p.dir, "etc")
 	if err := os.MkdirAll(etc, 0o755); err != nil {
 		return fmt.Errorf("creating pod files: %w", err)
 	}
-	host := p.plan.Sandbox.Hostname
-	// As the kubelet does, the pod's name resolves to its IP; without a
-	// pod network, to a loopback address of its own.
-	ip := "127.0.1.1"
+	// The files are the plan's; only the node's own files are read here.
+	var nf pipeline.NodeFiles
+	ip := ""
 	if p.att != nil {
 		ip = p.att.IP.String()
 	}
-	hosts := fmt.Sprintf("# Kubernetes-managed hosts file (podsec).\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", ip, host)
 	if !p.plan.Sandbox.Net {
-		host, _ = os.Hostname()
+		nf.Hostname, _ = os.Hostname()
 		b, err := os.ReadFile("/etc/hosts")
 		if err != nil {
 			return fmt.Errorf("reading the node's /etc/hosts: %w", err)
 		}
-		hosts = string(b)
+		nf.Hosts = b
 	}
-	for _, a := range pod.Spec.HostAliases {
-		for _, h := range a.Hostnames {
-			hosts += fmt.Sprintf("%s\t%s\n", a.IP, h)
-		}
-	}
-	node, err := os.ReadFile("/etc/resolv.conf")
+	resolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("reading the node's /etc/resolv.conf: %w", err)
 	}
-	resolv, warnings := spec.ResolvConf(pod, node)
-	for _, w := range warnings {
+	nf.ResolvConf = resolv
+	ef := p.plan.EtcFiles(ip, nf)
+	for _, w := range ef.Warnings {
 		p.rt.event(pod, "DNSConfigForming", "%s", w)
 	}
 	for name, content := range map[string][]byte{
-		"hosts":       []byte(hosts),
-		"hostname":    []byte(host + "\n"),
-		"resolv.conf": resolv,
+		"hosts":       ef.Hosts,
+		"hostname":    ef.Hostname,
+		"resolv.conf": ef.ResolvConf,
 	} {
 		path := filepath.Join(etc, name)
 		if err := os.WriteFile(path, content, 0o644); err != nil {

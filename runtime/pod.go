@@ -105,15 +105,15 @@ func gracePeriod(pod *corev1.Pod) time.Duration {
 // order, each to success, and starts its app containers. On error the pod
 // is cleaned up and the returned Pod (never nil) tells how far it got.
 func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption) (p *Pod, err error) {
-	src := &Sources{}
+	ro := &runOptions{}
 	for _, o := range opts {
-		o(src)
+		o(ro)
 	}
 	p = &Pod{rt: r, pod: pod, dir: r.layout.PodDir(pod.Namespace, pod.Name), files: map[string]string{},
 		exits: make(chan ContainerResult, 64), evictedCh: make(chan struct{})}
 	// Every decision about the pod is made once, by the pipeline; from
 	// here on the pod's fields are only names, images and logs.
-	if p.plan, err = pipeline.Build(pod, r.node, src.admission); err != nil {
+	if p.plan, err = pipeline.Build(pod, r.node, ro.admission, ro.objects); err != nil {
 		return p, err
 	}
 	if p.plan.UserNS != nil {
@@ -181,7 +181,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	memSize := func(v *corev1.EmptyDirVolumeSource) int64 {
 		return spec.MemoryEmptyDirSize(v, p.res.MemoryLimit, r.node.Spec.NodeMemoryBytes)
 	}
-	if p.vols, err = prepareVolumes(r.layout, pod, src, memSize); err != nil {
+	if p.vols, err = prepareVolumes(r.layout, pod, p.plan, memSize); err != nil {
 		return p, err
 	}
 	if needsStorageWatch(pod) {

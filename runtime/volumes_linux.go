@@ -10,6 +10,8 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/pipeline"
 )
 
 // podVolumes are the host directories of a pod's volumes.
@@ -22,7 +24,7 @@ type podVolumes struct {
 // prepareVolumes makes the pod's emptyDirs and checks its hostPaths as the
 // kubelet does. On error, nothing it made is left.
 // memSize gives a Memory emptyDir's tmpfs size in bytes.
-func prepareVolumes(l Layout, pod *corev1.Pod, src *Sources, memSize func(*corev1.EmptyDirVolumeSource) int64) (v *podVolumes, err error) {
+func prepareVolumes(l Layout, pod *corev1.Pod, plan *pipeline.Plan, memSize func(*corev1.EmptyDirVolumeSource) int64) (v *podVolumes, err error) {
 	v = &podVolumes{dirs: map[string]string{}}
 	defer func() {
 		if err != nil {
@@ -59,10 +61,6 @@ func prepareVolumes(l Layout, pod *corev1.Pod, src *Sources, memSize func(*corev
 			}
 			v.dirs[vol.Name] = dir
 		case vol.ConfigMap != nil || vol.Secret != nil || vol.DownwardAPI != nil:
-			files, err := projectedFiles(pod, &vol, src)
-			if err != nil {
-				return v, fmt.Errorf("spec.volumes[%d]: volume %q: %w", i, vol.Name, err)
-			}
 			dir := l.VolumeDir(pod.Namespace, pod.Name, vol.Name)
 			if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 				return v, err
@@ -78,7 +76,7 @@ func prepareVolumes(l Layout, pod *corev1.Pod, src *Sources, memSize func(*corev
 				}
 				v.tmpfss = append(v.tmpfss, dir)
 			}
-			if err := writeProjected(dir, files); err != nil {
+			if err := writeProjected(dir, plan.Volumes[i].Files); err != nil {
 				return v, fmt.Errorf("spec.volumes[%d]: volume %q: %w", i, vol.Name, err)
 			}
 			v.dirs[vol.Name] = dir

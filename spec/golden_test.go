@@ -63,14 +63,15 @@ func goldenOptions() spec.Options {
 }
 
 // goldenInput builds the input of one container as the runtime would.
-func goldenInput(pod *corev1.Pod, name string, imgs map[string]testImage) spec.Input {
+func goldenInput(pod *corev1.Pod, objs *spec.Objects, name string, imgs map[string]testImage) spec.Input {
 	in := spec.Input{
 		Pod:           pod,
 		ContainerName: name,
 		Options:       goldenOptions(),
 	}
 	// The places are the plan's, as the runtime makes them.
-	if plan, err := pipeline.Build(pod, &pipeline.Node{Root: "/var/lib/podsec", Spec: in.Options}, pipeline.Admission{}); err == nil {
+	if plan, err := pipeline.Build(pod, &pipeline.Node{Root: "/var/lib/podsec", Spec: in.Options}, pipeline.Admission{},
+		pipeline.Objects{ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets}); err == nil {
 		if c, err := plan.Container(name); err == nil {
 			in.Paths = c.Paths
 		}
@@ -144,7 +145,7 @@ func translateFile(t *testing.T, file string, imgs map[string]testImage) []byte 
 			t.Fatalf("ValidatePod(%s) = %v, want no errors", file, errs)
 		}
 		for _, name := range spec.ContainerNames(pod) {
-			s, err := spec.Translate(goldenInput(pod, name, imgs))
+			s, err := spec.Translate(goldenInput(pod, objs, name, imgs))
 			if err != nil {
 				t.Fatalf("Translate(%s, %s) = %v", file, name, err)
 			}

@@ -60,7 +60,7 @@ Pods are not stored: run them with "podsec run".`,
 				return nil
 			})
 			if changed {
-				err = errors.Join(err, syncNetworkPolicies(g))
+				err = errors.Join(err, syncNetworkPolicies(cmd, g))
 			}
 			return err
 		},

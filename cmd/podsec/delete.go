@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/podsec/podsec/store"
-	"github.com/podsec/podsec/supervisor"
 )
 
 func newDeleteCommand(g *globals) *cobra.Command {
@@ -80,7 +77,7 @@ were applied from, and prints each one it deleted as kubectl does.`,
 				if err == nil {
 					fmt.Fprintf(out, "%s %q deleted\n", k.KindGroup(k.Group()), name)
 					if affectsNetworkPolicy(k) {
-						err = syncNetworkPolicies(g)
+						err = syncNetworkPolicies(cmd, g)
 					}
 				}
 				if ignoreNotFound && errors.Is(err, store.ErrNotFound) {
@@ -112,50 +109,13 @@ were applied from, and prints each one it deleted as kubectl does.`,
 	return cmd
 }
 
-// deletePods stops and forgets pods.
+// deletePods stops and forgets detached pods (node.DeletePods).
 func deletePods(cmd *cobra.Command, g *globals, ns string, names []string, all bool, grace int64) error {
-	st := supervisor.Open(g.root)
-	if ns == "" {
-		ns = "default"
+	n, err := openNode(cmd, g)
+	if err != nil {
+		return err
 	}
-	if all {
-		recs, err := st.List(ns)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			names = append(names, r.Pod.Name)
-		}
-	}
-	var errs []error
-	// Every pod is told to stop first, then each is waited for, so their
-	// grace periods run at once, as when kubectl deletes many pods.
-	waits := map[string]func(time.Duration) error{}
-	for _, name := range names {
-		if grace >= 0 {
-			_ = os.WriteFile(st.Dir(ns, name)+"/grace", []byte(fmt.Sprint(grace)), 0o600)
-		}
-		wait, err := signalStop(g, ns, name)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		waits[name] = wait
-	}
-	for _, name := range names {
-		wait, ok := waits[name]
-		if !ok {
-			continue
-		}
-		if err := wait(30 * time.Second); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := st.Remove(ns, name); err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	return n.DeletePods(ns, names, all, grace, func(name string) {
 		fmt.Fprintf(cmd.OutOrStdout(), "pod %q deleted\n", name)
-	}
-	return errors.Join(errs...)
+	})
 }

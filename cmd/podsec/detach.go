@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,15 +23,6 @@ import (
 // containers to run (image pulls included).
 const startTimeout = 5 * time.Minute
 
-// supervisorOptions are the node's choices a supervisor inherits.
-func (g *globals) supervisorOptions() supervisor.Options {
-	return supervisor.Options{
-		BackoffBase: g.backoffBase, Network: g.podNetwork, CNIConfDir: g.cniConfDir, CNIBinDirs: g.cniBinDirs,
-		SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: g.seccompDefault, NetpolTable: g.netpolTable,
-		PodPidsLimit: g.podPidsLimit, HousekeepingInterval: g.housekeepingInterval,
-	}
-}
-
 // runDetached records the pod, starts its supervisor as a process of its
 // own (a new session, surviving this command) and waits until the pod's
 // containers run or the supervisor gives the reason they cannot.
@@ -43,8 +33,8 @@ func runDetached(cmd *cobra.Command, g *globals, n *node.Node, pod *corev1.Pod, 
 	if _, err := n.Network(); err == nil {
 		implicitGC(cmd, n)
 	}
-	st := supervisor.Open(g.root)
-	if err := st.Create(pod, supervisor.Sources{ConfigMaps: opts.ConfigMaps, Secrets: opts.Secrets}, g.supervisorOptions()); err != nil {
+	st := n.Detached()
+	if err := n.RecordDetached(pod, opts); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -135,38 +125,3 @@ func (o *onceCloser) Write(b []byte) (int, error) {
 }
 
 func (o *onceCloser) Close() { o.f.Close() }
-
-// stopPod asks a pod's supervisor to stop it and waits until it has, at
-// most the grace period and a margin.
-func stopPod(g *globals, ns, name string, grace time.Duration) error {
-	wait, err := signalStop(g, ns, name)
-	if err != nil {
-		return err
-	}
-	return wait(grace)
-}
-
-// signalStop asks a pod's supervisor to stop the pod; the function it
-// returns waits until the supervisor has, so many pods stop at once.
-func signalStop(g *globals, ns, name string) (func(time.Duration) error, error) {
-	rec, err := supervisor.Open(g.root).Get(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	if !rec.SupervisorAlive {
-		return func(time.Duration) error { return nil }, nil
-	}
-	if err := syscall.Kill(rec.Supervisor.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return nil, fmt.Errorf("stopping pod %q: %w", name, err)
-	}
-	return func(grace time.Duration) error {
-		deadline := time.Now().Add(grace + 30*time.Second)
-		for time.Now().Before(deadline) {
-			if !rec.Supervisor.Alive() {
-				return nil
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		return fmt.Errorf("stopping pod %q: its supervisor (pid %d) still runs", name, rec.Supervisor.PID)
-	}, nil
-}

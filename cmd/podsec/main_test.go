@@ -155,6 +155,49 @@ func TestSpecInvalidPodWritesNothing(t *testing.T) {
 	}
 }
 
+// TestSpecVolumeObjects: podsec spec plans with the manifest's ConfigMaps
+// as run does, so a ConfigMap the pod needs and the manifest lacks is its
+// error too, naming the volume; an optional one may be absent.
+func TestSpecVolumeObjects(t *testing.T) {
+	pod := func(optional string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: i, command: [\"true\"], volumeMounts: [{name: v, mountPath: /v}]}]\n" +
+			"  volumes: [{name: v, configMap: {name: cm" + optional + "}}]\n"
+	}
+	cm := "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {k: v}\n"
+	for _, tc := range []struct {
+		name, stdin, wantErr string
+		wantCode             int
+	}{
+		{name: "given", stdin: pod("") + cm},
+		{name: "optional", stdin: pod(", optional: true")},
+		{name: "missing", stdin: pod(""), wantCode: 1, wantErr: `error: spec.volumes[0]: volume "v": configmap "cm" not found: give it in the manifest with the pod`},
+	} {
+		code, out, errs := podsec(t, tc.stdin, "spec", "-f", "-")
+		if code != tc.wantCode || !strings.Contains(errs, tc.wantErr) {
+			t.Errorf("podsec spec (%s): exit %d, stderr %q; want %d and %q", tc.name, code, errs, tc.wantCode, tc.wantErr)
+		}
+		if code == 0 && !strings.Contains(out, `"destination": "/v"`) {
+			t.Errorf("podsec spec (%s): no mount of the volume in\n%s", tc.name, out)
+		}
+	}
+}
+
+// TestRunNetworkFlag: an unknown --network is refused before anything is
+// made, for run -d as for run.
+func TestRunNetworkFlag(t *testing.T) {
+	for _, args := range [][]string{{"run"}, {"run", "-d"}} {
+		root := t.TempDir()
+		args = append(append([]string{"--root", root}, args...), "--network", "bogus", "-f", pods+"pod-as-user-guest.yaml")
+		code, _, errs := podsec(t, "", args...)
+		if want := `--network: Unsupported value: "bogus"`; code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("podsec %v: exit %d, stderr %q, want 1 and %q", args, code, errs, want)
+		}
+		if ents, _ := os.ReadDir(root); len(ents) != 0 {
+			t.Errorf("podsec %v left %d entries in its root", args, len(ents))
+		}
+	}
+}
+
 func TestVersionAndHelp(t *testing.T) {
 	if code, out, _ := podsec(t, "", "version"); code != 0 || !strings.HasPrefix(out, "podsec version ") {
 		t.Errorf("podsec version: exit %d, %q", code, out)

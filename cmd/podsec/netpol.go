@@ -22,9 +22,14 @@ func affectsNetworkPolicy(k *store.Kind) bool {
 	return k.Plural == "networkpolicies" || k.Plural == "namespaces"
 }
 
-// syncNetworkPolicies programs the node's dataplane from the state root.
-func syncNetworkPolicies(g *globals) error {
-	return netpolsync.Sync(g.root, g.netpolTable)
+// syncNetworkPolicies programs the node's dataplane from the state root
+// (node.SyncNetworkPolicies).
+func syncNetworkPolicies(cmd *cobra.Command, g *globals) error {
+	n, err := openNode(cmd, g)
+	if err != nil {
+		return err
+	}
+	return n.SyncNetworkPolicies()
 }
 
 func newNetpolCommand(g *globals) *cobra.Command {

@@ -15,8 +15,8 @@ func openNode(cmd *cobra.Command, g *globals) (*node.Node, error) {
 	cfg := node.Config{
 		Root: g.root, SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: corev1.SeccompProfileType(g.seccompDefault),
 		PidsLimit: g.podPidsLimit, AllowedUnsafeSysctls: g.allowedUnsafeSysctls, HousekeepingInterval: g.housekeepingInterval,
-		ImageLimits: g.imageLimits,
-		Output:      cmd.OutOrStdout(), Events: term.NewWriter(cmd.ErrOrStderr()), Warnings: cmd.ErrOrStderr(), Progress: cmd.ErrOrStderr(),
+		ImageLimits: g.imageLimits, RestartBackoff: g.backoffBase,
+		Output: cmd.OutOrStdout(), Events: term.NewWriter(cmd.ErrOrStderr()), Warnings: cmd.ErrOrStderr(), Progress: cmd.ErrOrStderr(),
 	}
 	if g.podNetwork != "none" {
 		cfg.CNI = &node.CNI{ConfDir: g.cniConfDir, BinDirs: g.cniBinDirs, NetpolTable: g.netpolTable}

@@ -43,6 +43,11 @@ ends, nothing of it is left on the node.`,
   cat pod.yaml | podsec run -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch g.podNetwork {
+			case "cni", "none":
+			default:
+				return fmt.Errorf("--network: Unsupported value: %q: supported values: \"cni\", \"none\"", g.podNetwork)
+			}
 			if withTrace {
 				trace.Enable()
 			}
@@ -92,11 +97,6 @@ ends, nothing of it is left on the node.`,
 }
 
 func runPod(cmd *cobra.Command, g *globals, n *node.Node, adm *node.Admitted, opts node.RunOptions) error {
-	switch g.podNetwork {
-	case "cni", "none":
-	default:
-		return fmt.Errorf("--network: Unsupported value: %q: supported values: \"cni\", \"none\"", g.podNetwork)
-	}
 	end := trace.Step("image store and network")
 	if _, err := n.Images(); err != nil {
 		return err

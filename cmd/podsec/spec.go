@@ -34,6 +34,9 @@ app container, as podsec would run them on this node. Without --bundle-dir it
 prints the spec of one container (by default the first app container). With
 --bundle-dir it writes DIR/<container>/config.json for every container.
 
+The ConfigMaps and Secrets of the manifest fill the pod's volumes, as for
+podsec run: one the pod needs and the manifest lacks is an error here as there.
+
 When the pod's image is not in podsec's image store, the spec holds only the
 pod's own fields (no entrypoint, env, working directory or user of the image)
 and a warning says so.`,
@@ -61,11 +64,11 @@ and a warning says so.`,
 }
 
 func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
-	pods, err := readPods(cmd, f.files)
+	objs, err := readObjects(cmd, f.files)
 	if err != nil {
 		return err
 	}
-	pod, err := pickPod(pods, f.pod)
+	pod, err := pickPod(objs.Pods, f.pod)
 	if err != nil {
 		return err
 	}
@@ -75,8 +78,10 @@ func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
 	}
 	// The pipeline of podsec run, so that the specs are those it runs:
 	// validation, admission (without an audit entry: nothing is asked of
-	// the cluster), the node's checks, the plan.
-	plan, err := n.Plan(pod, node.AdmitOptions{As: f.as, AsGroups: f.asGroups, NoAudit: true})
+	// the cluster), the node's checks, the plan with the manifest's
+	// ConfigMaps and Secrets.
+	plan, err := n.Plan(pod, node.RunOptions{Admit: node.AdmitOptions{As: f.as, AsGroups: f.asGroups, NoAudit: true},
+		ConfigMaps: objs.ConfigMaps, Secrets: objs.Secrets})
 	if err != nil {
 		return err
 	}

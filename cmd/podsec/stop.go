@@ -19,9 +19,13 @@ func newStopCommand(g *globals) *cobra.Command {
 			if ns == "" {
 				ns = "default"
 			}
+			n, err := openNode(cmd, g)
+			if err != nil {
+				return err
+			}
 			var errs []error
 			for _, name := range args {
-				if err := stopPod(g, ns, name, 30*time.Second); err != nil {
+				if err := n.StopPod(ns, name, 30*time.Second); err != nil {
 					errs = append(errs, err)
 					continue
 				}
