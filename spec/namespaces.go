@@ -31,17 +31,27 @@ func withNamespaces(c *Container, s *specs.Spec) error {
 		}
 		ns = append(ns, pid)
 	}
-	if ps.HostUsers != nil && !*ps.HostUsers {
+	if c.userNS() {
 		r := c.Paths.UserNS
 		if r == nil || r.Size == 0 {
 			return fmt.Errorf("%s: the runtime gave the pod no range of host IDs for its user namespace", field.NewPath("spec", "hostUsers"))
 		}
-		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace})
+		// The pod sandbox's user namespace, which owns the pod's other
+		// namespaces; the mapping is the one it was made with, and
+		// libcontainer checks that they agree.
+		ns = append(ns, specs.LinuxNamespace{Type: specs.UserNamespace, Path: c.Paths.UserNSPath})
 		m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: r.HostID, Size: r.Size}}
 		s.Linux.UIDMappings, s.Linux.GIDMappings = m, append([]specs.LinuxIDMapping{}, m...)
 	}
 	s.Linux.Namespaces = ns
 	return nil
+}
+
+// userNS reports whether the pod runs in a user namespace of its own
+// (spec.hostUsers: false).
+func (c *Container) userNS() bool {
+	h := c.Pod.Spec.HostUsers
+	return h != nil && !*h
 }
 
 // withHostname sets the pod's name as hostname (or spec.hostname, and
