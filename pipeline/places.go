@@ -166,6 +166,14 @@ func CheckUserNSBase(base uint32) error {
 	return nil
 }
 
+// NeedsUserNS reports whether the pod runs in a user namespace of its own
+// (spec.hostUsers: false), for which the node allocates a range before
+// the pod is planned.
+func NeedsUserNS(pod *corev1.Pod) bool {
+	h := pod.Spec.HostUsers
+	return h != nil && !*h
+}
+
 // UserNSRange is the pod's preferred range of host IDs above base: a slot
 // chosen from the pod's namespace and name. The runtime allocates it when
 // no running pod holds it, and the next free slot otherwise.

@@ -138,7 +138,7 @@ func Build(pod *corev1.Pod, node *Node, adm Admission) (*Plan, error) {
 	if p.Sandbox.UTS {
 		p.Sandbox.Hostname = spec.PodHostname(pod)
 	}
-	if ps.HostUsers != nil && !*ps.HostUsers {
+	if NeedsUserNS(pod) {
 		r := UserNSRange(pod.Namespace, pod.Name, node.UserNSBase)
 		if node.UserNS != nil {
 			r = *node.UserNS
