@@ -223,7 +223,7 @@ spec:
 // let the node's root through, still cannot make a device node, chown to
 // an ID outside its range, load a module or write a kernel sysctl of the
 // node. The same attack in a pod of the node's users gets through the
-// first three (the control: each check can fail).
+// node's powers (the control: each check can fail).
 func TestUserNSNodePowers(t *testing.T) {
 	n := harness.NewNode(t)
 	pod := func(name, hostUsers, procMount string) string {
@@ -236,29 +236,36 @@ spec:
   containers:
   - name: main
     image: localhost/busybox:latest
-    command: [sh, -c, 'head -1 /proc/timer_list; /attacker/attacker nodepowers']
+    command: [sh, -c, 'echo "proc submounts: $(grep -c " /proc/" /proc/self/mountinfo)"; /attacker/attacker nodepowers']
     securityContext:
       runAsUser: 0
       procMount: %s
       seccompProfile: {type: Unconfined}
-      capabilities: {add: [SYS_ADMIN, SYS_MODULE, MKNOD, CHOWN, DAC_OVERRIDE]}%s%s
+      capabilities: {add: [SYS_ADMIN, SYS_MODULE, SYS_PACCT, MKNOD, CHOWN, DAC_OVERRIDE]}%s%s
 `, name, hostUsers, procMount, harness.AttackerMount, harness.AttackerVolume)
 	}
 	out, err := n.Run(pod("userns-powers", "false", "Unmasked"))
-	for _, what := range []string{"mknod c 1:3", "chown 70000:70000", "init_module", "write /proc/sys/kernel/core_pattern"} {
+	for _, what := range []string{"mknod c 1:3", "chown 70000:70000", "acct", "write /proc/sys/kernel/core_pattern"} {
 		harness.ExpectLine(t, out, "denied "+what)
+	}
+	if !strings.Contains(out, "n/a init_module") {
+		harness.ExpectLine(t, out, "denied init_module")
 	}
 	if err != nil {
 		t.Fatalf("podsec run: %v\n%s", err, out)
 	}
 	harness.ExpectLine(t, out, "[main] OK nodepowers")
-	// procMount: Unmasked: /proc/timer_list is the kernel's, not masked.
-	harness.ExpectLine(t, out, "[main] Timer List Version")
+	// procMount: Unmasked: nothing masks or covers a path of /proc.
+	harness.ExpectLine(t, out, "[main] proc submounts: 0")
 
 	ctl, _ := n.Run(pod("userns-powers-control", "true", "Default"))
-	for _, what := range []string{"mknod c 1:3", "chown 70000:70000", "init_module"} {
+	for _, what := range []string{"mknod c 1:3", "chown 70000:70000", "acct"} {
 		harness.ExpectLine(t, ctl, "ALLOWED "+what)
 	}
+	if !strings.Contains(ctl, "n/a init_module") {
+		harness.ExpectLine(t, ctl, "ALLOWED init_module")
+	}
+	harness.ExpectNoText(t, ctl, "proc submounts: 0")
 }
 
 // TestUserNSDisjointRanges: two pods with hostUsers: false at once get
@@ -374,11 +381,11 @@ func TestUserNSSeedFSGroup(t *testing.T) {
 	}
 	y := strings.Replace(string(b), "spec:\n", "spec:\n  hostUsers: false\n  restartPolicy: Never\n", 1)
 	y = strings.Replace(y, `command: ["/bin/sleep", "999999"]`, `command: [sh, -c, 'id; echo foo > /volume/foo; ls -ld /volume; ls -ln /volume/foo']`, 1)
-	y = strings.Replace(y, `command: ["/bin/sleep", "999999"]`, `command: [sh, -c, 'sleep 1; id; cat /volume/foo && echo bar >> /volume/foo && echo shared']`, 1)
+	y = strings.Replace(y, `command: ["/bin/sleep", "999999"]`, `command: [sh, -c, 'sleep 1; id; cat /volume/foo && echo bar > /volume/bar && ls -ln /volume/bar']`, 1)
 	out := n.MustRun(y)
 	harness.ExpectLine(t, out, "[first] uid=1111 gid=0(root) groups=0(root),555,666,777")
 	harness.ExpectLine(t, out, "[first] drwxrwsrwx")
 	harness.ExpectLine(t, squeeze(out), "1 1111 555")
 	harness.ExpectLine(t, out, "[second] uid=2222 gid=0(root) groups=0(root),555,666,777")
-	harness.ExpectLine(t, out, "[second] shared")
+	harness.ExpectLine(t, squeeze(out), "[second] -rw-r--r-- 1 2222 555")
 }
