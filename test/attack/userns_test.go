@@ -286,6 +286,8 @@ spec:
     command: [sh, -c, 'cat /proc/self/uid_map; echo ready; exec sleep 600']
 `, name))
 	}
+	// gc leaves the ranges of running pods alone.
+	n.MustPodsec("gc")
 	ranges := userNSRanges(t, n.Root)
 	a, b := ranges["userns-a"], ranges["userns-b"]
 	if len(ranges) != 2 || a == 0 || b == 0 {
@@ -350,12 +352,13 @@ spec:
 			if start && err == nil {
 				t.Fatalf("run -d with the supervisor killed at %s: no error: %s", step, out)
 			}
+			// The crash left the range held: gc is what frees it.
+			if r := userNSRanges(t, n.Root); len(r) != 1 {
+				t.Fatalf("after a crash at %s: ranges %v, want the pod's (%s)", step, r, out)
+			}
 			if !start {
 				if err != nil {
 					t.Fatalf("run -d: %v: %s", err, out)
-				}
-				if len(userNSRanges(t, n.Root)) != 1 {
-					t.Fatalf("a running pod with hostUsers: false holds no range")
 				}
 				podsec(nil, "stop", "userns-crash")
 			}
@@ -365,6 +368,9 @@ spec:
 	t.Run("foreground", func(t *testing.T) {
 		if out, err := podsec([]string{runtime.FailpointEnv + "=" + runtime.StepStarted}, "run", "--network", "none", "-f", manifest); err == nil {
 			t.Fatalf("run killed at started: no error: %s", out)
+		}
+		if r := userNSRanges(t, n.Root); len(r) != 1 {
+			t.Fatalf("after a crash of the foreground run: ranges %v, want the pod's", r)
 		}
 		check(t, "started (foreground)")
 	})
