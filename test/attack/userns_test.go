@@ -395,3 +395,58 @@ func TestUserNSSeedFSGroup(t *testing.T) {
 	harness.ExpectLine(t, out, "[second] uid=2222 gid=0(root) groups=0(root),555,666,777")
 	harness.ExpectLine(t, squeeze(out), "[second] -rw-r--r-- 1 2222 555")
 }
+
+// TestUserNSSandbox runs the sandbox attacks in a pod with hostUsers:
+// false, where the sandbox now makes the pod's user namespace: with a
+// shared PID namespace and CAP_SYS_PTRACE, /proc/1/root leads to no node
+// file, /proc/1/exe is not the node's podsec and cannot be written, and
+// system calls injected into the sandbox meet its own filter and keyring.
+func TestUserNSSandbox(t *testing.T) {
+	n := harness.NewNode(t)
+	marker, secret := nodeMarker(t)
+	desc, keySecret := sessionKey(t)
+	var st syscall.Stat_t
+	if err := syscall.Stat(n.Bin, &st); err != nil {
+		t.Fatal(err)
+	}
+	out, err := n.Run(fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: userns-sandbox}
+spec:
+  hostUsers: false
+  shareProcessNamespace: true
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: localhost/busybox:latest
+    command: [sh, -c, "cat /proc/1/uid_map; /attacker/attacker procroot %[1]s; /attacker/attacker procexe 1; /attacker/attacker rt-inject 1 %[2]s"]
+    securityContext:
+      capabilities: {add: [SYS_PTRACE, DAC_READ_SEARCH]}%[3]s%[4]s
+`, marker, desc, harness.AttackerMount, harness.AttackerVolume))
+	harness.ExpectNoText(t, out, secret)
+	harness.ExpectNoText(t, out, keySecret)
+	if _, serr := os.Stat(marker + ".pwned"); serr == nil {
+		t.Fatalf("a pod created %s.pwned on the node:\n%s", marker, out)
+	}
+	if err == nil {
+		t.Fatalf("podsec run: want the failed injection to fail the pod:\n%s", out)
+	}
+	// The sandbox is PID 1 of the pod, in the pod's user namespace.
+	var mapped bool
+	for _, l := range strings.Split(squeeze(out), "\n") {
+		var host, size uint32
+		if _, err := fmt.Sscanf(l, "[main] 0 %d %d", &host, &size); err == nil && host >= 65536 && host%65536 == 0 && size == 65536 {
+			mapped = true
+		}
+	}
+	if !mapped {
+		t.Fatalf("the sandbox (PID 1) is not in a user namespace of the pod's range:\n%s", out)
+	}
+	harness.ExpectLine(t, out, "[main] pid 1: root is readable")
+	harness.ExpectLine(t, out, "[main] OK procroot")
+	harness.ExpectNoText(t, out, fmt.Sprintf("exe dev:ino %d:%d\n", st.Dev, st.Ino))
+	harness.ExpectNoText(t, out, "exe writable")
+	harness.ExpectLine(t, out, "[main] OK procexe")
+	harness.ExpectLine(t, out, "[main] injected getpid = 1 (<nil>)")
+	harness.ExpectLine(t, out, "[main] FAIL rt-inject: injected keyctl: operation not permitted")
+}
