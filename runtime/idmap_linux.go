@@ -104,3 +104,35 @@ var fsNames = map[int64]string{
 	unix.OVERLAYFS_SUPER_MAGIC: "overlay", unix.NFS_SUPER_MAGIC: "nfs", unix.PROC_SUPER_MAGIC: "proc", unix.SYSFS_MAGIC: "sysfs",
 	unix.FUSE_SUPER_MAGIC: "fuse", unix.V9FS_MAGIC: "9p", unix.CGROUP_SUPER_MAGIC: "cgroup",
 }
+
+// checkIdmappable makes sure each of the pod's volume directories can be
+// idmapped with the pod's user namespace before any container starts, so
+// a volume on a filesystem that cannot (sysfs, procfs, many network
+// filesystems) fails the pod with the volume's name and the reason rather
+// than in the middle of a container's start. The trial mounts are never
+// attached.
+func checkIdmappable(usernsPath string, vols []volumeSource) error {
+	userns, err := os.Open(usernsPath)
+	if err != nil {
+		return fmt.Errorf("opening the pod's user namespace: %w", err)
+	}
+	defer userns.Close()
+	for _, v := range vols {
+		fd, err := unix.OpenTree(unix.AT_FDCWD, v.path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			return fmt.Errorf("%s: open_tree %s: %w", v.field, v.path, err)
+		}
+		err = unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())})
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("%s: %w", v.field, idmapError(v.path, err))
+		}
+	}
+	return nil
+}
+
+// volumeSource is a directory bound into the pod's containers and what
+// names it in the pod.
+type volumeSource struct {
+	field, path string
+}

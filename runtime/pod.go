@@ -208,6 +208,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		wctx, p.stopWatch = context.WithCancel(context.Background())
 		go p.watchStorage(wctx, r.housekeeping())
 	}
+	if p.userns != nil {
+		if err := checkIdmappable(p.sb.paths["user"], p.volumeSources()); err != nil {
+			return p, err
+		}
+	}
 	if err := p.applyFSGroup(); err != nil {
 		return p, err
 	}
@@ -543,6 +548,21 @@ func (p *Pod) applyFSGroup() error {
 		}
 	}
 	return nil
+}
+
+// volumeSources are the pod's volume directories and files, for the
+// idmap check of a pod with a user namespace.
+func (p *Pod) volumeSources() []volumeSource {
+	var out []volumeSource
+	for i, v := range p.plan.Volumes {
+		out = append(out, volumeSource{fmt.Sprintf("spec.volumes[%d]: volume %q", i, v.Name), p.vols.dirs[v.Name]})
+	}
+	for _, name := range []string{"hosts", "hostname", "resolv.conf"} {
+		if f := p.files[name]; f != "" {
+			out = append(out, volumeSource{"the pod's /etc/" + name, f})
+		}
+	}
+	return out
 }
 
 // Plan is the plan the pod runs by.

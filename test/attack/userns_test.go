@@ -450,3 +450,30 @@ spec:
 	harness.ExpectLine(t, out, "[main] injected getpid = 1 (<nil>)")
 	harness.ExpectLine(t, out, "[main] FAIL rt-inject: injected keyctl: operation not permitted")
 }
+
+// TestUserNSVolumeCannotIdmap: a hostPath on a filesystem that cannot be
+// idmapped (sysfs) fails the pod before any container starts, naming the
+// volume, the filesystem and the reason, and frees the pod's range.
+func TestUserNSVolumeCannotIdmap(t *testing.T) {
+	n := harness.NewNode(t)
+	out, err := n.Run(`apiVersion: v1
+kind: Pod
+metadata: {name: userns-sysfs}
+spec:
+  hostUsers: false
+  containers:
+  - name: main
+    image: localhost/busybox:latest
+    command: ["true"]
+    volumeMounts: [{name: sys, mountPath: /hostsys, readOnly: true}]
+  volumes: [{name: sys, hostPath: {path: /sys/kernel, type: Directory}}]
+`)
+	if err == nil {
+		t.Fatalf("podsec run with a sysfs hostPath in a user namespace: no error:\n%s", out)
+	}
+	harness.ExpectLine(t, out, `spec.volumes[0]: volume "sys": /sys/kernel cannot be idmapped for the pod's user namespace: its filesystem (sysfs) does not support idmapped mounts`)
+	harness.ExpectNoText(t, out, "Started")
+	if r := userNSRanges(t, n.Root); len(r) != 0 {
+		t.Errorf("ranges left after the pod failed: %v", r)
+	}
+}
