@@ -29,7 +29,7 @@ func (g *globals) supervisorOptions() supervisor.Options {
 	return supervisor.Options{
 		BackoffBase: g.backoffBase, Network: g.podNetwork, CNIConfDir: g.cniConfDir, CNIBinDirs: g.cniBinDirs,
 		SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: g.seccompDefault, NetpolTable: g.netpolTable,
-		PodPidsLimit: g.podPidsLimit, HousekeepingInterval: g.housekeepingInterval,
+		PodPidsLimit: g.podPidsLimit, HousekeepingInterval: g.housekeepingInterval, UserNSBase: g.userNSBase,
 	}
 }
 
