@@ -16,7 +16,7 @@ func openNode(cmd *cobra.Command, g *globals) (*node.Node, error) {
 		Root: g.root, SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: corev1.SeccompProfileType(g.seccompDefault),
 		PidsLimit: g.podPidsLimit, AllowedUnsafeSysctls: g.allowedUnsafeSysctls, HousekeepingInterval: g.housekeepingInterval,
 		ImageLimits: g.imageLimits, UserNSBase: g.userNSBase,
-		Output:      cmd.OutOrStdout(), Events: term.NewWriter(cmd.ErrOrStderr()), Warnings: cmd.ErrOrStderr(), Progress: cmd.ErrOrStderr(),
+		Output: cmd.OutOrStdout(), Events: term.NewWriter(cmd.ErrOrStderr()), Warnings: cmd.ErrOrStderr(), Progress: cmd.ErrOrStderr(),
 	}
 	if g.podNetwork != "none" {
 		cfg.CNI = &node.CNI{ConfDir: g.cniConfDir, BinDirs: g.cniBinDirs, NetpolTable: g.netpolTable}
