@@ -154,19 +154,26 @@ spec:
   containers:
   - name: main
     image: localhost/busybox:latest
-    command: [sh, -c, 'cat /proc/self/uid_map /proc/self/gid_map; id; for d in /scratch /mem /sub /host; do echo w > $d/by-pod || echo "cannot write $d"; done; echo w > /tmp/rootfile; ls -ln /labels/labels /scratch /host/by-pod; echo ready; exec sleep %[2]s']
+    command: [sh, -c, 'cat /proc/self/uid_map /proc/self/gid_map; id; for d in /scratch /mem /sub /host; do echo w > $d/by-pod || echo "cannot write $d"; done; echo w > /tmp/rootfile; ls -ln /labels/labels /scratch /host/by-pod; ls -lnL /secret/key; cat /secret/key; echo; echo ready; exec sleep %[2]s']
     volumeMounts:
     - {name: scratch, mountPath: /scratch}
     - {name: scratch, mountPath: /sub, subPath: sub}
     - {name: mem, mountPath: /mem}
     - {name: host, mountPath: /host}
     - {name: labels, mountPath: /labels}
+    - {name: secret, mountPath: /secret}
   volumes:
   - {name: scratch, emptyDir: {}}
   - {name: mem, emptyDir: {medium: Memory}}
   - {name: host, hostPath: {path: %[1]q, type: Directory}}
   - name: labels
     downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}
+  - {name: secret, secret: {secretName: userns-secret, defaultMode: 0400}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: userns-secret}
+stringData: {key: secret-for-the-pod-only}
 `, host, marker))
 	out := n.WaitLog("userns-id", "main", "ready", 20*time.Second)
 	ranges := userNSRanges(t, n.Root)
@@ -184,6 +191,10 @@ spec:
 	// pod's own IDs on what it wrote.
 	harness.ExpectLine(t, squeeze(out), "1 0 555")
 	harness.ExpectLine(t, squeeze(out), "1 405 555")
+	// The secret, 0400 with fsGroup's read bit, as the node's root wrote
+	// it: root's and the fsGroup's inside, readable by the pod's user 405.
+	harness.ExpectLine(t, squeeze(out), "-r--r----- 1 0 555")
+	harness.ExpectLine(t, out, "secret-for-the-pod-only")
 	pid := procByMarker(t, marker)
 	ids := statusIDs(t, pid)
 	u, g := base+405, base+100
@@ -206,6 +217,7 @@ spec:
 		// Idmapped volumes: the pod's IDs, on disk as inside.
 		{filepath.Join(pod, "volumes", "scratch", "by-pod"), 405, 555},
 		{filepath.Join(pod, "volumes", "scratch", "sub", "by-pod"), 405, 555},
+		{filepath.Join(pod, "volumes", "mem", "by-pod"), 405, 555},
 		{filepath.Join(host, "by-pod"), 405, 100},
 	} {
 		if uid, gid := ownerOf(t, c.path); uid != c.uid || gid != c.gid {
