@@ -201,22 +201,11 @@ func (p *Pod) preparePaths(c *corev1.Container, ct *container, rootfs string) er
 func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
 	var err error
 	id := containerID(pod, ct.name)
-	// A container joins its pod's user namespace by path: libcontainer
-	// reads the mapping from it. The spec also names the mapping (the
-	// plan's, as containerd and CRI-O pass both), which the sandbox's
-	// namespace was made with (checked when it started).
-	if s.Linux != nil && s.Linux.UIDMappings != nil {
-		for _, ns := range s.Linux.Namespaces {
-			if ns.Type == specs.UserNamespace && ns.Path != "" {
-				cp := *s
-				l := *s.Linux
-				l.UIDMappings, l.GIDMappings = nil, nil
-				cp.Linux = &l
-				s = &cp
-			}
-		}
+	opts := lc.CreateOptions{}
+	if path := userNSPath(s); path != "" {
+		s, opts.Adjust = joinUserNS(s, path)
 	}
-	ct.lc, err = lc.Create(filepath.Join(r.layout.Root, "libcontainer"), id, s, lc.CreateOptions{})
+	ct.lc, err = lc.Create(filepath.Join(r.layout.Root, "libcontainer"), id, s, opts)
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
+	"github.com/opencontainers/runc/libcontainer/configs"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -135,4 +138,46 @@ func checkIdmappable(usernsPath string, vols []volumeSource) error {
 // names it in the pod.
 type volumeSource struct {
 	field, path string
+}
+
+// userNSPath is the user namespace a container's spec joins, if any.
+func userNSPath(s *specs.Spec) string {
+	if s.Linux == nil {
+		return ""
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == specs.UserNamespace {
+			return ns.Path
+		}
+	}
+	return ""
+}
+
+// joinUserNS hands libcontainer a container that joins the pod's user
+// namespace at path. The spec names both the namespace and its mapping,
+// as containerd's and CRI-O's do, and the sandbox's namespace was checked
+// to have that mapping when it started. Given both, libcontainer would
+// read the mapping back from the namespace by forking a process into it
+// (twice) for each container, and warn; so it converts the spec with the
+// mapping and a new namespace, and the namespace's path is set on the
+// configuration, for the container and for its idmapped mounts, as
+// libcontainer's own conversion sets it.
+func joinUserNS(s *specs.Spec, path string) (*specs.Spec, func(*configs.Config)) {
+	cp, l := *s, *s.Linux
+	l.Namespaces = slices.Clone(l.Namespaces)
+	for i := range l.Namespaces {
+		if l.Namespaces[i].Type == specs.UserNamespace {
+			l.Namespaces[i].Path = ""
+		}
+	}
+	cp.Linux = &l
+	return &cp, func(cfg *configs.Config) {
+		cfg.Namespaces.Add(configs.NEWUSER, path)
+		for _, m := range cfg.Mounts {
+			if m.IDMapping != nil {
+				m.IDMapping.UIDMappings, m.IDMapping.GIDMappings = nil, nil
+				m.IDMapping.UserNSPath = path
+			}
+		}
+	}
 }

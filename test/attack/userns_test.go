@@ -44,6 +44,29 @@ func userNSRanges(t *testing.T, root string) map[string]uint32 {
 	return out
 }
 
+// waitOwnersGone waits until the podsec processes named by the node's
+// range records have exited.
+func waitOwnersGone(t *testing.T, root string) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root, "userns", "*.json"))
+	deadline := time.Now().Add(10 * time.Second)
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		var rec struct {
+			Owner runtime.Owner `json:"owner"`
+		}
+		if json.Unmarshal(b, &rec) != nil {
+			continue
+		}
+		for rec.Owner.Alive() {
+			if time.Now().After(deadline) {
+				t.Fatalf("podsec %d still runs 10s after it was killed", rec.Owner.PID)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
 // procByMarker finds the node's PID of the process whose command line
 // holds marker, waiting for it a few seconds.
 func procByMarker(t *testing.T, marker string) int {
@@ -344,6 +367,9 @@ spec:
 	}
 	check := func(t *testing.T, step string) {
 		t.Helper()
+		// SIGKILL is asynchronous: podsec gc rightly leaves alone a pod
+		// whose podsec has not finished dying.
+		waitOwnersGone(t, n.Root)
 		if out, err := podsec(nil, "gc"); err != nil {
 			t.Fatalf("gc after a crash at %s: %v\n%s", step, err, out)
 		}
