@@ -81,10 +81,14 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if pc, err := p.plan.Container(c.Name); err == nil && pc.Paths.UserNS != nil {
 		userNS = &podUserNS{path: pc.Paths.UserNSPath, rootID: int(pc.Paths.UserNS.HostID)}
 		// libcontainer mounts the rootfs from inside the pod's user
-		// namespace: the pod's root must be able to reach it, and no one
-		// else of the node is let in.
+		// namespace: the pod's root group may walk to it (0710), no one
+		// else of the node may, and the pod owns nothing on the way that
+		// it could rename under podsec.
 		for _, d := range []string{filepath.Dir(dir), dir} {
-			if err := os.Chown(d, userNS.rootID, userNS.rootID); err != nil {
+			if err := os.Chown(d, 0, userNS.rootID); err != nil {
+				return nil, fmt.Errorf("container %q: %w", c.Name, err)
+			}
+			if err := os.Chmod(d, 0o710); err != nil {
 				return nil, fmt.Errorf("container %q: %w", c.Name, err)
 			}
 		}
