@@ -47,6 +47,54 @@ func withNamespaces(c *Container, s *specs.Spec) error {
 	return nil
 }
 
+// withUserNSIDs refuses a process identity outside the pod's user
+// namespace: only container IDs 0 to the range's size minus one exist
+// there, and the kernel would refuse the others at the container's start
+// with an error naming neither the field nor the range.
+func withUserNSIDs(c *Container, s *specs.Spec) error {
+	r := c.Paths.UserNS
+	if !c.userNS() || r == nil || s.Process == nil {
+		return nil
+	}
+	u := s.Process.User
+	check := func(kind string, id uint32, from *int64, path *field.Path) error {
+		if id < r.Size {
+			return nil
+		}
+		if from == nil || *from != int64(id) {
+			path = c.Path.Child("image")
+		}
+		return field.Invalid(path, id, fmt.Sprintf("%s %d is outside the pod's user namespace (spec.hostUsers: false gives container IDs 0-%d)", kind, id, r.Size-1))
+	}
+	sc, psc := c.sc(), c.psc()
+	uidFrom, uidPath := psc.RunAsUser, field.NewPath("spec", "securityContext", "runAsUser")
+	if sc.RunAsUser != nil {
+		uidFrom, uidPath = sc.RunAsUser, c.Path.Child("securityContext", "runAsUser")
+	}
+	gidFrom, gidPath := psc.RunAsGroup, field.NewPath("spec", "securityContext", "runAsGroup")
+	if sc.RunAsGroup != nil {
+		gidFrom, gidPath = sc.RunAsGroup, c.Path.Child("securityContext", "runAsGroup")
+	}
+	if err := check("user ID", u.UID, uidFrom, uidPath); err != nil {
+		return err
+	}
+	if err := check("group ID", u.GID, gidFrom, gidPath); err != nil {
+		return err
+	}
+	for _, g := range u.AdditionalGids {
+		from, path := psc.FSGroup, field.NewPath("spec", "securityContext", "fsGroup")
+		for i, sg := range psc.SupplementalGroups {
+			if sg == int64(g) {
+				from, path = &psc.SupplementalGroups[i], field.NewPath("spec", "securityContext", "supplementalGroups").Index(i)
+			}
+		}
+		if err := check("group ID", g, from, path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // userNS reports whether the pod runs in a user namespace of its own
 // (spec.hostUsers: false).
 func (c *Container) userNS() bool {

@@ -142,6 +142,7 @@ var translation = Compose(
 	withHostname,
 	withProcess,
 	withUser,
+	withUserNSIDs,
 	withCapabilities,
 	withSecurity,
 	withMounts,
