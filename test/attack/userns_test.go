@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/test/harness"
 )
@@ -106,6 +108,27 @@ func statusIDs(t *testing.T, pid int) map[string]string {
 		}
 	}
 	return out
+}
+
+// ownerUserNS is the inode of the user namespace that owns the namespace
+// at path (NS_GET_USERNS).
+func ownerUserNS(t *testing.T, path string) uint64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fd, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_USERNS)
+	if err != nil {
+		t.Fatalf("NS_GET_USERNS %s: %v", path, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
 }
 
 // squeeze gives each line of out its fields separated by one space.
@@ -231,6 +254,17 @@ stringData: {key: secret-for-the-pod-only}
 		t.Errorf("container process on the node: Groups %q, want %q", ids["Groups"], want)
 	}
 	pod := filepath.Join(n.Root, "pods", "default", "userns-id")
+	// The sandbox's network, IPC and UTS namespaces belong to the pod's
+	// user namespace (root of the pod is root over them, not the node).
+	var userns syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(pod, "ns", "user"), &userns); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"net", "ipc", "uts"} {
+		if ino := ownerUserNS(t, filepath.Join(pod, "ns", kind)); ino != userns.Ino {
+			t.Errorf("the pod's %s namespace belongs to user namespace %d, not the pod's (%d)", kind, ino, userns.Ino)
+		}
+	}
 	for _, c := range []struct {
 		path     string
 		uid, gid uint32
