@@ -25,7 +25,7 @@ func (n *Node) SupervisorOptions() supervisor.Options {
 	o := supervisor.Options{
 		BackoffBase: n.cfg.RestartBackoff, Network: "none",
 		SeccompProfileRoot: n.cfg.SeccompProfileRoot, SeccompDefault: string(n.cfg.SeccompDefault),
-		PodPidsLimit: n.cfg.PidsLimit, HousekeepingInterval: n.cfg.HousekeepingInterval,
+		PodPidsLimit: n.cfg.PidsLimit, HousekeepingInterval: n.cfg.HousekeepingInterval, UserNSBase: n.cfg.UserNSBase,
 	}
 	if c := n.cfg.CNI; c != nil {
 		o.Network, o.CNIConfDir, o.CNIBinDirs, o.NetpolTable = "cni", c.ConfDir, c.BinDirs, c.NetpolTable

@@ -14,11 +14,11 @@ import (
 // "none" without Config.CNI.
 func TestSupervisorOptions(t *testing.T) {
 	base := Config{Root: t.TempDir(), SeccompProfileRoot: "/p", SeccompDefault: "Unconfined", PidsLimit: 99,
-		HousekeepingInterval: time.Minute, RestartBackoff: time.Second}
+		HousekeepingInterval: time.Minute, RestartBackoff: time.Second, UserNSBase: 1 << 20}
 	cni := base
 	cni.CNI = &CNI{ConfDir: "/c", BinDirs: []string{"/b"}, NetpolTable: "t"}
 	common := supervisor.Options{BackoffBase: time.Second, SeccompProfileRoot: "/p", SeccompDefault: "Unconfined",
-		PodPidsLimit: 99, HousekeepingInterval: time.Minute}
+		PodPidsLimit: 99, HousekeepingInterval: time.Minute, UserNSBase: 1 << 20}
 	withCNI := common
 	withCNI.Network, withCNI.CNIConfDir, withCNI.CNIBinDirs, withCNI.NetpolTable = "cni", "/c", []string{"/b"}, "t"
 	withoutCNI := common

@@ -55,6 +55,10 @@ type Config struct {
 	Warnings io.Writer
 	// Progress receives image pull progress; nil discards it.
 	Progress io.Writer
+	// UserNSBase is the first host ID given to pods with hostUsers: false,
+	// a multiple of 65536 above the node's own IDs (0: 65536, as the
+	// kubelet).
+	UserNSBase uint32
 }
 
 // CNI is the node's pod network.
@@ -142,7 +146,8 @@ func (n *Node) Objects() (*store.Store, error) { return store.Open(n.root) }
 // Facts are this node's facts the pipeline decides with.
 func (n *Node) Facts() (*pipeline.Node, error) {
 	return runtime.NodeFacts(runtime.NodeConfig{Root: n.root, SeccompProfileRoot: n.cfg.SeccompProfileRoot,
-		SeccompDefault: n.cfg.SeccompDefault, PidsLimit: n.cfg.PidsLimit, AllowedUnsafeSysctls: n.cfg.AllowedUnsafeSysctls})
+		SeccompDefault: n.cfg.SeccompDefault, PidsLimit: n.cfg.PidsLimit, AllowedUnsafeSysctls: n.cfg.AllowedUnsafeSysctls,
+		UserNSBase: n.cfg.UserNSBase})
 }
 
 // Network is the node's pod network, nil without Config.CNI.
@@ -199,7 +204,7 @@ func (n *Node) Runtime() (*runtime.Runtime, error) {
 		SeccompProfileRoot: n.cfg.SeccompProfileRoot, SeccompDefault: n.cfg.SeccompDefault,
 		Output: n.cfg.Output, Events: n.cfg.Events,
 		PidsLimit: n.cfg.PidsLimit, HousekeepingInterval: n.cfg.HousekeepingInterval,
-		AllowedUnsafeSysctls: n.cfg.AllowedUnsafeSysctls,
+		AllowedUnsafeSysctls: n.cfg.AllowedUnsafeSysctls, UserNSBase: n.cfg.UserNSBase,
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"hash/fnv"
 	"path/filepath"
 	"strconv"
@@ -26,7 +27,7 @@ func (l Places) PodDir(namespace, name string) string {
 }
 
 // NamespacePath is where the pod sandbox's namespace of a kind (net, ipc,
-// uts, pid) is bind-mounted so containers can join it.
+// uts, pid, user) is bind-mounted so containers can join it.
 func (l Places) NamespacePath(namespace, name, kind string) string {
 	return filepath.Join(l.PodDir(namespace, name), "ns", kind)
 }
@@ -107,6 +108,9 @@ func (l Places) paths(pod *corev1.Pod, sb Sandbox, vols []Volume, userNS *spec.I
 		SubPaths:       map[string]string{},
 		UserNS:         userNS,
 	}
+	if userNS != nil {
+		p.UserNSPath = l.NamespacePath(ns, pn, "user")
+	}
 	for kind, at := range map[string]*string{"net": &p.NetNS, "ipc": &p.IPCNS, "uts": &p.UTSNS, "pid": &p.PIDNS} {
 		if sb.Has(kind) {
 			*at = l.NamespacePath(ns, pn, kind)
@@ -126,18 +130,60 @@ func (l Places) paths(pod *corev1.Pod, sb Sandbox, vols []Volume, userNS *spec.I
 	return p
 }
 
-// userNSSize and userNSSlots follow the kubelet: each pod with hostUsers:
-// false gets 65536 IDs, in ranges above the node's own first 65536.
-const (
-	userNSSize  = 65536
-	userNSSlots = 1 << 15
-)
+// UserNSSize is the number of IDs of each hostUsers: false pod, as the
+// kubelet gives: the container's IDs 0-65535.
+const UserNSSize = 65536
 
-// UserNSRange is the pod's preferred range of host IDs: a slot chosen from
-// the pod's namespace and name.
-func UserNSRange(namespace, name string) spec.IDRange {
+// userNSSlots bounds the ranges: host IDs stay below 2^31, where every
+// filesystem and tool takes them for valid IDs.
+const userNSSlots = 1 << 15
+
+// DefaultUserNSBase is the first host ID given to pods, as in the kubelet:
+// the node keeps IDs 0-65535 for itself.
+const DefaultUserNSBase = UserNSSize
+
+// UserNSSlots are the slots (range index, host ID / UserNSSize) pods may
+// get above base: [first, end). A base of 0 is DefaultUserNSBase.
+func UserNSSlots(base uint32) (first, end uint32) {
+	if base == 0 {
+		base = DefaultUserNSBase
+	}
+	return base / UserNSSize, userNSSlots
+}
+
+// CheckUserNSBase refuses a base that is not a multiple of UserNSSize
+// above the node's own IDs, or that leaves no range.
+func CheckUserNSBase(base uint32) error {
+	if base == 0 {
+		return nil
+	}
+	if base%UserNSSize != 0 || base < UserNSSize {
+		return fmt.Errorf("user namespace base %d: must be a multiple of %d, at least %d (the node keeps IDs 0-%d)", base, UserNSSize, UserNSSize, UserNSSize-1)
+	}
+	if first, end := UserNSSlots(base); first >= end {
+		return fmt.Errorf("user namespace base %d: leaves no range of %d IDs below %d", base, UserNSSize, uint64(end)*UserNSSize)
+	}
+	return nil
+}
+
+// NeedsUserNS reports whether the pod runs in a user namespace of its own
+// (spec.hostUsers: false), for which the node allocates a range before
+// the pod is planned.
+func NeedsUserNS(pod *corev1.Pod) bool {
+	h := pod.Spec.HostUsers
+	return h != nil && !*h
+}
+
+// UserNSRange is the pod's preferred range of host IDs above base: a slot
+// chosen from the pod's namespace and name. The runtime allocates it when
+// no running pod holds it, and the next free slot otherwise.
+func UserNSRange(namespace, name string, base uint32) spec.IDRange {
+	first, end := UserNSSlots(base)
+	if first >= end {
+		first = end - 1
+	}
 	h := fnv.New32a()
 	h.Write([]byte(namespace + "/" + name))
-	slot := 1 + h.Sum32()%(userNSSlots-1)
-	return spec.IDRange{HostID: slot * userNSSize, Size: userNSSize}
+	slot := first + h.Sum32()%(end-first)
+	return spec.IDRange{HostID: slot * UserNSSize, Size: UserNSSize}
 }

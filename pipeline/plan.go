@@ -26,6 +26,13 @@ type Node struct {
 	Sysctls *spec.SysctlAllowlist
 	// HostDevices are the node's devices, given to privileged containers.
 	HostDevices []specs.LinuxDevice
+	// UserNSBase is the first host ID pods with hostUsers: false may get
+	// (0: DefaultUserNSBase).
+	UserNSBase uint32
+	// UserNS is the range of host IDs the node allocated to the pod being
+	// planned (hostUsers: false), recorded under the state root; nil (a
+	// preview, such as podsec spec) plans the pod's preferred range.
+	UserNS *spec.IDRange
 }
 
 // Plan is everything decided about one pod before the kernel side runs
@@ -137,8 +144,11 @@ func Build(pod *corev1.Pod, node *Node, adm Admission, objs Objects) (*Plan, err
 	if p.Sandbox.UTS {
 		p.Sandbox.Hostname = spec.PodHostname(pod)
 	}
-	if ps.HostUsers != nil && !*ps.HostUsers {
-		r := UserNSRange(pod.Namespace, pod.Name)
+	if NeedsUserNS(pod) {
+		r := UserNSRange(pod.Namespace, pod.Name, node.UserNSBase)
+		if node.UserNS != nil {
+			r = *node.UserNS
+		}
 		p.UserNS = &r
 	}
 	places := Places{Root: node.Root}

@@ -77,7 +77,23 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 			ct.cleanup()
 		}
 	}()
-	rootfs, err := mountRootfs(dir, img.Layers)
+	var userNS *podUserNS
+	if pc, err := p.plan.Container(c.Name); err == nil && pc.Paths.UserNS != nil {
+		userNS = &podUserNS{path: pc.Paths.UserNSPath, rootID: int(pc.Paths.UserNS.HostID)}
+		// libcontainer mounts the rootfs from inside the pod's user
+		// namespace: the pod's root group may walk to it (0710), no one
+		// else of the node may, and the pod owns nothing on the way that
+		// it could rename under podsec.
+		for _, d := range []string{filepath.Dir(dir), dir} {
+			if err := os.Chown(d, 0, userNS.rootID); err != nil {
+				return nil, fmt.Errorf("container %q: %w", c.Name, err)
+			}
+			if err := os.Chmod(d, 0o710); err != nil {
+				return nil, fmt.Errorf("container %q: %w", c.Name, err)
+			}
+		}
+	}
+	rootfs, err := mountRootfs(dir, img.Layers, userNS)
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
@@ -151,7 +167,7 @@ func (p *Pod) preparePaths(c *corev1.Container, ct *container, rootfs string) er
 		"rootfs": {rootfs, paths.Rootfs}, "net": {p.sb.paths["net"], paths.NetNS}, "ipc": {p.sb.paths["ipc"], paths.IPCNS},
 		"uts": {p.sb.paths["uts"], paths.UTSNS}, "pid": {p.sb.paths["pid"], paths.PIDNS}, "shm": {p.shm, paths.Shm},
 		"hosts": {p.files["hosts"], paths.EtcHosts}, "hostname": {p.files["hostname"], paths.EtcHostname},
-		"resolv.conf": {p.files["resolv.conf"], paths.ResolvConf},
+		"resolv.conf": {p.files["resolv.conf"], paths.ResolvConf}, "user": {p.sb.paths["user"], paths.UserNSPath},
 	} {
 		if pair[0] != pair[1] {
 			return fmt.Errorf("%s is at %q, the plan says %q", what, pair[0], pair[1])
@@ -189,7 +205,11 @@ func (p *Pod) preparePaths(c *corev1.Container, ct *container, rootfs string) er
 func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
 	var err error
 	id := containerID(pod, ct.name)
-	ct.lc, err = lc.Create(filepath.Join(r.layout.Root, "libcontainer"), id, s, lc.CreateOptions{})
+	opts := lc.CreateOptions{}
+	if path := userNSPath(s); path != "" {
+		s, opts.Adjust = joinUserNS(s, path)
+	}
+	ct.lc, err = lc.Create(filepath.Join(r.layout.Root, "libcontainer"), id, s, opts)
 	if err != nil {
 		return err
 	}

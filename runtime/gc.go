@@ -118,6 +118,10 @@ func GC(ctx context.Context, root string, nw *network.Manager, report func(strin
 			errs = append(errs, err)
 		}
 	}
+	// After the pods: a dead pod's range is free once nothing of it is left.
+	if err := gcUserNS(l, report); err != nil {
+		errs = append(errs, err)
+	}
 	if nw != nil {
 		err := nw.GC(ctx, func(p network.PodRef) bool {
 			_, err := os.Stat(l.PodDir(p.Namespace, p.Name))

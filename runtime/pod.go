@@ -39,6 +39,8 @@ type Pod struct {
 	files map[string]string
 	att   *network.Attachment
 	res   spec.PodResources
+	// userns is the range of host IDs the pod holds (hostUsers: false).
+	userns *spec.IDRange
 
 	// stopWatch ends the local storage watch.
 	stopWatch context.CancelFunc
@@ -111,13 +113,28 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}
 	p = &Pod{rt: r, pod: pod, dir: r.layout.PodDir(pod.Namespace, pod.Name), files: map[string]string{},
 		exits: make(chan ContainerResult, 64), evictedCh: make(chan struct{})}
+	// A pod with a user namespace holds its range of host IDs from here
+	// until it is cleaned up; what fails before the pod's directory is
+	// made frees it here.
+	node, madeDir := r.node, false
+	if pipeline.NeedsUserNS(pod) {
+		if p.userns, err = r.allocUserNS(pod); err != nil {
+			return p, err
+		}
+		n := *r.node
+		n.UserNS, node = p.userns, &n
+		defer func() {
+			if err != nil && !madeDir {
+				if rerr := r.layout.releaseUserNS(pod, p.userns); rerr != nil {
+					err = errors.Join(err, rerr)
+				}
+			}
+		}()
+	}
 	// Every decision about the pod is made once, by the pipeline; from
 	// here on the pod's fields are only names, images and logs.
-	if p.plan, err = pipeline.Build(pod, r.node, ro.admission, ro.objects); err != nil {
+	if p.plan, err = pipeline.Build(pod, node, ro.admission, ro.objects); err != nil {
 		return p, err
-	}
-	if p.plan.UserNS != nil {
-		return p, fmt.Errorf("spec.hostUsers: Forbidden: user namespaces are not supported by podsec run yet")
 	}
 	// A held hostPort refuses the pod before anything is made, as a
 	// scheduler keeps such a pod Pending.
@@ -138,6 +155,8 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		}
 		return p, fmt.Errorf("creating pod directory: %w", err)
 	}
+	// From here Cleanup frees the range, once nothing of the pod is left.
+	madeDir = true
 	defer func() {
 		if err != nil {
 			p.Stop(0)
@@ -151,7 +170,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if err := createPodCgroup(r.layout, pod, p.res); err != nil {
 		return p, err
 	}
-	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox); err != nil {
+	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox, p.plan.UserNS); err != nil {
 		return p, err
 	}
 	failpoint(StepSandbox)
@@ -188,6 +207,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		var wctx context.Context
 		wctx, p.stopWatch = context.WithCancel(context.Background())
 		go p.watchStorage(wctx, r.housekeeping())
+	}
+	if p.userns != nil {
+		if err := checkIdmappable(p.sb.paths["user"], p.volumeSources()); err != nil {
+			return p, err
+		}
 	}
 	if err := p.applyFSGroup(); err != nil {
 		return p, err
@@ -501,6 +525,12 @@ func (p *Pod) Cleanup() error {
 			errs = append(errs, err)
 		}
 	}
+	// The range is free once nothing of the pod runs or is left.
+	if len(errs) == 0 && p.userns != nil {
+		if err := p.rt.layout.releaseUserNS(p.pod, p.userns); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	p.cleaned = len(errs) == 0
 	return errors.Join(errs...)
 }
@@ -518,6 +548,21 @@ func (p *Pod) applyFSGroup() error {
 		}
 	}
 	return nil
+}
+
+// volumeSources are the pod's volume directories and files, for the
+// idmap check of a pod with a user namespace.
+func (p *Pod) volumeSources() []volumeSource {
+	var out []volumeSource
+	for i, v := range p.plan.Volumes {
+		out = append(out, volumeSource{fmt.Sprintf("spec.volumes[%d]: volume %q", i, v.Name), p.vols.dirs[v.Name]})
+	}
+	for _, name := range []string{"hosts", "hostname", "resolv.conf"} {
+		if f := p.files[name]; f != "" {
+			out = append(out, volumeSource{"the pod's /etc/" + name, f})
+		}
+	}
+	return out
 }
 
 // Plan is the plan the pod runs by.

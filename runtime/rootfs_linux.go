@@ -20,8 +20,11 @@ const maxUserDBBytes = 4 << 20
 
 // mountRootfs mounts a container's rootfs: an overlay with the image's
 // layers as lower directories and an upper directory of the container's
-// own, so image files are never written.
-func mountRootfs(dir string, layers []string) (string, error) {
+// own, so image files are never written. In a pod with a user namespace
+// (userNS set) the layers are idmapped through it and the upper directory
+// belongs to the pod's root: what the container writes is owned by its
+// range on the node, and the image's files are never chowned.
+func mountRootfs(dir string, layers []string, userNS *podUserNS) (string, error) {
 	if len(layers) == 0 {
 		return "", fmt.Errorf("mounting rootfs: the image has no layers")
 	}
@@ -33,10 +36,35 @@ func mountRootfs(dir string, layers []string) (string, error) {
 			return "", fmt.Errorf("mounting rootfs: %w", err)
 		}
 	}
+	if userNS != nil {
+		if err := os.Chown(upper, userNS.rootID, userNS.rootID); err != nil {
+			return "", fmt.Errorf("mounting rootfs: giving the upper directory to the pod's root: %w", err)
+		}
+		mapped, done, err := idmappedLayers(dir, layers, userNS.path)
+		if err != nil {
+			return "", fmt.Errorf("mounting rootfs: %w", err)
+		}
+		err = mountOverlay(rootfs, mapped, upper, work)
+		if derr := done(); err == nil && derr != nil {
+			unix.Unmount(rootfs, unix.MNT_DETACH)
+			err = derr
+		}
+		if err != nil {
+			return "", fmt.Errorf("mounting rootfs overlay over idmapped layers: %w", err)
+		}
+		return rootfs, nil
+	}
 	if err := mountOverlay(rootfs, layers, upper, work); err != nil {
 		return "", fmt.Errorf("mounting rootfs overlay: %w", err)
 	}
 	return rootfs, nil
+}
+
+// podUserNS is the pod's user namespace as a container's rootfs needs it:
+// the sandbox's namespace file and the host ID of the pod's root.
+type podUserNS struct {
+	path   string
+	rootID int
 }
 
 // mountOverlay mounts an overlay with the new mount API: each directory is

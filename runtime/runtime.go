@@ -76,6 +76,9 @@ type Config struct {
 	// function called once the container has exited and its output is all
 	// written.
 	ContainerIO func(pod *corev1.Pod, container string, attempt int) (stdout, stderr io.Writer, done func(), err error)
+	// UserNSBase is the first host ID given to pods with hostUsers: false,
+	// a multiple of 65536 (0: pipeline.DefaultUserNSBase, 65536).
+	UserNSBase uint32
 }
 
 // Runtime runs pods on this node. It is safe to run several pods with one
@@ -115,6 +118,14 @@ func New(cfg Config) (*Runtime, error) {
 			return nil, fmt.Errorf("creating state directory: %w", err)
 		}
 	}
+	// Searchable, not listable: the user namespace of a pod with
+	// hostUsers: false reaches its containers' rootfs through the root
+	// (the image store, made first, may have made it 0700).
+	if st, err := os.Stat(root); err == nil && st.Mode().Perm()&0o001 == 0 {
+		if err := os.Chmod(root, st.Mode().Perm()|0o011); err != nil {
+			return nil, fmt.Errorf("making the state root searchable: %w", err)
+		}
+	}
 	// As runc run does: orphaned container init processes (their
 	// intermediate parents exit) come back to podsec, not to a pod
 	// sandbox that shares its PID namespace with them.
@@ -122,7 +133,8 @@ func New(cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("becoming a child subreaper: %w", err)
 	}
 	node, err := NodeFacts(NodeConfig{Root: root, SeccompProfileRoot: cfg.SeccompProfileRoot,
-		SeccompDefault: cfg.SeccompDefault, PidsLimit: cfg.PidsLimit, AllowedUnsafeSysctls: cfg.AllowedUnsafeSysctls})
+		SeccompDefault: cfg.SeccompDefault, PidsLimit: cfg.PidsLimit, AllowedUnsafeSysctls: cfg.AllowedUnsafeSysctls,
+		UserNSBase: cfg.UserNSBase})
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +151,8 @@ type NodeConfig struct {
 	PidsLimit          int64
 	// AllowedUnsafeSysctls are the kubelet's --allowed-unsafe-sysctls.
 	AllowedUnsafeSysctls []string
+	// UserNSBase is as in Config.
+	UserNSBase uint32
 }
 
 // NodeFacts reads this node's facts the pipeline decides with (kernel
@@ -149,6 +163,9 @@ func NodeFacts(cfg NodeConfig) (*pipeline.Node, error) {
 	case "", corev1.SeccompProfileTypeRuntimeDefault, corev1.SeccompProfileTypeUnconfined:
 	default:
 		return nil, fmt.Errorf("--seccomp-default: Unsupported value: %q: supported values: \"RuntimeDefault\", \"Unconfined\"", cfg.SeccompDefault)
+	}
+	if err := pipeline.CheckUserNSBase(cfg.UserNSBase); err != nil {
+		return nil, fmt.Errorf("--userns-base: %w", err)
 	}
 	caps, err := Capabilities()
 	if err != nil {
@@ -188,7 +205,7 @@ func NodeFacts(cfg NodeConfig) (*pipeline.Node, error) {
 			PidsLimit:         pidsLimit(cfg.PidsLimit),
 		},
 		SELinuxEnabled: selinux, AppArmorEnabled: apparmor,
-		Sysctls: sysctls, HostDevices: devs,
+		Sysctls: sysctls, HostDevices: devs, UserNSBase: cfg.UserNSBase,
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/pipeline"
+	"github.com/podsec/podsec/spec"
 )
 
 // SandboxArg is the first argument with which podsec re-executes itself as
@@ -26,11 +28,15 @@ import (
 // libcontainer.Init for "init".
 const SandboxArg = "sandbox-init"
 
-// nsKinds are the namespaces a sandbox can hold, with their clone flags.
-var nsKinds = []struct {
+// nsKind is a kind of namespace and its clone flag.
+type nsKind struct {
 	kind string
 	flag uintptr
-}{
+}
+
+// nsKinds are the namespaces a sandbox can hold besides the pod's user
+// namespace, with their clone flags.
+var nsKinds = []nsKind{
 	{"net", unix.CLONE_NEWNET},
 	{"ipc", unix.CLONE_NEWIPC},
 	{"uts", unix.CLONE_NEWUTS},
@@ -52,13 +58,34 @@ type sandbox struct {
 // startSandbox starts the sandbox of a pod and bind-mounts its namespaces
 // under the pod's ns directory, so containers join them by path and a
 // later podsec can find them even if this process is gone.
-func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox) (sb *sandbox, err error) {
+//
+// With userNS (hostUsers: false) the sandbox makes the pod's user
+// namespace first, mapped onto the pod's range, and the pod's other
+// namespaces in the same clone, so the user namespace owns them, as the
+// kubelet's pod sandbox is made: root of the pod is root over the pod's
+// network, IPC and UTS namespaces only.
+func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec.IDRange) (sb *sandbox, err error) {
 	var flags uintptr = unix.CLONE_NEWNS
 	for _, k := range nsKinds {
 		if want.Has(k.kind) {
 			flags |= k.flag
 		}
 	}
+	kinds := nsKinds
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	if userNS != nil {
+		flags |= unix.CLONE_NEWUSER
+		m := []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(userNS.HostID), Size: int(userNS.Size)}}
+		attr.UidMappings, attr.GidMappings = m, m
+		// setgroups stays allowed (the mapping is written by the node's
+		// root, as runc does), and the sandbox becomes the namespace's
+		// root before it starts, so it keeps its capabilities there to
+		// set itself up, then drops them as without a user namespace.
+		attr.GidMappingsEnableSetgroups = true
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0}
+		kinds = append([]nsKind{{"user", unix.CLONE_NEWUSER}}, nsKinds...)
+	}
+	attr.Cloneflags = flags
 	// The sandbox is visible to the pod (/proc/1/exe with a shared PID
 	// namespace): it runs a sealed, read-only clone of podsec, never the
 	// node's binary, which a pod could otherwise hold open and rewrite
@@ -87,7 +114,7 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox) (sb *sandbox
 	// Go would size GOMAXPROCS from the cgroup and keep its files open,
 	// where a pod allowed to ptrace the sandbox could reach them.
 	cmd.Env = []string{"PATH=/nonexistent", "GODEBUG=containermaxprocs=0,updatemaxprocs=0"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true}
+	cmd.SysProcAttr = attr
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
 		lifeW.Close()
@@ -111,8 +138,13 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox) (sb *sandbox
 	case buf[0] != 'R':
 		return sb, fmt.Errorf("starting pod sandbox: %s", bytes.TrimPrefix(buf[:n], []byte("E")))
 	}
-	for _, k := range nsKinds {
-		if !want.Has(k.kind) {
+	if userNS != nil {
+		if err := checkIDMaps(cmd.Process.Pid, *userNS); err != nil {
+			return sb, err
+		}
+	}
+	for _, k := range kinds {
+		if k.kind != "user" && !want.Has(k.kind) {
 			continue
 		}
 		dst := l.NamespacePath(pod.Namespace, pod.Name, k.kind)
@@ -122,6 +154,23 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox) (sb *sandbox
 		sb.paths[k.kind] = dst
 	}
 	return sb, nil
+}
+
+// checkIDMaps makes sure the sandbox's user namespace maps exactly the
+// pod's range, as the plan says: the containers that join it take its
+// mapping for theirs.
+func checkIDMaps(pid int, r spec.IDRange) error {
+	want := fmt.Sprintf("0 %d %d", r.HostID, r.Size)
+	for _, f := range []string{"uid_map", "gid_map"} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, f))
+		if err != nil {
+			return fmt.Errorf("reading the pod sandbox's %s: %w", f, err)
+		}
+		if got := strings.Join(strings.Fields(string(b)), " "); got != want {
+			return fmt.Errorf("the pod sandbox's %s is %q, the plan says %q", f, got, want)
+		}
+	}
+	return nil
 }
 
 // bindNamespace keeps a namespace alive by bind-mounting its nsfs file.

@@ -59,6 +59,18 @@ func withMounts(c *Container, s *specs.Spec) error {
 		}
 		mounts = append(mounts, m)
 	}
+	if c.userNS() {
+		// The pod's files and volumes keep their owners on disk and show
+		// them inside: container ID n is node ID n on the volume, as with
+		// the kubelet's idmapped volumes, so a node directory owned by
+		// root is root's in the pod, and what the pod writes there is
+		// owned by its container IDs, never by its range.
+		for i := range mounts {
+			if mounts[i].Type == "bind" {
+				mounts[i].Options = append(mounts[i].Options, "idmap")
+			}
+		}
+	}
 	sort.SliceStable(mounts, func(i, j int) bool {
 		return depth(mounts[i].Destination) < depth(mounts[j].Destination)
 	})

@@ -48,6 +48,9 @@ type Paths struct {
 	// container's IDs 0..Size-1 map to HostID..HostID+Size-1. The runtime
 	// allocates it, one range per pod, as the kubelet does.
 	UserNS *IDRange
+	// UserNSPath is the pod sandbox's user namespace, which has that
+	// mapping, for the container to join.
+	UserNSPath string
 }
 
 // IDRange is a range of host user and group IDs.
@@ -139,6 +142,7 @@ var translation = Compose(
 	withHostname,
 	withProcess,
 	withUser,
+	withUserNSIDs,
 	withCapabilities,
 	withSecurity,
 	withMounts,

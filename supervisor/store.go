@@ -68,6 +68,8 @@ type Options struct {
 	PodPidsLimit int64 `json:"podPidsLimit,omitempty"`
 	// HousekeepingInterval is how often local storage is measured.
 	HousekeepingInterval time.Duration `json:"housekeepingInterval,omitempty"`
+	// UserNSBase is the node's --userns-base (runtime.Config.UserNSBase).
+	UserNSBase uint32 `json:"userNSBase,omitempty"`
 }
 
 func (o Options) withDefaults() Options {

@@ -101,7 +101,7 @@ func Supervise(ctx context.Context, root, namespace, name string, images runtime
 		SeccompProfileRoot: opts.SeccompProfileRoot, SeccompDefault: corev1.SeccompProfileType(opts.SeccompDefault),
 		OnEvent:     func(_ *corev1.Pod, reason, msg string) { sv.event(eventType(reason), reason, msg) },
 		ContainerIO: sv.containerIO,
-		PidsLimit:   opts.PodPidsLimit, HousekeepingInterval: opts.HousekeepingInterval,
+		PidsLimit:   opts.PodPidsLimit, HousekeepingInterval: opts.HousekeepingInterval, UserNSBase: opts.UserNSBase,
 		ContainerLogDir: func(pod *corev1.Pod, name string) string {
 			return filepath.Dir(store.LogPath(pod.Namespace, pod.Name, name, 0))
 		},

@@ -33,6 +33,7 @@ type globals struct {
 	allowedUnsafeSysctls []string        // --allowed-unsafe-sysctls of run, spec and validate
 	podPidsLimit         int64           // --pod-pids-limit of run
 	housekeepingInterval time.Duration   // --housekeeping-interval of run
+	userNSBase           uint32          // --userns-base of run and spec
 }
 
 func main() {

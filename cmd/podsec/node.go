@@ -15,7 +15,7 @@ func openNode(cmd *cobra.Command, g *globals) (*node.Node, error) {
 	cfg := node.Config{
 		Root: g.root, SeccompProfileRoot: g.seccompProfileRoot, SeccompDefault: corev1.SeccompProfileType(g.seccompDefault),
 		PidsLimit: g.podPidsLimit, AllowedUnsafeSysctls: g.allowedUnsafeSysctls, HousekeepingInterval: g.housekeepingInterval,
-		ImageLimits: g.imageLimits, RestartBackoff: g.backoffBase,
+		ImageLimits: g.imageLimits, RestartBackoff: g.backoffBase, UserNSBase: g.userNSBase,
 		Output: cmd.OutOrStdout(), Events: term.NewWriter(cmd.ErrOrStderr()), Warnings: cmd.ErrOrStderr(), Progress: cmd.ErrOrStderr(),
 	}
 	if g.podNetwork != "none" {

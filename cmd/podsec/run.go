@@ -92,6 +92,7 @@ ends, nothing of it is left on the node.`,
 	addAllowedUnsafeSysctlsFlag(cmd, g)
 	addImageLimitFlags(cmd, g)
 	cmd.Flags().Int64Var(&g.podPidsLimit, "pod-pids-limit", runtime.DefaultPidsLimit, "the most processes a pod may have, all its containers together (its cgroup's pids.max); -1 for no limit")
+	addUserNSBaseFlag(cmd, g)
 	cmd.Flags().DurationVar(&g.housekeepingInterval, "housekeeping-interval", runtime.DefaultHousekeepingInterval, "how often pods with a local storage limit (ephemeral-storage, an emptyDir sizeLimit) are measured, to evict those over it")
 	return cmd
 }

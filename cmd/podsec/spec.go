@@ -60,7 +60,14 @@ and a warning says so.`,
 	addAllowedUnsafeSysctlsFlag(cmd, g)
 	addRequesterFlags(cmd, &f.as, &f.asGroups)
 	cmd.Flags().Int64Var(&g.podPidsLimit, "pod-pids-limit", runtime.DefaultPidsLimit, "the pod limit of podsec run --pod-pids-limit the spec is for")
+	addUserNSBaseFlag(cmd, g)
 	return cmd
+}
+
+// addUserNSBaseFlag adds --userns-base: where the ranges of pods with
+// hostUsers: false start on the node.
+func addUserNSBaseFlag(cmd *cobra.Command, g *globals) {
+	cmd.Flags().Uint32Var(&g.userNSBase, "userns-base", pipeline.DefaultUserNSBase, "the first host ID given to pods with hostUsers: false, a multiple of 65536 (IDs below it are the node's); each pod gets 65536")
 }
 
 func runSpec(cmd *cobra.Command, g *globals, f *specFlags) error {
