@@ -76,6 +76,12 @@ type Sandbox struct {
 	Net, UTS, IPC, PID bool
 	// Hostname is the sandbox's UTS name (empty without a UTS namespace).
 	Hostname string
+	// Sysctls are the pod's sysctls, set in the sandbox's namespaces (net,
+	// ipc, uts). They reach the kernel through each container's
+	// linux.sysctl, which holds the same keys and values: libcontainer sets
+	// them as the container's init, before it drops privilege, since the
+	// sandbox process has none to write /proc/sys with.
+	Sysctls map[string]string `json:"sysctls,omitempty"`
 }
 
 // Has reports whether the sandbox makes the namespace of kind (net, ipc,
@@ -143,6 +149,12 @@ func Build(pod *corev1.Pod, node *Node, adm Admission, objs Objects) (*Plan, err
 	}
 	if p.Sandbox.UTS {
 		p.Sandbox.Hostname = spec.PodHostname(pod)
+	}
+	if sc := ps.SecurityContext; sc != nil && len(sc.Sysctls) > 0 {
+		p.Sandbox.Sysctls = make(map[string]string, len(sc.Sysctls))
+		for _, kv := range sc.Sysctls {
+			p.Sandbox.Sysctls[kv.Name] = kv.Value
+		}
 	}
 	if NeedsUserNS(pod) {
 		r := UserNSRange(pod.Namespace, pod.Name, node.UserNSBase)
