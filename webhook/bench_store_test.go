@@ -173,13 +173,14 @@ func BenchmarkWebhookStore(b *testing.B) {
 // API server calls a webhook.
 func BenchmarkWebhookTLS(b *testing.B) {
 	cert, pool := selfSigned(b)
+	st := clusterStore(b)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, ln, Config{Store: clusterStore(b), Cert: cert, MaxInflight: 64}) }()
+	go func() { done <- Serve(ctx, ln, Config{Store: st, Cert: cert, MaxInflight: 64}) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

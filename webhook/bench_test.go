@@ -21,7 +21,13 @@ import (
 // seedStore is a store with the seed chapter's policy, usable by alice.
 func seedStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	st, err := store.Open(tb.TempDir())
+	return seedStoreIn(tb, tb.TempDir())
+}
+
+// seedStoreIn is seedStore with its state root at root.
+func seedStoreIn(tb testing.TB, root string) *store.Store {
+	tb.Helper()
+	st, err := store.Open(root)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -162,13 +162,15 @@ func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.Ad
 			return refusal(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a pod: %v", req.OldObject.err)), nil
 		}
 	}
-	snap, err := h.store.Snapshot()
+	// Read from disk once per store generation: a change applied by any
+	// process is seen by the next review.
+	objs, err := h.store.AdmissionObjects()
 	if err != nil {
 		return nil, err
 	}
 	requester := rbac.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups}
 	// The one admission of podsec admit and run (pipeline.Admit).
-	res := pipeline.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, snap.AdmissionObjects())
+	res := pipeline.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, objs)
 	h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res))
 
 	resp := &admissionv1.AdmissionResponse{Allowed: res.Allowed, Warnings: res.Warnings, AuditAnnotations: webhookAuditAnnotations(res.AuditAnnotations)}
