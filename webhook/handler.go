@@ -105,8 +105,8 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
 		return
 	}
-	review := &reviewIn{}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, review); err != nil {
+	review, err := decodeReview(body)
+	if err != nil {
 		httpError(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
 		return
 	}
@@ -271,6 +271,39 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxReviewBytes))
 	return buf.Bytes(), err
+}
+
+// decodeReview decodes a review. Most reviews are of pods, whose objects
+// decode as pods: they are decoded in one pass into reviewPods. Others,
+// and a review that is not valid JSON, go through reviewIn, which keeps
+// an object that is not a pod for decide to answer: the objects are then
+// scanned twice more, as a json.Unmarshaler gets them.
+func decodeReview(body []byte) (*reviewIn, error) {
+	fast := &reviewPods{}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, fast); err == nil {
+		review := &reviewIn{TypeMeta: fast.TypeMeta}
+		if r := fast.Request; r != nil {
+			review.Request = &requestIn{AdmissionRequest: r.AdmissionRequest,
+				Object:    podObject{pod: r.Object, present: r.Object != nil},
+				OldObject: podObject{pod: r.OldObject, present: r.OldObject != nil}}
+		}
+		return review, nil
+	}
+	review := &reviewIn{}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, review); err != nil {
+		return nil, err
+	}
+	return review, nil
+}
+
+// reviewPods is an AdmissionReview whose objects are pods, or null.
+type reviewPods struct {
+	metav1.TypeMeta `json:",inline"`
+	Request         *struct {
+		admissionv1.AdmissionRequest `json:",inline"`
+		Object                       *corev1.Pod `json:"object"`
+		OldObject                    *corev1.Pod `json:"oldObject"`
+	} `json:"request,omitempty"`
 }
 
 // reviewIn is an AdmissionReview as the webhook reads it: the request's
