@@ -171,11 +171,19 @@ func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.Ad
 	requester := rbac.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups}
 	// The one admission of podsec admit and run (pipeline.Admit).
 	res := pipeline.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, objs)
-	h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res))
+	// A refusal's text lists every policy's errors: it is made once,
+	// for the log line and the answer.
+	refused := ""
+	if !res.Allowed {
+		refused = res.Err.Error()
+	}
+	if h.log != io.Discard {
+		h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res, refused))
+	}
 
 	resp := &admissionv1.AdmissionResponse{Allowed: res.Allowed, Warnings: res.Warnings, AuditAnnotations: webhookAuditAnnotations(res.AuditAnnotations)}
 	if !res.Allowed {
-		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: res.Err.Error()}
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: refused}
 		return resp, nil
 	}
 	if phase == admission.Mutating && op == admission.Create {
@@ -252,10 +260,11 @@ func subresourceLabel(sub string) string {
 	return "/" + sub
 }
 
-func outcome(res admission.Result) string {
+// outcome is the log's word on a decision; refused is res.Err's text.
+func outcome(res admission.Result, refused string) string {
 	switch {
 	case !res.Allowed:
-		return "refused: " + res.Err.Error()
+		return "refused: " + refused
 	case res.Policy != "":
 		return fmt.Sprintf("allowed by podsecuritypolicy %q", res.Policy)
 	}
