@@ -31,14 +31,7 @@ func seedStoreIn(tb testing.TB, root string) *store.Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data, err := os.ReadFile("../testdata/policies/seed-default-psp.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &psp.PodSecurityPolicy{}
-	if err := yaml.Unmarshal(data, p); err != nil {
-		tb.Fatal(err)
-	}
+	p := seedPolicy(tb)
 	role := &rbacv1.ClusterRole{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 		ObjectMeta: metav1.ObjectMeta{Name: "psp-default"},
@@ -56,6 +49,20 @@ func seedStoreIn(tb testing.TB, root string) *store.Store {
 		}
 	}
 	return st
+}
+
+// seedPolicy is the seed chapter's policy "default".
+func seedPolicy(tb testing.TB) *psp.PodSecurityPolicy {
+	tb.Helper()
+	data, err := os.ReadFile("../testdata/policies/seed-default-psp.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &psp.PodSecurityPolicy{}
+	if err := yaml.Unmarshal(data, p); err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // bigReview is a CREATE AdmissionReview of about size bytes whose pod is

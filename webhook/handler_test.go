@@ -5,13 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	"sigs.k8s.io/yaml"
 
-	"github.com/podsec/podsec/policy/psp"
 	"github.com/podsec/podsec/store"
 )
 
@@ -77,14 +74,7 @@ func TestPolicyChangeSeenByNextReview(t *testing.T) {
 	}
 	policy := func(hostNetwork bool) {
 		t.Helper()
-		data, err := os.ReadFile("../testdata/policies/seed-default-psp.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := &psp.PodSecurityPolicy{}
-		if err := yaml.Unmarshal(data, p); err != nil {
-			t.Fatal(err)
-		}
+		p := seedPolicy(t)
 		p.Spec.HostNetwork = hostNetwork
 		if _, _, err := writer.Apply(p); err != nil {
 			t.Fatal(err)
