@@ -42,11 +42,11 @@ func (n *Node) Admit(pod *corev1.Pod, opts AdmitOptions) (admission.Result, erro
 	if err != nil {
 		return admission.Result{}, err
 	}
-	snap, err := st.Snapshot()
+	objs, err := st.AdmissionObjects()
 	if err != nil {
 		return admission.Result{}, err
 	}
-	res := pipeline.Admit(admission.Request{Pod: pod, User: requester, Operation: admission.Create}, snap.AdmissionObjects())
+	res := pipeline.Admit(admission.Request{Pod: pod, User: requester, Operation: admission.Create}, objs)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(n.cfg.Warnings, "Warning: %s\n", w)
 	}

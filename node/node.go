@@ -79,10 +79,11 @@ type Node struct {
 	cfg  Config
 	root string
 
-	mu     sync.Mutex
-	images *image.Store
-	nw     *network.Manager
-	rt     *runtime.Runtime
+	mu      sync.Mutex
+	objects *store.Store
+	images  *image.Store
+	nw      *network.Manager
+	rt      *runtime.Runtime
 }
 
 // Open returns the node of cfg. It only checks cfg: stores, the network
@@ -140,8 +141,21 @@ func (n *Node) existingImages() (*image.Store, error) {
 }
 
 // Objects is the store of the objects podsec apply keeps (policies, RBAC,
-// namespaces, NetworkPolicies).
-func (n *Node) Objects() (*store.Store, error) { return store.Open(n.root) }
+// namespaces, NetworkPolicies), opened once: it keeps what admission
+// makes of a store generation (store.Store.AdmissionObjects) between
+// pods.
+func (n *Node) Objects() (*store.Store, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.objects == nil {
+		st, err := store.Open(n.root)
+		if err != nil {
+			return nil, err
+		}
+		n.objects = st
+	}
+	return n.objects, nil
+}
 
 // Facts are this node's facts the pipeline decides with.
 func (n *Node) Facts() (*pipeline.Node, error) {

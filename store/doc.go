@@ -13,7 +13,10 @@
 // temporary file that is synced and renamed over the old one, then the
 // directory is synced: a reader sees the old object or the new one, never
 // part of one. Several podsec processes share the store through a flock on
-// <root>/objects/.lock: shared for reads, exclusive for changes.
+// <root>/objects/.lock: shared for reads, exclusive for changes. Every
+// change replaces <root>/objects/.generation, a random token, so that a
+// long-lived reader (the webhook, an embedding node) keeps what it made of
+// the objects until the token changes (AdmissionObjects).
 //
 // The kinds are an explicit table (Kinds); each entry says how to decode,
 // default, name and validate its objects. Validation follows the API

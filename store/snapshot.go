@@ -41,17 +41,27 @@ func Typed[T Object](s *Snapshot, plural string) []T {
 
 // Snapshot reads every object of every kind under one shared lock.
 func (s *Store) Snapshot() (*Snapshot, error) {
+	snap, _, err := s.snapshot()
+	return snap, err
+}
+
+// snapshot is Snapshot and the generation it is of.
+func (s *Store) snapshot() (*Snapshot, string, error) {
 	unlock, err := s.flock(false)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer unlock()
+	gen, err := s.Generation()
+	if err != nil {
+		return nil, "", err
+	}
 	snap := &Snapshot{Namespaces: map[string]*corev1.Namespace{}, byPlural: map[string][]Object{}}
 	for i := range s.reg.kinds {
 		k := &s.reg.kinds[i]
 		objs, err := s.list(k, "")
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		snap.byPlural[k.Plural] = objs
 	}
@@ -66,5 +76,5 @@ func (s *Store) Snapshot() (*Snapshot, error) {
 		Roles:               Typed[*rbacv1.Role](snap, "roles"),
 		RoleBindings:        Typed[*rbacv1.RoleBinding](snap, "rolebindings"),
 	}
-	return snap, nil
+	return snap, gen, nil
 }

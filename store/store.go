@@ -43,6 +43,10 @@ type Store struct {
 	reg  *registry
 	now  func() time.Time
 	lock string
+	// genPath is the generation file (generationFile).
+	genPath string
+	// cache is what AdmissionObjects made of the last generation read.
+	cache cache
 }
 
 // Open opens, creating it if needed, the store of the state root with the
@@ -61,7 +65,11 @@ func OpenKinds(root string, kinds []Kind) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("opening object store: %w", err)
 	}
-	return &Store{dir: dir, reg: reg, now: time.Now, lock: filepath.Join(dir, ".lock")}, nil
+	s := &Store{dir: dir, reg: reg, now: time.Now, lock: filepath.Join(dir, ".lock"), genPath: filepath.Join(dir, generationFile)}
+	// A store it cannot give a generation (read-only) is read whole for
+	// every admission, as before generations.
+	_ = s.ensureGeneration()
+	return s, nil
 }
 
 // Kinds returns the store's table of kinds.
@@ -129,7 +137,16 @@ func (s *Store) put(obj Object, createOnly bool) (Result, Object, error) {
 			return Unchanged, obj, nil
 		}
 	}
-	if err := s.write(rel, data); err != nil {
+	if err := s.invalidate(); err != nil {
+		return "", nil, err
+	}
+	// A new generation even when the write failed: the old object may
+	// or may not be replaced, and a new token is right either way.
+	err = s.write(rel, data)
+	if berr := s.bump(); err == nil {
+		err = berr
+	}
+	if err != nil {
 		return "", nil, err
 	}
 	return result, obj, nil
@@ -225,13 +242,25 @@ func (s *Store) Delete(plural, namespace, name string) error {
 	}
 	defer root.Close()
 	rel := objectPath(k, namespace, name)
-	if err := root.Remove(rel); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return &NotFoundError{Resource: k.Resource(), Name: name}
-		}
-		return fmt.Errorf("deleting %s %q: %w", k.Kind, name, err)
+	if _, err := root.Lstat(rel); errors.Is(err, fs.ErrNotExist) {
+		return &NotFoundError{Resource: k.Resource(), Name: name}
 	}
-	return syncDir(root, filepath.Dir(rel))
+	if err := s.invalidate(); err != nil {
+		return err
+	}
+	err = root.Remove(rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		err = &NotFoundError{Resource: k.Resource(), Name: name}
+	case err != nil:
+		err = fmt.Errorf("deleting %s %q: %w", k.Kind, name, err)
+	default:
+		err = syncDir(root, filepath.Dir(rel))
+	}
+	if berr := s.bump(); err == nil {
+		err = berr
+	}
+	return err
 }
 
 func (s *Store) kindByPlural(plural string) (*Kind, error) {

@@ -21,18 +21,17 @@ import (
 // seedStore is a store with the seed chapter's policy, usable by alice.
 func seedStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	st, err := store.Open(tb.TempDir())
+	return seedStoreIn(tb, tb.TempDir())
+}
+
+// seedStoreIn is seedStore with its state root at root.
+func seedStoreIn(tb testing.TB, root string) *store.Store {
+	tb.Helper()
+	st, err := store.Open(root)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data, err := os.ReadFile("../testdata/policies/seed-default-psp.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	p := &psp.PodSecurityPolicy{}
-	if err := yaml.Unmarshal(data, p); err != nil {
-		tb.Fatal(err)
-	}
+	p := seedPolicy(tb)
 	role := &rbacv1.ClusterRole{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 		ObjectMeta: metav1.ObjectMeta{Name: "psp-default"},
@@ -50,6 +49,20 @@ func seedStore(tb testing.TB) *store.Store {
 		}
 	}
 	return st
+}
+
+// seedPolicy is the seed chapter's policy "default".
+func seedPolicy(tb testing.TB) *psp.PodSecurityPolicy {
+	tb.Helper()
+	data, err := os.ReadFile("../testdata/policies/seed-default-psp.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &psp.PodSecurityPolicy{}
+	if err := yaml.Unmarshal(data, p); err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // bigReview is a CREATE AdmissionReview of about size bytes whose pod is

@@ -12,4 +12,9 @@
 // connection. With a client CA it accepts only clients whose certificate
 // that CA signed, as the API server presents one from its
 // --admission-control-config-file kubeconfig.
+//
+// The store is read from disk once per generation
+// (store.Store.AdmissionObjects): a review costs a read of the store's
+// generation token and the admission itself, and a change podsec apply
+// writes decides the very next review.
 package webhook

@@ -105,8 +105,8 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
 		return
 	}
-	review := &reviewIn{}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, review); err != nil {
+	review, err := decodeReview(body)
+	if err != nil {
 		httpError(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
 		return
 	}
@@ -162,18 +162,28 @@ func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.Ad
 			return refusal(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a pod: %v", req.OldObject.err)), nil
 		}
 	}
-	snap, err := h.store.Snapshot()
+	// Read from disk once per store generation: a change applied by any
+	// process is seen by the next review.
+	objs, err := h.store.AdmissionObjects()
 	if err != nil {
 		return nil, err
 	}
 	requester := rbac.UserInfo{Name: req.UserInfo.Username, Groups: req.UserInfo.Groups}
 	// The one admission of podsec admit and run (pipeline.Admit).
-	res := pipeline.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, snap.AdmissionObjects())
-	h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res))
+	res := pipeline.Admit(admission.Request{Pod: pod, OldPod: old, Namespace: req.Namespace, User: requester, Operation: op, Phase: phase, SubResource: req.SubResource}, objs)
+	// A refusal's text lists every policy's errors: it is made once,
+	// for the log line and the answer.
+	refused := ""
+	if !res.Allowed {
+		refused = res.Err.Error()
+	}
+	if h.log != io.Discard {
+		h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res, refused))
+	}
 
 	resp := &admissionv1.AdmissionResponse{Allowed: res.Allowed, Warnings: res.Warnings, AuditAnnotations: webhookAuditAnnotations(res.AuditAnnotations)}
 	if !res.Allowed {
-		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: res.Err.Error()}
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden, Message: refused}
 		return resp, nil
 	}
 	if phase == admission.Mutating && op == admission.Create {
@@ -250,10 +260,11 @@ func subresourceLabel(sub string) string {
 	return "/" + sub
 }
 
-func outcome(res admission.Result) string {
+// outcome is the log's word on a decision; refused is res.Err's text.
+func outcome(res admission.Result, refused string) string {
 	switch {
 	case !res.Allowed:
-		return "refused: " + res.Err.Error()
+		return "refused: " + refused
 	case res.Policy != "":
 		return fmt.Sprintf("allowed by podsecuritypolicy %q", res.Policy)
 	}
@@ -269,6 +280,39 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxReviewBytes))
 	return buf.Bytes(), err
+}
+
+// decodeReview decodes a review. Most reviews are of pods, whose objects
+// decode as pods: they are decoded in one pass into reviewPods. Others,
+// and a review that is not valid JSON, go through reviewIn, which keeps
+// an object that is not a pod for decide to answer: the objects are then
+// scanned twice more, as a json.Unmarshaler gets them.
+func decodeReview(body []byte) (*reviewIn, error) {
+	fast := &reviewPods{}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, fast); err == nil {
+		review := &reviewIn{TypeMeta: fast.TypeMeta}
+		if r := fast.Request; r != nil {
+			review.Request = &requestIn{AdmissionRequest: r.AdmissionRequest,
+				Object:    podObject{pod: r.Object, present: r.Object != nil},
+				OldObject: podObject{pod: r.OldObject, present: r.OldObject != nil}}
+		}
+		return review, nil
+	}
+	review := &reviewIn{}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, review); err != nil {
+		return nil, err
+	}
+	return review, nil
+}
+
+// reviewPods is an AdmissionReview whose objects are pods, or null.
+type reviewPods struct {
+	metav1.TypeMeta `json:",inline"`
+	Request         *struct {
+		admissionv1.AdmissionRequest `json:",inline"`
+		Object                       *corev1.Pod `json:"object"`
+		OldObject                    *corev1.Pod `json:"oldObject"`
+	} `json:"request,omitempty"`
 }
 
 // reviewIn is an AdmissionReview as the webhook reads it: the request's

@@ -2,9 +2,14 @@ package webhook
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/podsec/podsec/store"
 )
 
 // TestInflightLimit: with every slot taken, a review is answered 429 with
@@ -30,5 +35,72 @@ func TestInflightLimit(t *testing.T) {
 	}
 	if len(h.slots) != 1 {
 		t.Errorf("%d slots taken after the review, want its slot given back", len(h.slots))
+	}
+}
+
+// TestPolicyChangeSeenByNextReview: the handler keeps what it made of
+// the store between reviews, and a change written in between by another
+// process (another store on the same root, as podsec apply is) decides
+// the very next review: a hostNetwork pod refused, then allowed once the
+// policy allows host networking, then refused once alice's binding is
+// deleted.
+func TestPolicyChangeSeenByNextReview(t *testing.T) {
+	root := t.TempDir()
+	h := NewHandler(Config{Store: seedStoreIn(t, root)})
+	writer, err := store.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "u1",
+ "kind": {"group": "", "version": "v1", "kind": "Pod"}, "resource": {"group": "", "version": "v1", "resource": "pods"},
+ "namespace": "team", "operation": "CREATE", "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+ "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "team"},
+  "spec": {"hostNetwork": true, "containers": [{"name": "main", "image": "kubia"}]}}}}`)
+	review := func() (bool, string) {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, "/mutate", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out admissionv1.AdmissionReview
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); rec.Code != http.StatusOK || err != nil || out.Response == nil {
+			t.Fatalf("POST /mutate: %d %s (%v)", rec.Code, rec.Body, err)
+		}
+		msg := ""
+		if out.Response.Result != nil {
+			msg = out.Response.Result.Message
+		}
+		return out.Response.Allowed, msg
+	}
+	policy := func(hostNetwork bool) {
+		t.Helper()
+		p := seedPolicy(t)
+		p.Spec.HostNetwork = hostNetwork
+		if _, _, err := writer.Apply(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		name   string
+		change func()
+		want   bool
+	}{
+		{"seed policy", func() {}, false},
+		{"policy allows hostNetwork", func() { policy(true) }, true},
+		{"policy forbids hostNetwork again", func() { policy(false) }, false},
+		{"policy allows it once more", func() { policy(true) }, true},
+		{"binding deleted", func() {
+			if err := writer.Delete("clusterrolebindings", "", "psp-alice"); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	}
+	for _, st := range steps {
+		st.change()
+		for i := range 2 {
+			if got, msg := review(); got != st.want {
+				t.Errorf("after %s: review %d allowed = %v (%s), want %v", st.name, i+1, got, msg, st.want)
+			}
+		}
 	}
 }

@@ -41,7 +41,7 @@ func DefaultMaxInflight() int { return 2 * runtime.GOMAXPROCS(0) }
 // Config is what a webhook server decides with and how it serves.
 type Config struct {
 	// Store holds the policies, RBAC objects and namespaces; it is read
-	// again for every review.
+	// again after every change (store.Store.AdmissionObjects).
 	Store *store.Store
 	// Cert is the server's TLS certificate.
 	Cert tls.Certificate

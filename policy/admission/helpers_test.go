@@ -6,10 +6,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/podsec/podsec/policy/psp"
+	"github.com/podsec/podsec/policy/admission/admissiontest"
 	"github.com/podsec/podsec/policy/rbac"
 )
 
@@ -17,40 +16,17 @@ import (
 // (testdata/policies/seed-default-psp.yaml).
 var seedDefaultPolicy = readTestdata("../../testdata/policies/seed-default-psp.yaml")
 
-// anyPolicy is a policy that admits most pods unchanged: the strategies
-// are RunAsAny and the host and capability switches open.
-func anyPolicy(name string) string {
-	return `
-apiVersion: policy/v1beta1
-kind: PodSecurityPolicy
-metadata:
-  name: ` + name + `
-spec:
-  privileged: true
-  allowedCapabilities: ['*']
-  hostNetwork: true
-  hostPID: true
-  hostIPC: true
-  hostPorts: [{min: 0, max: 65535}]
-  runAsUser: {rule: RunAsAny}
-  fsGroup: {rule: RunAsAny}
-  supplementalGroups: {rule: RunAsAny}
-  seLinux: {rule: RunAsAny}
-  volumes: ['*']
-`
-}
-
-func policy(t testing.TB, doc string) *psp.PodSecurityPolicy {
-	t.Helper()
-	p := &psp.PodSecurityPolicy{}
-	if err := yaml.UnmarshalStrict([]byte(doc), p); err != nil {
-		t.Fatalf("decoding policy: %v", err)
-	}
-	if errs := psp.ValidatePolicy(p); len(errs) > 0 {
-		t.Fatalf("ValidatePolicy(%s) = %v", p.Name, errs)
-	}
-	return p
-}
+// The fixtures' helpers, under the names this package's tests use.
+var (
+	anyPolicy      = admissiontest.AnyPolicy
+	policy         = admissiontest.Policy
+	useRole        = admissiontest.UseRole
+	clusterBinding = admissiontest.ClusterBinding
+	roleBinding    = admissiontest.RoleBinding
+	user           = admissiontest.User
+	group          = admissiontest.Group
+	serviceAccount = admissiontest.ServiceAccount
+)
 
 // podWith decodes a pod "web" in namespace "team" whose spec is given in
 // flow YAML.
@@ -65,30 +41,6 @@ func podWith(t testing.TB, spec string) *corev1.Pod {
 }
 
 const plainSpec = `{containers: [{name: main, image: kubia}]}`
-
-// The RBAC objects of section 13.3.5: a ClusterRole allowing "use" of
-// named policies, bound to subjects.
-func useRole(name string, policies ...string) *rbacv1.ClusterRole {
-	return &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{{
-		Verbs: []string{"use"}, APIGroups: []string{"policy"}, Resources: []string{"podsecuritypolicies"}, ResourceNames: policies,
-	}}}
-}
-
-func clusterBinding(name, role string, subjects ...rbacv1.Subject) *rbacv1.ClusterRoleBinding {
-	return &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role}, Subjects: subjects}
-}
-
-func roleBinding(ns, name, role string, subjects ...rbacv1.Subject) *rbacv1.RoleBinding {
-	return &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role}, Subjects: subjects}
-}
-
-func user(name string) rbacv1.Subject  { return rbacv1.Subject{Kind: rbacv1.UserKind, Name: name} }
-func group(name string) rbacv1.Subject { return rbacv1.Subject{Kind: rbacv1.GroupKind, Name: name} }
-func serviceAccount(ns, name string) rbacv1.Subject {
-	return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
-}
 
 var alice = rbac.UserInfo{Name: "alice", Groups: []string{"devs", rbac.AllAuthenticated}}
 

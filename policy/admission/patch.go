@@ -63,12 +63,19 @@ func diffValue(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOp
 	if equalValues(a, b) {
 		return ops, nil
 	}
+	return diffUnequal(ops, path, a, b)
+}
+
+// diffUnequal is diffValue for values known to differ. The walk compares
+// each value before it builds the value's path: most of a pod is equal,
+// and neither the path nor a second comparison is then made.
+func diffUnequal(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOperation, error) {
 	t := a.Type()
 	if !customJSON(t) {
 		switch t.Kind() {
 		case reflect.Pointer:
 			if !a.IsNil() && !b.IsNil() && t.Elem().Kind() == reflect.Struct && !customJSON(t.Elem()) {
-				return diffValue(ops, path, a.Elem(), b.Elem())
+				return diffUnequal(ops, path, a.Elem(), b.Elem())
 			}
 		case reflect.Struct:
 			if fields, ok := fieldsOf(t); ok {
@@ -78,7 +85,10 @@ func diffValue(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOp
 			if !a.IsNil() && !b.IsNil() && a.Len() == b.Len() && t.Elem().Kind() != reflect.Uint8 {
 				var err error
 				for i := range a.Len() {
-					if ops, err = diffValue(ops, path+"/"+strconv.Itoa(i), a.Index(i), b.Index(i)); err != nil {
+					if equalValues(a.Index(i), b.Index(i)) {
+						continue
+					}
+					if ops, err = diffUnequal(ops, path+"/"+strconv.Itoa(i), a.Index(i), b.Index(i)); err != nil {
 						return nil, err
 					}
 				}
@@ -106,6 +116,9 @@ func diffStruct(ops []PatchOperation, path string, fields []jsonField, a, b refl
 	for _, f := range fields {
 		fa, fb := a.FieldByIndex(f.index), b.FieldByIndex(f.index)
 		inA, inB := !f.omitted(fa), !f.omitted(fb)
+		if inA && inB && equalValues(fa, fb) {
+			continue
+		}
 		p := path + "/" + escapePointer(f.name)
 		switch {
 		case !inA && !inB:
@@ -119,7 +132,7 @@ func diffStruct(ops []PatchOperation, path string, fields []jsonField, a, b refl
 			ops = append(ops, PatchOperation{Op: "add", Path: p, Value: v})
 		default:
 			var err error
-			if ops, err = diffValue(ops, p, fa, fb); err != nil {
+			if ops, err = diffUnequal(ops, p, fa, fb); err != nil {
 				return nil, err
 			}
 		}
@@ -137,8 +150,11 @@ func diffMap(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOper
 	}
 	slices.SortFunc(keys, func(x, y reflect.Value) int { return strings.Compare(x.String(), y.String()) })
 	for _, k := range keys {
-		p := path + "/" + escapePointer(k.String())
 		av, bv := a.MapIndex(k), b.MapIndex(k)
+		if av.IsValid() && bv.IsValid() && equalValues(av, bv) {
+			continue
+		}
+		p := path + "/" + escapePointer(k.String())
 		switch {
 		case !bv.IsValid():
 			ops = append(ops, PatchOperation{Op: "remove", Path: p})
@@ -150,7 +166,7 @@ func diffMap(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOper
 			ops = append(ops, PatchOperation{Op: "add", Path: p, Value: v})
 		default:
 			var err error
-			if ops, err = diffValue(ops, p, av, bv); err != nil {
+			if ops, err = diffUnequal(ops, p, av, bv); err != nil {
 				return nil, err
 			}
 		}
@@ -190,14 +206,21 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
+var customCache sync.Map // reflect.Type -> bool
+
 // customJSON reports a type encoding/json does not write field by field.
 func customJSON(t reflect.Type) bool {
+	if c, ok := customCache.Load(t); ok {
+		return c.(bool)
+	}
+	c := false
 	for _, u := range []reflect.Type{t, reflect.PointerTo(t)} {
 		if u.Implements(marshalerType) || u.Implements(textMarshalerType) {
-			return true
+			c = true
 		}
 	}
-	return false
+	customCache.Store(t, c)
+	return c
 }
 
 // emptyValue is encoding/json's isEmptyValue, which decides omitempty.
