@@ -46,3 +46,51 @@ func TestGetPodsHostPortRejected(t *testing.T) {
 		t.Errorf("hp-b's status: phase %s reason %s message %q", p.Status.Phase, p.Status.Reason, p.Status.Message)
 	}
 }
+
+// TestDeleteMixedFile: delete -f of a manifest with a pod, its ConfigMap
+// and a NetworkPolicy deletes the pod and the stored policy, as kubectl
+// delete -f deletes every object of the file.
+func TestDeleteMixedFile(t *testing.T) {
+	n := newNode(t)
+	podDoc := `apiVersion: v1
+kind: Pod
+metadata: {name: mixed}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: localhost/busybox:latest
+    command: [sleep, "600"]
+    volumeMounts: [{name: cfg, mountPath: /cfg}]
+  volumes: [{name: cfg, configMap: {name: cfg}}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {x: "1"}
+`
+	npDoc := `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: mixed-deny}
+spec: {podSelector: {}}
+`
+	write := func(name, body string) string {
+		f := filepath.Join(n.root, name)
+		os.WriteFile(f, []byte(body), 0o600)
+		return f
+	}
+	n.must("run", "-d", "-f", write("pod.yaml", podDoc))
+	n.must("apply", "-f", write("np.yaml", npDoc))
+	out := n.must("delete", "-f", write("all.yaml", podDoc+"---\n"+npDoc))
+	for _, want := range []string{`pod "mixed" deleted`, `networkpolicy.networking.k8s.io "mixed-deny" deleted`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("delete -f: %q missing from:\n%s", want, out)
+		}
+	}
+	if out, _ := n.podsec("get", "pods"); strings.Contains(out, "mixed") {
+		t.Errorf("the pod is still listed:\n%s", out)
+	}
+	if out, _ := n.podsec("get", "networkpolicies"); strings.Contains(out, "mixed-deny") {
+		t.Errorf("the policy is still stored:\n%s", out)
+	}
+}
