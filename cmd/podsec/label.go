@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
@@ -382,7 +384,7 @@ func (m *metaUpdater) updatePod(name string) error {
 		return fmt.Errorf("pod/%s: %w", name, err)
 	}
 	if changed {
-		for _, f := range files {
+		write := func(f string) error {
 			p, err := readPod(f)
 			if err != nil {
 				return err
@@ -398,10 +400,42 @@ func (m *metaUpdater) updatePod(name string) error {
 			if f == runFile && m.change.f.name == "label" {
 				m.netpolChanged = true
 			}
+			return nil
+		}
+		for _, f := range files {
+			if err := write(f); err != nil {
+				return err
+			}
+		}
+		// A detached pod still starting: its supervisor writes the pod
+		// file from the record it read at its start, labels and all, once
+		// the pod has its network. Change that file too when it comes.
+		if !slices.Contains(files, runFile) && startingPod(m.g.root, ns, name) {
+			for deadline := time.Now().Add(startingWait); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if _, err := os.Stat(runFile); err == nil {
+					if err := write(runFile); err != nil {
+						return err
+					}
+					break
+				}
+				if !startingPod(m.g.root, ns, name) {
+					break
+				}
+			}
 		}
 	}
 	fmt.Fprintf(term.NewWriter(m.cmd.OutOrStdout()), "pod/%s %s\n", name, m.change.verb(changed, onlyRemoved))
 	return nil
+}
+
+// startingWait bounds how long label waits for a starting pod's file.
+const startingWait = 30 * time.Second
+
+// startingPod reports whether a detached pod's supervisor runs and the
+// pod has not started yet.
+func startingPod(root, ns, name string) bool {
+	r, err := supervisor.Open(root).Get(ns, name)
+	return err == nil && r.SupervisorAlive && r.Status.Phase == corev1.PodPending
 }
 
 func readPod(file string) (*corev1.Pod, error) {
