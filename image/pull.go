@@ -189,10 +189,25 @@ func (s *Store) Ensure(ctx context.Context, ref string, policy corev1.PullPolicy
 		if policy == corev1.PullNever {
 			return nil, neverPullError{ref: ref}
 		}
+		if strings.HasPrefix(n, LocalRegistry) {
+			// Nothing serves localhost/: say where such an image comes from.
+			return nil, localMissingError{ref: n}
+		}
 		return s.Pull(ctx, ref, opts)
 	}
 	return nil, fmt.Errorf("unknown image pull policy %q", policy)
 }
+
+// localMissingError is a localhost/ image missing from the node's store:
+// no registry serves localhost/, so it is loaded, never pulled.
+type localMissingError struct{ ref string }
+
+func (e localMissingError) Error() string {
+	return fmt.Sprintf("image %q is not in the node's local image store: localhost/ images are never pulled; "+
+		"load it with \"podsec image load FILE\" (a docker save or OCI archive) and check \"podsec image ls\"", e.ref)
+}
+
+func (e localMissingError) Is(target error) bool { return target == ErrNotFound }
 
 // neverPullError is the kubelet's message for ErrImageNeverPull.
 type neverPullError struct{ ref string }

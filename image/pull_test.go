@@ -142,3 +142,23 @@ func TestEnsure(t *testing.T) {
 		t.Errorf("Ensure(%s, Sometimes) = %v", ref, err)
 	}
 }
+
+// TestEnsureLocalMissing: a localhost/ image that is not in the store is
+// never asked of https://localhost/; the error says how to load it.
+func TestEnsureLocalMissing(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "images"))
+	for _, policy := range []corev1.PullPolicy{"", corev1.PullAlways, corev1.PullIfNotPresent} {
+		_, err := s.Ensure(context.Background(), "localhost/nothere", policy, PullOptions{})
+		if !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Ensure(localhost/nothere, %q) = %v, want ErrNotFound", policy, err)
+		}
+		for _, want := range []string{`"localhost/nothere:latest" is not in the node's local image store`, "podsec image load"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("Ensure(localhost/nothere, %q) = %q, want %q in it", policy, err, want)
+			}
+		}
+		if strings.Contains(err.Error(), "https://") || strings.Contains(err.Error(), "refused") {
+			t.Errorf("Ensure(localhost/nothere, %q) tried a registry: %v", policy, err)
+		}
+	}
+}

@@ -46,6 +46,9 @@ func Create(root, id, bundle string, s *specs.Spec, pol *NodePolicy, o CreateOpt
 			adaptConfig(cfg)
 			if cfg.Hooks != nil {
 				delete(cfg.Hooks, configs.Poststart)
+				if self, err := os.Executable(); err == nil && len(cfg.Hooks[configs.Prestart]) > 0 {
+					prestartAsCreated(cfg, self)
+				}
 			}
 			return nil
 		},

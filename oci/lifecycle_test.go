@@ -140,7 +140,8 @@ func TestRunForeground(t *testing.T) {
 }
 
 // TestHooks checks that every hook runs, in the runtime spec's order and
-// with the state it defines: prestart and createRuntime while creating,
+// with the state it defines: prestart created (as crun and the
+// runtime-tools suite have it), createRuntime while creating,
 // createContainer in the container's namespaces, startContainer in the
 // container before the process, poststart after start, poststop after
 // delete.
@@ -162,13 +163,13 @@ func TestHooks(t *testing.T) {
 		}
 	})
 	e.must("create", "--bundle", b, "hk")
-	assertLog(t, log, "prestart creating", "createRuntime creating", "createContainer creating")
+	assertLog(t, log, "prestart created", "createRuntime creating", "createContainer creating")
 	e.must("start", "hk")
 	e.waitStatus("hk", "running")
-	assertLog(t, log, "prestart creating", "createRuntime creating", "createContainer creating", "poststart running")
+	assertLog(t, log, "prestart created", "createRuntime creating", "createContainer creating", "poststart running")
 	waitFile(t, filepath.Join(b, "rootfs", "tmp", "in.log"), "startContainer\nprocess\n")
 	e.must("delete", "--force", "hk")
-	assertLog(t, log, "prestart creating", "createRuntime creating", "createContainer creating", "poststart running", "poststop stopped")
+	assertLog(t, log, "prestart created", "createRuntime creating", "createContainer creating", "poststart running", "poststop stopped")
 }
 
 // TestCreatingState reads the state while create runs (from a

@@ -30,6 +30,9 @@ type Owner struct {
 
 const ownerFile = "owner.json"
 
+// pfExiting is the kernel's PF_EXITING task flag (include/linux/sched.h).
+const pfExiting = 0x4
+
 // SelfOwner is this process as an Owner.
 func SelfOwner() (Owner, error) {
 	st, err := processStartTime(os.Getpid())
@@ -62,6 +65,12 @@ func processStartTime(pid int) (uint64, error) {
 	// A zombie (or a dying task) runs no more, whoever has yet to reap it.
 	if f[0] == "Z" || f[0] == "X" {
 		return 0, fmt.Errorf("process %d has exited", pid)
+	}
+	// Nor does one in do_exit (PF_EXITING in the flags, field 9): a
+	// SIGKILLed process closes its files (a waiter sees EOF on its pipe)
+	// before it becomes a zombie, and shows "R" in between.
+	if flags, err := strconv.ParseUint(f[6], 10, 64); err != nil || flags&pfExiting != 0 {
+		return 0, fmt.Errorf("process %d is exiting", pid)
 	}
 	return strconv.ParseUint(f[19], 10, 64)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,11 @@ import (
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/runtime/logs"
 )
+
+// NodePortsReason is the status reason of a pod refused because a host
+// port it asks for is held (the kubelet's NodePorts admission predicate):
+// kubectl shows it as the pod's STATUS.
+const NodePortsReason = "NodePorts"
 
 // supervisor keeps one pod running as its restartPolicy says.
 type supervisor struct {
@@ -131,6 +137,13 @@ func (sv *supervisor) fail(ready io.Writer, err error) error {
 	sv.mu.Lock()
 	sv.status.Phase = corev1.PodFailed
 	sv.status.Message = err.Error()
+	if errors.Is(err, network.ErrPortConflict) {
+		// As the kubelet rejects a pod whose host ports are taken: reason
+		// NodePorts (the predicate's name), the containers never made.
+		sv.status.Reason = NodePortsReason
+		sv.status.Message = "Pod was rejected: " + err.Error()
+		sv.status.ContainerStatuses = nil
+	}
 	sv.mu.Unlock()
 	sv.writeStatus()
 	fmt.Fprint(ready, "E"+err.Error())

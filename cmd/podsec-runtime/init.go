@@ -10,6 +10,8 @@ import (
 	// nsenter runs before the Go runtime starts when podsec-runtime
 	// re-executes itself as a container's init process.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+
+	"github.com/podsec/podsec/oci"
 )
 
 // init turns this process into a container's init (or an exec'd
@@ -21,6 +23,10 @@ func init() {
 		goruntime.LockOSThread()
 		reserveInitHeap()
 		libcontainer.Init()
+	}
+	// A prestart hook, run through podsec-runtime to see "created".
+	if len(os.Args) > 1 && os.Args[1] == oci.HookStateArg {
+		oci.HookStateMain(os.Args[2:])
 	}
 	// Keep the main thread to the main goroutine: libcontainer joins a
 	// container's namespaces on a locked thread that the Go runtime ends

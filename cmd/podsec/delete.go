@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podsec/podsec/store"
 )
@@ -36,31 +37,6 @@ were applied from, and prints each one it deleted as kubectl does.`,
 				}
 				return deletePods(cmd, g, namespace, args[1:], allPods, gracePeriod)
 			}
-			if len(files) > 0 {
-				// Standard input is read twice: as pods, then as stored objects.
-				var stdin []byte
-				if contains(files, "-") {
-					var err error
-					if stdin, err = io.ReadAll(cmd.InOrStdin()); err != nil {
-						return err
-					}
-					cmd.SetIn(bytes.NewReader(stdin))
-				}
-				objs, perr := readObjects(cmd, files)
-				if stdin != nil {
-					cmd.SetIn(bytes.NewReader(stdin))
-				}
-				if perr == nil {
-					var names []string
-					for _, p := range objs.Pods {
-						names = append(names, p.Name)
-						if namespace == "" {
-							namespace = p.Namespace
-						}
-					}
-					return deletePods(cmd, g, namespace, names, false, gracePeriod)
-				}
-			}
 			if (len(files) > 0) == (len(args) > 0) {
 				return errors.New("give either KIND and NAME or -f FILE, not both or neither")
 			}
@@ -86,9 +62,7 @@ were applied from, and prints each one it deleted as kubectl does.`,
 				return err
 			}
 			if len(files) > 0 {
-				return forEachObject(cmd.InOrStdin(), files, st, namespace, func(obj store.Object, k *store.Kind, _ string) error {
-					return del(k, obj.GetNamespace(), obj.GetName())
-				})
+				return deleteFiles(cmd, g, st, files, namespace, gracePeriod, ignoreNotFound, del)
 			}
 			k, err := st.Resolve(args[0])
 			if err != nil {
@@ -118,4 +92,57 @@ func deletePods(cmd *cobra.Command, g *globals, ns string, names []string, all b
 	return n.DeletePods(ns, names, all, grace, func(name string) {
 		fmt.Fprintf(cmd.OutOrStdout(), "pod %q deleted\n", name)
 	})
+}
+
+// deleteFiles deletes every object of the manifests, as kubectl delete -f
+// does: their pods (stopped with their grace period) and the objects
+// podsec stores, in one pass. The ConfigMaps and Secrets given with pods
+// are not stored: nothing to delete.
+func deleteFiles(cmd *cobra.Command, g *globals, st *store.Store, files []string, namespace string, grace int64, ignoreNotFound bool,
+	del func(k *store.Kind, ns, name string) error) error {
+	var errs []error
+	for _, name := range files {
+		docs, label, err := readDocuments(cmd.InOrStdin(), name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, doc := range docs {
+			var err error
+			switch tm := doc.TypeMeta; {
+			case tm.APIVersion == "v1" && tm.Kind == "Pod":
+				var meta struct {
+					Metadata metav1.ObjectMeta `json:"metadata"`
+				}
+				if err = json.Unmarshal(doc.Raw, &meta); err != nil {
+					break
+				}
+				ns := meta.Metadata.Namespace
+				switch {
+				case ns == "":
+					ns = namespace
+				case namespace != "" && ns != namespace:
+					err = fmt.Errorf("the namespace from the provided object %q does not match the namespace %q. You must pass '--namespace=%s' to perform this operation", ns, namespace, ns)
+				}
+				if ns == "" {
+					ns = store.DefaultNamespace
+				}
+				if err == nil {
+					err = deletePods(cmd, g, ns, []string{meta.Metadata.Name}, false, grace)
+				}
+				if ignoreNotFound && err != nil && strings.Contains(err.Error(), "not found") {
+					err = nil
+				}
+			case tm.APIVersion == "v1" && (tm.Kind == "ConfigMap" || tm.Kind == "Secret"):
+			default:
+				err = oneObject(doc, st, namespace, func(obj store.Object, k *store.Kind, _ string) error {
+					return del(k, obj.GetNamespace(), obj.GetName())
+				})
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s", label, indent(err.Error())))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/podsec/podsec/internal/term"
+	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/supervisor"
 )
 
@@ -57,12 +59,21 @@ func getPods(cmd *cobra.Command, g *globals, o *getOptions, names []string) erro
 	if err != nil {
 		return err
 	}
+	// The pods run in the foreground too, as kubectl lists every pod.
+	recs = append(recs, foregroundRecords(g.root, ns, st)...)
+	sort.SliceStable(recs, func(i, j int) bool {
+		a, b := recs[i].Pod, recs[j].Pod
+		return a.Namespace < b.Namespace || a.Namespace == b.Namespace && a.Name < b.Name
+	})
 	var errs []error
 	if len(names) > 0 {
 		var picked []*supervisor.Record
 		for _, n := range names {
 			r, err := st.Get(ns, n)
 			if err != nil {
+				r = foregroundRecord(runtime.Layout{Root: g.root}, ns, n)
+			}
+			if r == nil {
 				errs = append(errs, fmt.Errorf("pods %q not found", n))
 				continue
 			}

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/capabilities"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -28,7 +30,40 @@ func ValidateProcess(p *specs.Process) error {
 	case len(p.Args) == 0:
 		return errors.New("process.args: must not be empty")
 	}
-	return nil
+	return validateCapabilities(p.Capabilities)
+}
+
+// knownCapabilities are the capability names libcontainer can map to the
+// kernel's numbers.
+var knownCapabilities = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range capabilities.KnownCapabilities() {
+		m[c] = true
+	}
+	return m
+})
+
+// validateCapabilities refuses a capability name that maps to no kernel
+// capability: the runtime spec says such a value MUST cause an error;
+// libcontainer (and runc, and crun) only warn and drop it. A known
+// capability this kernel lacks is still dropped with libcontainer's
+// warning, so specs written for newer kernels run.
+func validateCapabilities(c *specs.LinuxCapabilities) error {
+	if c == nil {
+		return nil
+	}
+	var errs []error
+	for _, set := range []struct {
+		name  string
+		names []string
+	}{{"bounding", c.Bounding}, {"effective", c.Effective}, {"inheritable", c.Inheritable}, {"permitted", c.Permitted}, {"ambient", c.Ambient}} {
+		for i, n := range set.names {
+			if !knownCapabilities()[n] {
+				errs = append(errs, fmt.Errorf("process.capabilities.%s[%d]: Unsupported value: %q: not a Linux capability", set.name, i, n))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // NewProcess is the libcontainer form of a spec's process: identity,

@@ -33,6 +33,9 @@ type Runner struct {
 	ConsoleSocket string
 	PidFile       string
 	PreserveFDs   int
+	// AfterCreate runs once the init is created, before its process
+	// runs: what libcontainer does not set on the container.
+	AfterCreate func() error
 	// AfterStart runs once the process runs (poststart hooks of run).
 	AfterStart func()
 }
@@ -72,10 +75,13 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 		return -1, err
 	}
 	defer t.Close()
-	if r.CreateOnly {
-		err = r.C.Start(p)
-	} else {
-		err = r.C.Run(p)
+	// libcontainer's Run of an init is Start, then Exec.
+	err = r.C.Start(p)
+	if err == nil && r.AfterCreate != nil {
+		err = r.AfterCreate()
+	}
+	if err == nil && !r.CreateOnly && r.Init {
+		err = r.C.Exec()
 	}
 	if err != nil {
 		return -1, err

@@ -1,0 +1,57 @@
+package oci
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// TestKernelTCP: linux.resources.memory.kernelTCP lands on the created
+// container's cgroup v1 memory controller, as crun sets it.
+func TestKernelTCP(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes"); err != nil {
+		t.Skip("no cgroup v1 memory controller with kmem.tcp here: the value is ignored with a warning")
+	}
+	e := newEnv(t)
+	limit := int64(3 << 20)
+	b := bundle(t, podSleep, "ktcp", func(s *specs.Spec) {
+		s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{KernelTCP: &limit}} //nolint:staticcheck // what the suite sets
+	})
+	e.must("create", "--bundle", b, "ktcp")
+	defer e.run("delete", "--force", "ktcp")
+	pid := e.state("ktcp").Pid
+	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dir string
+	for _, l := range strings.Split(string(cg), "\n") {
+		if f := strings.SplitN(l, ":", 3); len(f) == 3 && f[1] == "memory" {
+			dir = f[2]
+		}
+	}
+	got, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", dir, "memory.kmem.tcp.limit_in_bytes"))
+	if err != nil || strings.TrimSpace(string(got)) != "3145728" {
+		t.Errorf("memory.kmem.tcp.limit_in_bytes of %s = %q (%v), want 3145728", dir, got, err)
+	}
+}
+
+// TestUnknownCapabilityRefused: create refuses CAP_TEST, naming the
+// field, and leaves no container.
+func TestUnknownCapabilityRefused(t *testing.T) {
+	e := newEnv(t)
+	b := bundle(t, podSleep, "captest", func(s *specs.Spec) {
+		s.Process.Capabilities.Bounding = append(s.Process.Capabilities.Bounding, "CAP_TEST")
+	})
+	_, errs, code := e.run("create", "--bundle", b, "captest")
+	if code == 0 || !strings.Contains(errs, `process.capabilities.bounding[`) || !strings.Contains(errs, `"CAP_TEST": not a Linux capability`) {
+		t.Fatalf("create with CAP_TEST: exit %d: %s", code, errs)
+	}
+	if out := e.must("list", "-q"); out != "" {
+		t.Errorf("list after the refused create = %q", out)
+	}
+}
