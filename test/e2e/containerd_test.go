@@ -23,16 +23,18 @@ import (
 // criNode is a containerd 1.6 with the CRI plugin, started by a test with
 // its own root, state, sockets, runc roots, CNI network and registry
 // mirrors, all under one temporary directory, configured from the files of
-// deploy/containerd/ as a node would be. Its handlers:
+// deploy/containerd/ as a node would be. Its handlers are the deploy
+// file's: runc, and podsec, podsec-runtime with the node policy
 //
-//	runc             runc, as the deploy file has it
-//	podsec           podsec-runtime with the node policy "level: privileged"
-//	podsec-baseline  podsec-runtime with deploy/containerd/runtime-policy.yaml
+//   - "level: privileged" (baseline false), to compare podsec-runtime with
+//     runc on every case;
+//   - deploy/containerd/runtime-policy.yaml (baseline true), with the deploy
+//     file's unset_seccomp_profile line on, as a baseline node has it.
 type criNode struct {
 	dir      string
 	endpoint string // unix:// socket of the CRI
 	crictl   string
-	policy   string // the baseline handler's policy file
+	policy   string // podsec-runtime's node policy file
 }
 
 // cniSubnetOctet picks the third octet of the test network, 10.91.X.0/24.
@@ -41,7 +43,7 @@ func cniSubnetOctet() int { return os.Getpid()%200 + 20 }
 // startCRINode starts containerd; its cleanup removes every pod, stops
 // containerd and the shims it left by PID, unmounts and removes what they
 // made, and deletes the bridge.
-func startCRINode(t *testing.T, registryHost string) *criNode {
+func startCRINode(t *testing.T, registryHost string, baseline bool) *criNode {
 	t.Helper()
 	for _, bin := range []string{"containerd", "runc", "/usr/lib/cni/bridge", "/usr/lib/cni/portmap", "/usr/lib/cni/loopback", "ipcmk"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -58,30 +60,31 @@ func startCRINode(t *testing.T, registryHost string) *criNode {
 	bridge := "pscri" + hex.EncodeToString(suffix)
 	n := &criNode{dir: dir, endpoint: "unix://" + filepath.Join(dir, "c.sock"), crictl: e2eBin(t, "crictl"),
 		policy: filepath.Join(dir, "runtime-policy.yaml")}
+	shm := snapshotShm()
+	t.Cleanup(func() { removeNewShm(t, shm) })
 
 	hostDirs := snapshotGlobs("/sys/fs/cgroup/*/test.slice", "/run/containerd/*", "/run/containerd")
 	t.Cleanup(func() { n.cleanup(t, bridge, hostDirs) })
 
 	rt := harness.RuntimeBin(t)
-	policy, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "containerd", "runtime-policy.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	if baseline {
+		policy, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "containerd", "runtime-policy.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The deploy file leaves the bind sources at their defaults,
+		// which hold containerd's /var/lib/containerd and /run/containerd:
+		// here they are this containerd's root and state.
+		writeFile(t, n.policy, fmt.Sprintf("%s\n# test/e2e: this containerd's root and state\nallowedBindSources: [%s/root, %s/state]\n",
+			policy, dir, dir), 0o644)
+	} else {
+		writeFile(t, n.policy, "level: privileged\n", 0o644)
 	}
-	// The deploy file leaves the bind sources at their defaults, which
-	// hold containerd's /var/lib/containerd and /run/containerd: here
-	// they are this containerd's root and state.
-	writeFile(t, n.policy, fmt.Sprintf("%s\n# test/e2e: this containerd's root and state\nallowedBindSources: [%s/root, %s/state]\n",
-		policy, dir, dir), 0o644)
-	privileged := filepath.Join(dir, "privileged.yaml")
-	writeFile(t, privileged, "level: privileged\n", 0o644)
 	// The runc shim runs BinaryName with runc's arguments only: the
 	// policy file is given by a wrapper, as the deploy file says.
-	wrapper := func(name, policy string) string {
-		p := filepath.Join(dir, name)
-		writeFile(t, p, fmt.Sprintf("#!/bin/sh\nexec %s --policy %s \"$@\"\n", rt, policy), 0o755)
-		return p
-	}
-	config := n.containerdConfig(t, wrapper("podsec-runtime", privileged), wrapper("podsec-runtime-baseline", n.policy))
+	wrapper := filepath.Join(dir, "podsec-runtime")
+	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %s --policy %s \"$@\"\n", rt, n.policy), 0o755)
+	config := n.containerdConfig(t, wrapper, baseline)
 	writeFile(t, filepath.Join(dir, "config.toml"), config, 0o644)
 	writeFile(t, filepath.Join(dir, "net.d", "10-podsec-critest.conflist"), fmt.Sprintf(`{
   "cniVersion": "0.4.0",
@@ -118,8 +121,8 @@ func startCRINode(t *testing.T, registryHost string) *criNode {
 // paths: its own root, state and sockets, the wrappers as BinaryName, a
 // runc root per handler, restrict_oom_score_adj on (root lacks
 // CAP_SYS_RESOURCE here), the CNI network and registry mirrors above, and
-// the baseline handler added.
-func (n *criNode) containerdConfig(t *testing.T, podsecBin, baselineBin string) string {
+// at baseline, unset_seccomp_profile on.
+func (n *criNode) containerdConfig(t *testing.T, podsecBin string, baseline bool) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "containerd", "config.toml"))
 	if err != nil {
@@ -134,6 +137,9 @@ func (n *criNode) containerdConfig(t *testing.T, podsecBin, baselineBin string) 
 	}
 	d := n.dir
 	replace("# restrict_oom_score_adj = true", "restrict_oom_score_adj = true")
+	if baseline {
+		replace(`# unset_seccomp_profile = "runtime/default"`, `unset_seccomp_profile = "runtime/default"`)
+	}
 	replace(`BinaryName = "/usr/local/bin/podsec-runtime"`, fmt.Sprintf("BinaryName = %q", podsecBin))
 	replace("[plugins.\"io.containerd.grpc.v1.cri\"]\n", fmt.Sprintf(`[plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = %q
@@ -149,13 +155,6 @@ state = "%[1]s/state"
 oom_score = 0
 
 %[2]s
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.podsec-baseline]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.podsec-baseline.options]
-        BinaryName = %[3]q
-        Root = "%[1]s/runtime-root/podsec-baseline"
-        SystemdCgroup = false
-
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "%[1]s/net.d"
@@ -172,7 +171,7 @@ oom_score = 0
 
 [ttrpc]
   address = "%[1]s/c.sock.ttrpc"
-`, d, s, baselineBin)
+`, d, s)
 }
 
 func (n *criNode) crictlCtx(ctx context.Context, args ...string) (string, error) {
@@ -218,6 +217,34 @@ func (n *criNode) removePods(t *testing.T) {
 	defer cancel()
 	if out, err := n.crictlCtx(ctx, "rmp", "--all", "--force"); err != nil {
 		t.Errorf("crictl rmp --all --force: %v: %s", err, out)
+	}
+}
+
+// snapshotShm is the System V shared memory segments by id: critest's
+// HostIpc cases make one on the node with ipcmk and leave it.
+func snapshotShm() map[string]bool {
+	ids := map[string]bool{}
+	data, _ := os.ReadFile("/proc/sysvipc/shm")
+	for i, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); i > 0 && len(f) > 1 {
+			ids[f[1]] = true
+		}
+	}
+	return ids
+}
+
+// removeNewShm removes the segments made since before (by critest's ipcmk
+// -M 1048576) that nothing has attached.
+func removeNewShm(t *testing.T, before map[string]bool) {
+	data, _ := os.ReadFile("/proc/sysvipc/shm")
+	for i, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 7 || before[f[1]] || f[3] != "1048576" || f[6] != "0" {
+			continue
+		}
+		if out, err := exec.Command("ipcrm", "-m", f[1]).CombinedOutput(); err != nil {
+			t.Errorf("ipcrm -m %s: %v: %s", f[1], err, out)
+		}
 	}
 }
 

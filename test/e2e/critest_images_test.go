@@ -66,6 +66,16 @@ pid=$!
 echo $pid >/var/run/nginx.pid
 wait`
 
+// Scripts for the two programs critest runs that Debian's busybox lacks
+// (e2e-test-images/busybox has them): `pgrep sleep` and `ipcs -m`, whose
+// output critest only searches for a PID or a segment's id.
+const (
+	pgrepScript = "#!/bin/sh\n# pgrep NAME (stand-in): the PIDs of the processes named NAME\nexec pidof \"$@\"\n"
+	ipcsScript  = "#!/bin/sh\n# ipcs -m (stand-in): the shared memory segments' keys and ids\n" +
+		"echo '------ Shared Memory Segments --------'\necho 'key shmid'\n" +
+		"exec awk 'NR > 1 { print $1, $2 }' /proc/sysvipc/shm\n"
+)
+
 // layerFile is one entry of a layer built here.
 type layerFile struct {
 	hdr  tar.Header
@@ -132,6 +142,7 @@ func busyboxLayer(t *testing.T) v1.Layer {
 		dirEntry("tmp", 0o1777), dirEntry("root", 0o700), dirEntry("run", 0o755), linkEntry("var/run", "../run"),
 		dirEntry("usr/share/nginx/html", 0o755), dirEntry("var/www", 0o755),
 		fileEntry("usr/share/nginx/html/index.html", 0o644, []byte("<h1>Welcome to the busybox stand-in</h1>\n")),
+		fileEntry("usr/bin/pgrep", 0o755, []byte(pgrepScript)), fileEntry("usr/bin/ipcs", 0o755, []byte(ipcsScript)),
 	}
 	dirs := map[string]bool{}
 	for _, f := range files {
@@ -140,7 +151,7 @@ func busyboxLayer(t *testing.T) v1.Layer {
 		}
 	}
 	for _, p := range strings.Fields(string(out)) {
-		if p == "bin/busybox" {
+		if p == "bin/busybox" || p == "usr/bin/pgrep" || p == "usr/bin/ipcs" {
 			continue
 		}
 		rel, _ := filepath.Rel(filepath.Dir(p), "bin/busybox")
