@@ -97,11 +97,12 @@ func startCRINode(t *testing.T, registryHost string, baseline bool) *criNode {
   ]
 }
 `, bridge, bridge, filepath.Join(dir, "ipam"), cniSubnetOctet()), 0o644)
-	// Every registry critest names is mirrored by the registry on loopback;
-	// nothing leaves the machine.
+	// Every registry critest names is mirrored by the registry on loopback,
+	// which is its upstream server too: an image the registry lacks is not
+	// looked for on the network.
 	for _, host := range []string{"registry.k8s.io", "k8s.gcr.io", "gcr.io"} {
 		writeFile(t, filepath.Join(dir, "certs.d", host, "hosts.toml"), fmt.Sprintf(
-			"server = \"https://%s\"\n\n[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", host, registryHost), 0o644)
+			"server = \"http://%[1]s\"\n\n[host.\"http://%[1]s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", registryHost), 0o644)
 	}
 
 	p := start(t, dir, "containerd", "containerd", "--config", filepath.Join(dir, "config.toml"))
