@@ -1,9 +1,17 @@
 // Package e2e runs podsec against real Kubernetes components built from the
 // Go module proxy by scripts/e2e-build (etcd, kube-apiserver, kubectl,
-// critest, crictl; versions in scripts/e2e-versions): today, the admission
-// webhook registered in a real API server with RBAC and client-certificate
-// users. critest and crictl are built for the next step, podsec-runtime as a
-// containerd CRI runtime handler (issue 17), which has no test here yet.
+// critest, crictl; versions in scripts/e2e-versions):
+//
+//   - the admission webhook registered in a real API server with RBAC and
+//     client-certificate users (TestWebhook*);
+//   - podsec-runtime as a containerd 1.6 CRI runtime handler (TestCritest):
+//     containerd started with its own root, state, sockets, CNI network and
+//     registry mirrors from deploy/containerd/, critest's images served as
+//     busybox-static stand-ins by a read-only registry on loopback, critest
+//     run with the handlers runc and podsec and compared case by case, then
+//     again with the node policy at baseline. E2E_CRITEST_FOCUS=REGEXP runs
+//     only those critest cases (then the floor of passes is not checked);
+//     E2E_CRITEST_OUT=DIR keeps critest's logs and JUnit reports.
 //
 // The tests carry the build tag e2e, so that `make test` neither builds nor
 // needs those components; `make e2e` builds them and runs
