@@ -77,7 +77,7 @@ spec:
   containers:
   - name: main
     image: localhost/busybox:latest
-    command: [sh, -c, 'for f in /etc/hosts /etc/hostname /etc/resolv.conf /dev/termination-log /dev/shm/x /scratch/x; do cat /attacker/attacker > $f && chmod 6755 $f && echo "planted $f"; done; echo ready; exec sleep 600']
+    command: [sh, -c, 'stat -c "owner %%n %%u:%%g" /etc/hosts /etc/hostname /etc/resolv.conf /dev/termination-log; for f in /etc/hosts /etc/hostname /etc/resolv.conf /dev/termination-log /dev/shm/x /scratch/x; do cat /attacker/attacker > $f && chmod 6755 $f && echo "planted $f"; done; echo ready; exec sleep 600']
     volumeMounts:
     - {name: attacker, mountPath: /attacker, readOnly: true}
     - {name: scratch, mountPath: /scratch}
@@ -88,6 +88,8 @@ spec:
 `, name, hostUsers))
 			out := n.WaitLog(name, "main", "ready", 20*time.Second)
 			for _, f := range []string{"/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/dev/termination-log"} {
+				// Inside, the files stay root's, writable by the pod's root.
+				harness.ExpectLine(t, out, "owner "+f+" 0:0")
 				harness.ExpectLine(t, out, "planted "+f)
 			}
 			users := [][2]uint32{{65534, 65534}}
