@@ -369,3 +369,43 @@ spec:
 		}
 	}
 }
+
+// TestRedteamUserNSExec: a process that podsec exec starts in a pod with
+// hostUsers: false (as root, and as another user) is in the pod's user
+// namespace, with the range's IDs on the node, never the node's root.
+// Held on main.
+func TestRedteamUserNSExec(t *testing.T) {
+	n := harness.NewNode(t)
+	n.RunDetached(`apiVersion: v1
+kind: Pod
+metadata: {name: rt-exec}
+spec:
+  hostUsers: false
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: localhost/busybox:latest
+    command: [sh, -c, 'echo ready; exec sleep 600']
+    securityContext: {runAsUser: 0}
+`)
+	n.WaitLog("rt-exec", "main", "ready", 20*time.Second)
+	base, ok := userNSRanges(t, n.Root)["rt-exec"]
+	if !ok {
+		t.Fatal("no range recorded for the pod")
+	}
+	out := n.MustPodsec("exec", "rt-exec", "--", "sh", "-c", "cat /proc/self/uid_map; grep -E '^(Uid|Gid):' /proc/self/status; touch /proc/sysrq-trigger 2>&1 || true; echo 1 > /proc/sys/kernel/core_pattern || echo denied core_pattern")
+	harness.ExpectLine(t, squeeze(out), fmt.Sprintf("0 %d 65536", base))
+	harness.ExpectLine(t, out, "denied core_pattern")
+	// From the node: the exec'd process runs as the range's root.
+	marker := fmt.Sprintf("6%08d", os.Getpid())
+	done := make(chan string, 1)
+	go func() { o, _ := n.Podsec("exec", "rt-exec", "--", "sleep", marker); done <- o }()
+	pid := procByMarker(t, marker)
+	ids := statusIDs(t, pid)
+	if want := fmt.Sprintf("%d %d %d %d", base, base, base, base); ids["Uid"] != want {
+		t.Errorf("podsec exec's process on the node: Uid %q, want %q", ids["Uid"], want)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	<-done
+	n.MustPodsec("delete", "pod", "rt-exec")
+}
