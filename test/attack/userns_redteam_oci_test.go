@@ -60,3 +60,30 @@ func TestRedteamOCIIdmapOnDiskRoot(t *testing.T) {
 	}
 	os.Remove(filepath.Join(host, "suid"))
 }
+
+// TestRedteamOCIJoinNodeUserNamespace: a bundle joins the node's own user
+// namespace by path (/proc/1/ns/user), stating no mappings, or stating
+// those of an ordinary range so that a check that read only the spec
+// would see a user namespace of the pod's kind. Both are refused (the
+// first by the node policy, from the namespace's own mappings; the
+// second where the namespace's mappings are compared with the spec's) and
+// the process never runs. Held on main.
+func TestRedteamOCIJoinNodeUserNamespace(t *testing.T) {
+	rng := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
+	for _, tc := range []struct {
+		name string
+		maps []specs.LinuxIDMapping
+		want string
+	}{
+		{"no mappings", nil, `linux.namespaces[5].path: "/proc/1/ns/user" (a user namespace whose uid_map[0]: container ID 0 -> host ID 0`},
+		{"a range's mappings", rng, "non-matching mapping"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newOCIBundle(t, "rtjoinuser", false, "/attacker", "euid")
+			b.spec.Linux.Namespaces = append(b.spec.Linux.Namespaces, specs.LinuxNamespace{Type: "user", Path: "/proc/1/ns/user"})
+			b.spec.Linux.UIDMappings, b.spec.Linux.GIDMappings = tc.maps, tc.maps
+			out, code := b.run("level: baseline")
+			expectRefused(t, out, code, tc.want, "OK euid")
+		})
+	}
+}
