@@ -185,6 +185,14 @@ func (p *Pod) preparePaths(c *corev1.Container, ct *container, rootfs string) er
 	if err := os.Chmod(tl, 0o666); err != nil {
 		return err
 	}
+	// In a user namespace the pod's root group walks to the file: it is
+	// the pod root's, never the node's, so a setuid copy over it gives
+	// nothing the range does not have.
+	if r := paths.UserNS; r != nil {
+		if err := os.Lchown(tl, int(r.HostID), int(r.HostID)); err != nil {
+			return err
+		}
+	}
 	for i, m := range c.VolumeMounts {
 		if m.SubPath == "" {
 			continue

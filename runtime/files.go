@@ -19,7 +19,22 @@ const podShmSize = 64 << 20
 func (p *Pod) writeFiles() error {
 	pod := p.pod
 	etc := filepath.Join(p.dir, "etc")
-	if err := os.MkdirAll(etc, 0o755); err != nil {
+	// The pod's root may write these files and chmod them: no other user
+	// of the node may walk to them, or a setuid copy of the pod's would be
+	// theirs to run. In a user namespace they are the pod root's (its
+	// range's first ID) and only the pod's root group walks to them, as
+	// libcontainer binds them from inside the namespace.
+	owner, dirGID, dirMode := -1, 0, os.FileMode(0o700)
+	if r := p.plan.UserNS; r != nil {
+		owner, dirGID, dirMode = int(r.HostID), int(r.HostID), 0o710
+	}
+	if err := os.MkdirAll(etc, dirMode); err != nil {
+		return fmt.Errorf("creating pod files: %w", err)
+	}
+	if err := os.Chown(etc, 0, dirGID); err != nil {
+		return fmt.Errorf("creating pod files: %w", err)
+	}
+	if err := os.Chmod(etc, dirMode); err != nil {
 		return fmt.Errorf("creating pod files: %w", err)
 	}
 	// The files are the plan's; only the node's own files are read here.
@@ -52,6 +67,9 @@ func (p *Pod) writeFiles() error {
 	} {
 		path := filepath.Join(etc, name)
 		if err := os.WriteFile(path, content, 0o644); err != nil {
+			return fmt.Errorf("writing pod file %s: %w", name, err)
+		}
+		if err := os.Lchown(path, owner, owner); err != nil {
 			return fmt.Errorf("writing pod file %s: %w", name, err)
 		}
 		p.files[name] = path

@@ -550,17 +550,12 @@ func (p *Pod) applyFSGroup() error {
 	return nil
 }
 
-// volumeSources are the pod's volume directories and files, for the
+// volumeSources are the pod's volume directories, for the
 // idmap check of a pod with a user namespace.
 func (p *Pod) volumeSources() []volumeSource {
 	var out []volumeSource
 	for i, v := range p.plan.Volumes {
 		out = append(out, volumeSource{fmt.Sprintf("spec.volumes[%d]: volume %q", i, v.Name), p.vols.dirs[v.Name]})
-	}
-	for _, name := range []string{"hosts", "hostname", "resolv.conf"} {
-		if f := p.files[name]; f != "" {
-			out = append(out, volumeSource{"the pod's /etc/" + name, f})
-		}
 	}
 	return out
 }

@@ -35,6 +35,7 @@ func withMounts(c *Container, s *specs.Spec) error {
 		mounted[vm.MountPath] = true
 	}
 	rootRO := s.Root.Readonly
+	podFiles := len(mounts)
 	for _, f := range []struct{ dst, src string }{
 		{"/etc/hosts", c.Paths.EtcHosts},
 		{"/etc/hostname", c.Paths.EtcHostname},
@@ -47,6 +48,7 @@ func withMounts(c *Container, s *specs.Spec) error {
 		}
 		mounts = append(mounts, bindMount(f.dst, f.src, rootRO && f.dst != c.C.TerminationMessagePath, "rprivate"))
 	}
+	podFilesEnd := len(mounts)
 	for i, vm := range c.C.VolumeMounts {
 		src, err := c.volumeSource(vm)
 		if err != nil {
@@ -64,9 +66,13 @@ func withMounts(c *Container, s *specs.Spec) error {
 		// them inside: container ID n is node ID n on the volume, as with
 		// the kubelet's idmapped volumes, so a node directory owned by
 		// root is root's in the pod, and what the pod writes there is
-		// owned by its container IDs, never by its range.
+		// owned by its container IDs, never by its range. The pod's /etc
+		// files and termination log are the exception: the runtime gives
+		// them to the pod's root (its range) on the node, since idmapped
+		// they would be the node root's files, which the pod's root could
+		// make a setuid program of.
 		for i := range mounts {
-			if mounts[i].Type == "bind" {
+			if mounts[i].Type == "bind" && (i < podFiles || i >= podFilesEnd) {
 				mounts[i].Options = append(mounts[i].Options, "idmap")
 			}
 		}

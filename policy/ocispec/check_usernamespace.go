@@ -15,10 +15,14 @@ import (
 // included. Kubernetes maps a pod with hostUsers: false, and its volumes,
 // to a range of its own.
 //
+// An idmapped mount's mapping may give on-disk ID 0 only to the
+// container's root (diskRootMappings).
+//
 // Spec: linux.uidMappings and linux.gidMappings (the container's user
 // namespace), mounts[*].uidMappings and mounts[*].gidMappings (idmapped
 // mounts; an idmap or ridmap option without them takes the user
-// namespace's). Allowed: ranges that do not cover host ID 0. A user
+// namespace's). Allowed: ranges that do not cover host ID 0, and mount
+// ranges whose on-disk ID 0 is the container's root. A user
 // namespace joined by path is judged on the mappings the runtime reads
 // from it (CheckJoinedUserNamespace).
 func checkUserNamespaceMappings(in *input) []Violation {
@@ -28,9 +32,48 @@ func checkUserNamespaceMappings(in *input) []Violation {
 	l := in.linux()
 	vs := rootMappings("linux.uidMappings", l.UIDMappings)
 	vs = append(vs, rootMappings("linux.gidMappings", l.GIDMappings)...)
+	uidRoot, gidRoot := containerRoot(l.UIDMappings), containerRoot(l.GIDMappings)
 	for i, m := range in.spec.Mounts {
 		vs = append(vs, rootMappings(fmt.Sprintf("mounts[%d].uidMappings", i), m.UIDMappings)...)
 		vs = append(vs, rootMappings(fmt.Sprintf("mounts[%d].gidMappings", i), m.GIDMappings)...)
+		vs = append(vs, diskRootMappings(fmt.Sprintf("mounts[%d].uidMappings", i), m.UIDMappings, uidRoot)...)
+		vs = append(vs, diskRootMappings(fmt.Sprintf("mounts[%d].gidMappings", i), m.GIDMappings, gidRoot)...)
+	}
+	return vs
+}
+
+// containerRoot is the host ID of container ID 0 in the user namespace
+// mapped by ms; nil without one.
+func containerRoot(ms []specs.LinuxIDMapping) *uint32 {
+	for _, m := range ms {
+		if m.ContainerID == 0 && m.Size > 0 {
+			return &m.HostID
+		}
+	}
+	return nil
+}
+
+// diskRootMappings are the violations of an idmapped mount's mappings ms
+// of field that give on-disk ID 0 (the mapping's container side) to a
+// host ID other than root, the container's root in its user namespace
+// (nil without one): through the mount, processes of that host ID own
+// and create the node root's files, setuid programs included, which any
+// node user who reaches the source directory then runs as the node's
+// root. The container's own root being on-disk root is Kubernetes'
+// choice for idmapped volumes (KEP-127), what containerd and podman ask.
+func diskRootMappings(field string, ms []specs.LinuxIDMapping, root *uint32) []Violation {
+	var vs []Violation
+	for i, m := range ms {
+		if !(m.ContainerID == 0 && m.Size > 0 || uint64(m.ContainerID)+uint64(m.Size) > 1<<32) || len(rootMappings("", ms[i:i+1])) > 0 {
+			continue // on-disk 0 not mapped, or refused as onto the node's root
+		}
+		host := m.HostID - m.ContainerID // on-disk 0, past a wrap round 2^32
+		if root != nil && *root == host {
+			continue
+		}
+		vs = append(vs, Violation{Field: fmt.Sprintf("%s[%d]", field, i),
+			What:   fmt.Sprintf("container ID %d -> host ID %d (size %d), giving on-disk ID 0 to host ID %d, not the container's root", m.ContainerID, m.HostID, m.Size, host),
+			Reason: "idmapped mounts making another user the node's root on disk"})
 	}
 	return vs
 }

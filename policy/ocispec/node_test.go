@@ -164,6 +164,25 @@ func TestCheckNode(t *testing.T) {
 		}, want: []string{
 			`mounts[2].uidMappings[0]: container ID 1000 -> host ID 0 (size 1), covering host ID 0 is not allowed by the node policy "baseline": ID mappings onto the node's root`,
 			`mounts[3].gidMappings[0]: container ID 0 -> host ID 4294967285 (size 20), covering host ID 0`}},
+		{name: "idmapped mounts making a non-root user on-disk root", level: Baseline, edit: func(s *specs.Spec) {
+			// No user namespace: uid 1000 of the node owns on-disk 0.
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Source: "/var/lib/podsec/a", Destination: "/a", Type: "bind", Options: []string{"bind", "idmap"},
+					UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}},
+					GIDMappings: []specs.LinuxIDMapping{{ContainerID: 4294967295, HostID: 2000, Size: 2}}})
+		}, want: []string{
+			`mounts[2].uidMappings[0]: container ID 0 -> host ID 1000 (size 1), giving on-disk ID 0 to host ID 1000, not the container's root is not allowed by the node policy "baseline": idmapped mounts making another user the node's root on disk`,
+			`mounts[2].gidMappings[0]: container ID 4294967295 -> host ID 2000 (size 2), giving on-disk ID 0 to host ID 2001, not the container's root`}},
+		{name: "idmapped mounts making a user of the pod on-disk root", level: Baseline, edit: func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
+			s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
+			s.Mounts = append(s.Mounts,
+				specs.Mount{Source: "/var/lib/podsec/a", Destination: "/a", Type: "bind", Options: []string{"bind", "idmap"},
+					UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1<<20 + 1000, Size: 1}, {ContainerID: 1, HostID: 1<<20 + 1, Size: 999}},
+					GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}})
+		}, want: []string{
+			`mounts[2].uidMappings[0]: container ID 0 -> host ID 1049576 (size 1), giving on-disk ID 0 to host ID 1049576, not the container's root`}},
 		{name: "idmapped mounts of the pod's range", level: Restricted, edit: func(s *specs.Spec) {
 			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: "user"})
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 20, Size: 65536}}
