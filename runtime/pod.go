@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/internal/atomicfile"
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
@@ -82,9 +83,13 @@ func (r *Runtime) Run(ctx context.Context, pod *corev1.Pod, opts ...RunOption) (
 		case <-done:
 		}
 	}()
+	end := trace.Step("wait")
 	res := p.Wait()
+	end()
 	close(done)
+	end = trace.Step("cleanup")
 	cerr := p.Cleanup()
+	end()
 	if msg := p.Eviction(); msg != "" {
 		res.Reason, res.Message = EvictedReason, msg
 		return res, errors.Join(evictedError(msg), cerr)
@@ -133,9 +138,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}
 	// Every decision about the pod is made once, by the pipeline; from
 	// here on the pod's fields are only names, images and logs.
+	end := trace.Step("plan")
 	if p.plan, err = pipeline.Build(pod, node, ro.admission, ro.objects); err != nil {
 		return p, err
 	}
+	end()
 	// A held hostPort refuses the pod before anything is made, as a
 	// scheduler keeps such a pod Pending.
 	if r.cfg.Network != nil && p.plan.Sandbox.Net {
@@ -143,6 +150,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 			return p, err
 		}
 	}
+	end = trace.Step("pod directory")
 	if err := os.MkdirAll(filepath.Dir(p.dir), 0o711); err != nil {
 		return p, fmt.Errorf("creating pod directory: %w", err)
 	}
@@ -155,6 +163,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		}
 		return p, fmt.Errorf("creating pod directory: %w", err)
 	}
+	end()
 	// From here Cleanup frees the range, once nothing of the pod is left.
 	madeDir = true
 	defer func() {
@@ -167,17 +176,23 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}()
 	// The pod's cgroup, with its limits, before anything of the pod runs.
 	p.res = p.plan.Resources
+	end = trace.Step("pod cgroup")
 	if err := createPodCgroup(r.layout, pod, p.res); err != nil {
 		return p, err
 	}
+	end()
+	end = trace.Step("sandbox")
 	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox, p.plan.UserNS); err != nil {
 		return p, err
 	}
+	end()
 	failpoint(StepSandbox)
 	if r.cfg.Network != nil && p.plan.Sandbox.Net {
+		end := trace.Step("network")
 		if p.att, err = r.cfg.Network.Setup(ctx, podRef(pod), p.sb.paths["net"], hostPorts(p.plan)); err != nil {
 			return p, err
 		}
+		end()
 		r.event(pod, "Network", "Pod IP %s", p.att.IP)
 		failpoint(StepNetwork)
 	}
@@ -186,6 +201,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if p.att != nil {
 		running.Status.PodIP = p.att.IP.String()
 	}
+	end = trace.Step("pod files")
 	if err := atomicfile.WriteJSON(filepath.Join(p.dir, PodFile), running); err != nil {
 		return p, err
 	}
@@ -197,9 +213,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if err := p.writeFiles(); err != nil {
 		return p, err
 	}
+	end()
 	memSize := func(v *corev1.EmptyDirVolumeSource) int64 {
 		return spec.MemoryEmptyDirSize(v, p.res.MemoryLimit, r.node.Spec.NodeMemoryBytes)
 	}
+	end = trace.Step("volumes")
 	if p.vols, err = prepareVolumes(r.layout, pod, p.plan, memSize); err != nil {
 		return p, err
 	}
@@ -216,6 +234,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if err := p.applyFSGroup(); err != nil {
 		return p, err
 	}
+	end()
 	failpoint(StepVolumes)
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
@@ -477,6 +496,7 @@ func (p *Pod) Cleanup() error {
 	}
 	var errs []error
 	for _, ct := range p.apps {
+		end := trace.Step("container " + ct.name)
 		select {
 		case <-ct.done:
 		default:
@@ -486,8 +506,10 @@ func (p *Pod) Cleanup() error {
 		if err := ct.cleanup(); err != nil {
 			errs = append(errs, err)
 		}
+		end()
 		failpoint(StepCleanedUp)
 	}
+	end := trace.Step("volumes")
 	if p.vols != nil {
 		if err := p.vols.cleanup(); err != nil {
 			errs = append(errs, err)
@@ -498,6 +520,7 @@ func (p *Pod) Cleanup() error {
 			errs = append(errs, err)
 		}
 	}
+	end()
 	if p.att != nil {
 		// Before the namespace goes, so CNI DEL still finds the veth.
 		if err := p.rt.cfg.Network.Teardown(context.Background(), podRef(p.pod)); err != nil {
@@ -513,17 +536,23 @@ func (p *Pod) Cleanup() error {
 		}
 	}
 	if p.sb != nil {
+		end := trace.Step("sandbox")
 		if err := p.sb.stop(p.rt.layout, p.pod); err != nil {
 			errs = append(errs, err)
 		}
+		end()
 	}
+	end = trace.Step("pod cgroups")
 	if err := removePodCgroups(p.rt.layout, p.pod); err != nil {
 		errs = append(errs, err)
 	}
+	end()
 	if len(errs) == 0 {
+		end := trace.Step("pod directory")
 		if err := removeAll(p.dir); err != nil {
 			errs = append(errs, err)
 		}
+		end()
 	}
 	// The range is free once nothing of the pod runs or is left.
 	if len(errs) == 0 && p.userns != nil {

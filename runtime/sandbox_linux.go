@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
 )
@@ -90,10 +91,12 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	// namespace): it runs a sealed, read-only clone of podsec, never the
 	// node's binary, which a pod could otherwise hold open and rewrite
 	// once no podsec runs (CVE-2019-5736), as libcontainer does for init.
+	end := trace.Step("seal executable")
 	self, err := exeseal.CloneSelfExe(l.PodDir(pod.Namespace, pod.Name))
 	if err != nil {
 		return nil, fmt.Errorf("sealing podsec's executable for the sandbox: %w", err)
 	}
+	end()
 	defer self.Close()
 	ready, readyW, err := os.Pipe()
 	if err != nil {
@@ -115,6 +118,7 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	// where a pod allowed to ptrace the sandbox could reach them.
 	cmd.Env = []string{"PATH=/nonexistent", "GODEBUG=containermaxprocs=0,updatemaxprocs=0"}
 	cmd.SysProcAttr = attr
+	end = trace.Step("start")
 	if err := cmd.Start(); err != nil {
 		readyW.Close()
 		lifeW.Close()
@@ -130,6 +134,8 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	if err := joinPodCgroup(l, pod, cmd.Process.Pid); err != nil {
 		return sb, err
 	}
+	end()
+	end = trace.Step("ready")
 	buf := make([]byte, 512)
 	n, _ := io.ReadFull(ready, buf)
 	switch {
@@ -143,6 +149,8 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 			return sb, err
 		}
 	}
+	end()
+	defer trace.Step("bind namespaces")()
 	for _, k := range kinds {
 		if k.kind != "user" && !want.Has(k.kind) {
 			continue
