@@ -133,7 +133,8 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
 			return ct, fmt.Errorf("container %q: %w", c.Name, err)
 		}
-		if err := atomicfile.Write(f, b, 0o600); err != nil {
+		// Run state: gone with the pod, and with every pod at a reboot.
+		if err := atomicfile.WriteVolatile(f, b, 0o600); err != nil {
 			return ct, fmt.Errorf("container %q: %w", c.Name, err)
 		}
 	}

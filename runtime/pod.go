@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -202,7 +203,12 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		running.Status.PodIP = p.att.IP.String()
 	}
 	end = trace.Step("pod files")
-	if err := atomicfile.WriteJSON(filepath.Join(p.dir, PodFile), running); err != nil {
+	b, err := json.MarshalIndent(running, "", "  ")
+	if err != nil {
+		return p, fmt.Errorf("encoding %s: %w", PodFile, err)
+	}
+	// Run state: gone with the pod, and with every pod at a reboot.
+	if err := atomicfile.WriteVolatile(filepath.Join(p.dir, PodFile), append(b, '\n'), 0o644); err != nil {
 		return p, err
 	}
 	if r.cfg.NetworkChanged != nil && p.att != nil {
