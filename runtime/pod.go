@@ -203,12 +203,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		running.Status.PodIP = p.att.IP.String()
 	}
 	end = trace.Step("pod files")
-	b, err := json.MarshalIndent(running, "", "  ")
-	if err != nil {
-		return p, fmt.Errorf("encoding %s: %w", PodFile, err)
-	}
-	// Run state: gone with the pod, and with every pod at a reboot.
-	if err := atomicfile.WriteVolatile(filepath.Join(p.dir, PodFile), append(b, '\n'), 0o644); err != nil {
+	if err := writeRunState(filepath.Join(p.dir, PodFile), running); err != nil {
 		return p, err
 	}
 	if r.cfg.NetworkChanged != nil && p.att != nil {
@@ -303,7 +298,7 @@ func (r *Runtime) createPodDir(dir string) error {
 	}
 	o, err := SelfOwner()
 	if err == nil {
-		err = atomicfile.WriteJSON(filepath.Join(tmp, ownerFile), o)
+		err = writeRunState(filepath.Join(tmp, ownerFile), o)
 	}
 	if err == nil {
 		err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
@@ -315,6 +310,19 @@ func (r *Runtime) createPodDir(dir string) error {
 		os.RemoveAll(tmp)
 	}
 	return err
+}
+
+// writeRunState writes v as JSON to path, whole but without waiting for
+// the disk: a pod's run state is gone with the pod, and with every pod at
+// a reboot (a pod directory whose owner record a crash of the node lost
+// is a dead pod's, for GC), while readers and a podsec started after a
+// crash of podsec see it whole.
+func writeRunState(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", filepath.Base(path), err)
+	}
+	return atomicfile.WriteVolatile(path, append(b, '\n'), 0o644)
 }
 
 // addApp records a started app container and reports its exit on Exits.
@@ -502,13 +510,21 @@ func (p *Pod) Cleanup() error {
 	}
 	var errs []error
 	for _, ct := range p.apps {
-		end := trace.Step("container " + ct.name)
 		select {
 		case <-ct.done:
 		default:
 			ct.signal(syscall.SIGKILL)
 			<-ct.done
 		}
+	}
+	// Nothing of the pod runs any more: the sandbox ends while the rest
+	// is removed (its namespaces stay held by their bind mounts until
+	// sb.stop), rather than after it.
+	if p.sb != nil {
+		p.sb.kill()
+	}
+	for _, ct := range p.apps {
+		end := trace.Step("container " + ct.name)
 		if err := ct.cleanup(); err != nil {
 			errs = append(errs, err)
 		}

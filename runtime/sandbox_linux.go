@@ -250,6 +250,13 @@ func bindNamespace(src, dst string) error {
 	return nil
 }
 
+// kill sends the sandbox SIGKILL without waiting for it to end.
+func (sb *sandbox) kill() {
+	if sb.cmd != nil && sb.cmd.Process != nil {
+		_ = sb.cmd.Process.Kill()
+	}
+}
+
 // stop ends the sandbox and releases its namespaces.
 func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 	var errs []error
