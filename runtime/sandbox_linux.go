@@ -143,6 +143,8 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 			sb.stop(l, pod)
 		}
 	}()
+	end()
+	end = trace.Step("join pod cgroup")
 	if err := joinPodCgroup(l, pod, cmd.Process.Pid); err != nil {
 		return sb, err
 	}
