@@ -154,6 +154,13 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 		out := newPrefixWriter(r.cfg.Output, c.Name)
 		ct.proc.Stdout, ct.proc.Stderr, ct.flush = out, out, out.Flush
 	}
+	// The sandbox is counted in the pod cgroup before any process of
+	// the pod runs.
+	end = trace.Step("sandbox in pod cgroup")
+	if err := p.sb.waitJoined(); err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	end()
 	ct.state.StartedAt = time.Now()
 	// The container's init (a re-exec of podsec) sets up its mounts,
 	// compiles or loads its seccomp filter and execs the process.

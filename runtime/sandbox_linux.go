@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -55,11 +56,30 @@ type sandbox struct {
 	// when podsec goes away, for any reason, the sandbox reads EOF and
 	// ends, and the kernel ends every process of its PID namespace.
 	life *os.File
+	// joined reports the sandbox's move into the pod cgroup, which goes
+	// on while the pod is prepared (on cgroup v1 it waits for an RCU
+	// grace period); waitJoined reads it once.
+	joined   chan error
+	joinOnce sync.Once
+	joinErr  error
+}
+
+// waitJoined waits until the sandbox is in the pod cgroup: before any
+// process of the pod runs, and before the sandbox is stopped.
+func (sb *sandbox) waitJoined() error {
+	if sb.joined == nil {
+		return nil
+	}
+	sb.joinOnce.Do(func() { sb.joinErr = <-sb.joined })
+	return sb.joinErr
 }
 
 // startSandbox starts the sandbox of a pod and bind-mounts its namespaces
 // under the pod's ns directory, so containers join them by path and a
-// later podsec can find them even if this process is gone.
+// later podsec can find them even if this process is gone. Its move into
+// the pod cgroup goes on after it returns (sb.waitJoined): the sandbox is
+// podsec's unreaped child until sb.stop, so its PID cannot name another
+// process meanwhile.
 //
 // With userNS (hostUsers: false) the sandbox makes the pod's user
 // namespace first, mapped onto the pod's range, and the pod's other
@@ -144,11 +164,8 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 		}
 	}()
 	end()
-	end = trace.Step("join pod cgroup")
-	if err := joinPodCgroup(l, pod, cmd.Process.Pid); err != nil {
-		return sb, err
-	}
-	end()
+	sb.joined = make(chan error, 1)
+	go func() { sb.joined <- joinPodCgroup(l, pod, cmd.Process.Pid) }()
 	end = trace.Step("ready")
 	buf := make([]byte, 512)
 	n, _ := io.ReadFull(ready, buf)
@@ -267,6 +284,10 @@ func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 			errs = append(errs, err)
 		}
 	}
+	// Nothing may still write the sandbox's PID into the pod cgroup
+	// once it is being removed; the pod is going, so the move's error
+	// does not matter here.
+	_ = sb.waitJoined()
 	if sb.cmd != nil && sb.cmd.Process != nil {
 		_ = sb.cmd.Process.Kill()
 		_ = sb.cmd.Wait()
