@@ -43,13 +43,18 @@ func removePodCgroups(l Layout, pod *corev1.Pod) error {
 
 // rmdirRetry removes an empty cgroup, waiting briefly for the kernel to
 // let go of exited tasks (EBUSY).
+// The wait starts short, as the tasks usually go within a millisecond,
+// and grows to 10 ms, for half a second in all.
 func rmdirRetry(d string) error {
 	var err error
-	for i := 0; i < 50; i++ {
+	delay, waited := 250*time.Microsecond, time.Duration(0)
+	for waited < 500*time.Millisecond {
 		if err = os.Remove(d); err == nil || errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(delay)
+		waited += delay
+		delay = min(2*delay, 10*time.Millisecond)
 	}
 	return err
 }

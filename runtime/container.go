@@ -19,6 +19,7 @@ import (
 
 	"github.com/podsec/podsec/internal/atomicfile"
 	"github.com/podsec/podsec/internal/lc"
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
 )
@@ -62,10 +63,13 @@ func containerID(pod *corev1.Pod, name string) string {
 // startContainer prepares and starts one container of the pod.
 func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool, attempt int) (ct *container, err error) {
 	r, pod := p.rt, p.pod
+	defer trace.Step("container " + c.Name)()
+	end := trace.Step("image")
 	img, err := r.cfg.Images.Ensure(ctx, c.Image, c.ImagePullPolicy)
 	if err != nil {
 		return nil, fmt.Errorf("container %q: %w", c.Name, err)
 	}
+	end()
 	r.event(pod, "Pulled", "Container image %q present", c.Image)
 	dir := r.layout.ContainerDir(pod.Namespace, pod.Name, c.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -93,11 +97,14 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 			}
 		}
 	}
+	end = trace.Step("rootfs overlay")
 	rootfs, err := mountRootfs(dir, img.Layers, userNS)
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
+	end()
 	failpoint(StepRootfs)
+	end = trace.Step("user db and paths")
 	users, err := readUserDB(rootfs)
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
@@ -105,6 +112,8 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if err := p.preparePaths(c, ct, rootfs); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
+	end()
+	end = trace.Step("spec")
 	podIP := ""
 	if ip := p.IP(); ip != nil {
 		podIP = ip.String()
@@ -124,13 +133,17 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
 			return ct, fmt.Errorf("container %q: %w", c.Name, err)
 		}
-		if err := atomicfile.Write(f, b, 0o600); err != nil {
+		// Run state: gone with the pod, and with every pod at a reboot.
+		if err := atomicfile.WriteVolatile(f, b, 0o600); err != nil {
 			return ct, fmt.Errorf("container %q: %w", c.Name, err)
 		}
 	}
+	end()
+	end = trace.Step("create")
 	if err := ct.create(r, pod, s); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
+	end()
 	r.event(pod, "Created", "Created container %s", c.Name)
 	failpoint(StepCreated)
 	if r.cfg.ContainerIO != nil {
@@ -141,10 +154,21 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 		out := newPrefixWriter(r.cfg.Output, c.Name)
 		ct.proc.Stdout, ct.proc.Stderr, ct.flush = out, out, out.Flush
 	}
+	// The sandbox is counted in the pod cgroup before any process of
+	// the pod runs.
+	end = trace.Step("sandbox in pod cgroup")
+	if err := p.sb.waitJoined(); err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
+	end()
 	ct.state.StartedAt = time.Now()
+	// The container's init (a re-exec of podsec) sets up its mounts,
+	// compiles or loads its seccomp filter and execs the process.
+	end = trace.Step("start")
 	if err := ct.lc.Run(ct.proc); err != nil {
 		return ct, fmt.Errorf("container %q: starting: %w", c.Name, err)
 	}
+	end()
 	// An OOM kill of the container's cgroup, read when it has exited.
 	ct.oom, _ = ct.lc.NotifyOOM()
 	r.event(pod, "Started", "Started container %s", c.Name)
@@ -270,10 +294,13 @@ func (ct *container) cleanup() error {
 	var errs []error
 	ct.cleaned.Do(func() {
 		if ct.lc != nil {
+			end := trace.Step("destroy")
 			if err := ct.lc.Destroy(); err != nil {
 				errs = append(errs, fmt.Errorf("destroying container %s: %w", ct.name, err))
 			}
+			end()
 		}
+		end := trace.Step("unmount and remove")
 		for _, s := range ct.subs {
 			if err := unmountRemove(s); err != nil {
 				errs = append(errs, err)
@@ -285,6 +312,7 @@ func (ct *container) cleanup() error {
 		if err := removeAll(ct.dir); err != nil {
 			errs = append(errs, err)
 		}
+		end()
 	})
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/internal/atomicfile"
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/network"
 	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
@@ -82,9 +84,13 @@ func (r *Runtime) Run(ctx context.Context, pod *corev1.Pod, opts ...RunOption) (
 		case <-done:
 		}
 	}()
+	end := trace.Step("wait")
 	res := p.Wait()
+	end()
 	close(done)
+	end = trace.Step("cleanup")
 	cerr := p.Cleanup()
+	end()
 	if msg := p.Eviction(); msg != "" {
 		res.Reason, res.Message = EvictedReason, msg
 		return res, errors.Join(evictedError(msg), cerr)
@@ -133,9 +139,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}
 	// Every decision about the pod is made once, by the pipeline; from
 	// here on the pod's fields are only names, images and logs.
+	end := trace.Step("plan")
 	if p.plan, err = pipeline.Build(pod, node, ro.admission, ro.objects); err != nil {
 		return p, err
 	}
+	end()
 	// A held hostPort refuses the pod before anything is made, as a
 	// scheduler keeps such a pod Pending.
 	if r.cfg.Network != nil && p.plan.Sandbox.Net {
@@ -143,6 +151,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 			return p, err
 		}
 	}
+	end = trace.Step("pod directory")
 	if err := os.MkdirAll(filepath.Dir(p.dir), 0o711); err != nil {
 		return p, fmt.Errorf("creating pod directory: %w", err)
 	}
@@ -155,6 +164,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		}
 		return p, fmt.Errorf("creating pod directory: %w", err)
 	}
+	end()
 	// From here Cleanup frees the range, once nothing of the pod is left.
 	madeDir = true
 	defer func() {
@@ -167,17 +177,23 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}()
 	// The pod's cgroup, with its limits, before anything of the pod runs.
 	p.res = p.plan.Resources
+	end = trace.Step("pod cgroup")
 	if err := createPodCgroup(r.layout, pod, p.res); err != nil {
 		return p, err
 	}
+	end()
+	end = trace.Step("sandbox")
 	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox, p.plan.UserNS); err != nil {
 		return p, err
 	}
+	end()
 	failpoint(StepSandbox)
 	if r.cfg.Network != nil && p.plan.Sandbox.Net {
+		end := trace.Step("network")
 		if p.att, err = r.cfg.Network.Setup(ctx, podRef(pod), p.sb.paths["net"], hostPorts(p.plan)); err != nil {
 			return p, err
 		}
+		end()
 		r.event(pod, "Network", "Pod IP %s", p.att.IP)
 		failpoint(StepNetwork)
 	}
@@ -186,7 +202,8 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if p.att != nil {
 		running.Status.PodIP = p.att.IP.String()
 	}
-	if err := atomicfile.WriteJSON(filepath.Join(p.dir, PodFile), running); err != nil {
+	end = trace.Step("pod files")
+	if err := writeRunState(filepath.Join(p.dir, PodFile), running); err != nil {
 		return p, err
 	}
 	if r.cfg.NetworkChanged != nil && p.att != nil {
@@ -197,9 +214,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if err := p.writeFiles(); err != nil {
 		return p, err
 	}
+	end()
 	memSize := func(v *corev1.EmptyDirVolumeSource) int64 {
 		return spec.MemoryEmptyDirSize(v, p.res.MemoryLimit, r.node.Spec.NodeMemoryBytes)
 	}
+	end = trace.Step("volumes")
 	if p.vols, err = prepareVolumes(r.layout, pod, p.plan, memSize); err != nil {
 		return p, err
 	}
@@ -216,6 +235,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	if err := p.applyFSGroup(); err != nil {
 		return p, err
 	}
+	end()
 	failpoint(StepVolumes)
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
@@ -278,7 +298,7 @@ func (r *Runtime) createPodDir(dir string) error {
 	}
 	o, err := SelfOwner()
 	if err == nil {
-		err = atomicfile.WriteJSON(filepath.Join(tmp, ownerFile), o)
+		err = writeRunState(filepath.Join(tmp, ownerFile), o)
 	}
 	if err == nil {
 		err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
@@ -290,6 +310,19 @@ func (r *Runtime) createPodDir(dir string) error {
 		os.RemoveAll(tmp)
 	}
 	return err
+}
+
+// writeRunState writes v as JSON to path, whole but without waiting for
+// the disk: a pod's run state is gone with the pod, and with every pod at
+// a reboot (a pod directory whose owner record a crash of the node lost
+// is a dead pod's, for GC), while readers and a podsec started after a
+// crash of podsec see it whole.
+func writeRunState(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", filepath.Base(path), err)
+	}
+	return atomicfile.WriteVolatile(path, append(b, '\n'), 0o644)
 }
 
 // addApp records a started app container and reports its exit on Exits.
@@ -483,11 +516,22 @@ func (p *Pod) Cleanup() error {
 			ct.signal(syscall.SIGKILL)
 			<-ct.done
 		}
+	}
+	// Nothing of the pod runs any more: the sandbox ends while the rest
+	// is removed (its namespaces stay held by their bind mounts until
+	// sb.stop), rather than after it.
+	if p.sb != nil {
+		p.sb.kill()
+	}
+	for _, ct := range p.apps {
+		end := trace.Step("container " + ct.name)
 		if err := ct.cleanup(); err != nil {
 			errs = append(errs, err)
 		}
+		end()
 		failpoint(StepCleanedUp)
 	}
+	end := trace.Step("volumes")
 	if p.vols != nil {
 		if err := p.vols.cleanup(); err != nil {
 			errs = append(errs, err)
@@ -498,6 +542,7 @@ func (p *Pod) Cleanup() error {
 			errs = append(errs, err)
 		}
 	}
+	end()
 	if p.att != nil {
 		// Before the namespace goes, so CNI DEL still finds the veth.
 		if err := p.rt.cfg.Network.Teardown(context.Background(), podRef(p.pod)); err != nil {
@@ -513,17 +558,23 @@ func (p *Pod) Cleanup() error {
 		}
 	}
 	if p.sb != nil {
+		end := trace.Step("sandbox")
 		if err := p.sb.stop(p.rt.layout, p.pod); err != nil {
 			errs = append(errs, err)
 		}
+		end()
 	}
+	end = trace.Step("pod cgroups")
 	if err := removePodCgroups(p.rt.layout, p.pod); err != nil {
 		errs = append(errs, err)
 	}
+	end()
 	if len(errs) == 0 {
+		end := trace.Step("pod directory")
 		if err := removeAll(p.dir); err != nil {
 			errs = append(errs, err)
 		}
+		end()
 	}
 	// The range is free once nothing of the pod runs or is left.
 	if len(errs) == 0 && p.userns != nil {

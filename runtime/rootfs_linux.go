@@ -90,6 +90,11 @@ func mountOverlay(target string, layers []string, upper, work string) error {
 			return fmt.Errorf("%s %s: %w", k, v, err)
 		}
 	}
+	// The upper directory lives as long as the container: no sync of
+	// it is worth waiting for, and an overlay's unmount otherwise syncs
+	// the whole filesystem under it (Linux 5.10; older kernels refuse
+	// the flag and sync).
+	_ = unix.FsconfigSetFlag(fd, "volatile")
 	if err := unix.FsconfigCreate(fd); err != nil {
 		return err
 	}
@@ -112,6 +117,10 @@ func mountOverlayLegacy(target string, layers []string, upper, work string) erro
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", strings.Join(lower, ":"), esc.Replace(upper), esc.Replace(work))
 	if len(opts) >= os.Getpagesize() {
 		return fmt.Errorf("%d layers make overlay options longer than a page", len(layers))
+	}
+	// volatile as in mountOverlay; a kernel older than 5.10 refuses it.
+	if err := unix.Mount("overlay", target, "overlay", unix.MS_NODEV, opts+",volatile"); err == nil || len(opts)+len(",volatile") >= os.Getpagesize() {
+		return err
 	}
 	return unix.Mount("overlay", target, "overlay", unix.MS_NODEV, opts)
 }

@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/pipeline"
 	"github.com/podsec/podsec/spec"
 )
@@ -53,11 +56,30 @@ type sandbox struct {
 	// when podsec goes away, for any reason, the sandbox reads EOF and
 	// ends, and the kernel ends every process of its PID namespace.
 	life *os.File
+	// joined reports the sandbox's move into the pod cgroup, which goes
+	// on while the pod is prepared (on cgroup v1 it waits for an RCU
+	// grace period); waitJoined reads it once.
+	joined   chan error
+	joinOnce sync.Once
+	joinErr  error
+}
+
+// waitJoined waits until the sandbox is in the pod cgroup: before any
+// process of the pod runs, and before the sandbox is stopped.
+func (sb *sandbox) waitJoined() error {
+	if sb.joined == nil {
+		return nil
+	}
+	sb.joinOnce.Do(func() { sb.joinErr = <-sb.joined })
+	return sb.joinErr
 }
 
 // startSandbox starts the sandbox of a pod and bind-mounts its namespaces
 // under the pod's ns directory, so containers join them by path and a
-// later podsec can find them even if this process is gone.
+// later podsec can find them even if this process is gone. Its move into
+// the pod cgroup goes on after it returns (sb.waitJoined): the sandbox is
+// podsec's unreaped child until sb.stop, so its PID cannot name another
+// process meanwhile.
 //
 // With userNS (hostUsers: false) the sandbox makes the pod's user
 // namespace first, mapped onto the pod's range, and the pod's other
@@ -90,10 +112,23 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	// namespace): it runs a sealed, read-only clone of podsec, never the
 	// node's binary, which a pod could otherwise hold open and rewrite
 	// once no podsec runs (CVE-2019-5736), as libcontainer does for init.
+	end := trace.Step("seccomp filter")
+	prog, err := sandboxFilter(l.Root)
+	if err != nil {
+		return nil, fmt.Errorf("the pod sandbox's seccomp filter: %w", err)
+	}
+	filter, err := sealedMemfd("podsec-sandbox-seccomp", prog)
+	if err != nil {
+		return nil, fmt.Errorf("the pod sandbox's seccomp filter: %w", err)
+	}
+	defer filter.Close()
+	end()
+	end = trace.Step("seal executable")
 	self, err := exeseal.CloneSelfExe(l.PodDir(pod.Namespace, pod.Name))
 	if err != nil {
 		return nil, fmt.Errorf("sealing podsec's executable for the sandbox: %w", err)
 	}
+	end()
 	defer self.Close()
 	ready, readyW, err := os.Pipe()
 	if err != nil {
@@ -110,12 +145,13 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	// Containers sharing the sandbox's PID namespace see its command line:
 	// it names no path of the node.
 	cmd := exec.Command("/proc/self/fd/5", SandboxArg, hostname)
-	cmd.ExtraFiles = []*os.File{readyW, lifeR, self}
+	cmd.ExtraFiles = []*os.File{readyW, lifeR, self, filter}
 	// Go would size GOMAXPROCS from the cgroup and keep its files open,
 	// where a pod allowed to ptrace the sandbox could reach them.
 	cmd.Env = []string{"PATH=/nonexistent", "GODEBUG=containermaxprocs=0,updatemaxprocs=0"}
 	cmd.SysProcAttr = attr
-	if err := cmd.Start(); err != nil {
+	end = trace.Step("start")
+	if err := startInOwnKeyring(cmd); err != nil {
 		readyW.Close()
 		lifeW.Close()
 		return nil, fmt.Errorf("starting pod sandbox: %w", err)
@@ -127,9 +163,10 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 			sb.stop(l, pod)
 		}
 	}()
-	if err := joinPodCgroup(l, pod, cmd.Process.Pid); err != nil {
-		return sb, err
-	}
+	end()
+	sb.joined = make(chan error, 1)
+	go func() { sb.joined <- joinPodCgroup(l, pod, cmd.Process.Pid) }()
+	end = trace.Step("ready")
 	buf := make([]byte, 512)
 	n, _ := io.ReadFull(ready, buf)
 	switch {
@@ -143,6 +180,8 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 			return sb, err
 		}
 	}
+	end()
+	defer trace.Step("bind namespaces")()
 	for _, k := range kinds {
 		if k.kind != "user" && !want.Has(k.kind) {
 			continue
@@ -154,6 +193,46 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 		sb.paths[k.kind] = dst
 	}
 	return sb, nil
+}
+
+// startInOwnKeyring starts cmd from a thread that joined a new, empty
+// session keyring, so the sandbox never holds the keyring of whoever
+// started podsec: keyrings are not namespaced, and a container with
+// CAP_SYS_PTRACE sharing the sandbox's PID namespace can make it run
+// system calls. The child inherits the forking thread's credentials, its
+// keyring with them, and every thread of the new image has it.
+func startInOwnKeyring(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread's keyring is no longer the
+		// process's, so the thread ends with this goroutine.
+		goruntime.LockOSThread()
+		if _, err := unix.KeyctlInt(unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0, 0, 0); err != nil {
+			errc <- fmt.Errorf("joining a session keyring of its own: %w", err)
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
+}
+
+// sealedMemfd is a read-only memory file holding b, sealed so that no
+// one can change it.
+func sealedMemfd(name string, b []byte) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // checkIDMaps makes sure the sandbox's user namespace maps exactly the
@@ -190,6 +269,13 @@ func bindNamespace(src, dst string) error {
 	return nil
 }
 
+// kill sends the sandbox SIGKILL without waiting for it to end.
+func (sb *sandbox) kill() {
+	if sb.cmd != nil && sb.cmd.Process != nil {
+		_ = sb.cmd.Process.Kill()
+	}
+}
+
 // stop ends the sandbox and releases its namespaces.
 func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 	var errs []error
@@ -198,6 +284,10 @@ func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 			errs = append(errs, err)
 		}
 	}
+	// Nothing may still write the sandbox's PID into the pod cgroup
+	// once it is being removed; the pod is going, so the move's error
+	// does not matter here.
+	_ = sb.waitJoined()
 	if sb.cmd != nil && sb.cmd.Process != nil {
 		_ = sb.cmd.Process.Kill()
 		_ = sb.cmd.Wait()
@@ -209,15 +299,15 @@ func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 }
 
 // SandboxMain is the pod sandbox process (fd 3 reports readiness, fd 4
-// reads EOF when podsec goes, fd 5 is the sealed executable it runs). It
-// sets the pod's hostname, brings loopback up, pivots into an empty
-// read-only root with the node's filesystem detached, drops to nobody with
-// no capabilities, and locks itself down (a session keyring of its own and
-// no inherited descriptor from a first re-exec, then RuntimeDefault seccomp
-// and no_new_privs on every thread, non-dumpable); then it reports
-// readiness on fd 3
-// and reaps orphans until podsec goes away (fd 4 reads EOF) or it is
-// killed. It never returns.
+// reads EOF when podsec goes, fd 5 is the sealed executable it runs, fd 6
+// the compiled RuntimeDefault program). It starts in a session keyring of
+// its own (startInOwnKeyring), closes every descriptor it inherited
+// beyond its pipes, sets the pod's hostname, brings loopback up, pivots
+// into an empty read-only root with the node's filesystem detached, drops
+// to nobody with no capabilities, and locks itself down (RuntimeDefault
+// seccomp and no_new_privs on every thread, non-dumpable); then it
+// reports readiness on fd 3 and reaps orphans until podsec goes away (fd
+// 4 reads EOF) or it is killed. It never returns.
 func SandboxMain() {
 	ready := os.NewFile(3, "ready")
 	fail := func(format string, args ...any) {
@@ -225,12 +315,16 @@ func SandboxMain() {
 		os.Exit(1)
 	}
 	if len(os.Args) != 3 {
-		fail("usage: %s HOSTNAME (fd 3 ready, 4 life, 5 executable)", SandboxArg)
+		fail("usage: %s HOSTNAME (fd 3 ready, 4 life, 5 executable, 6 seccomp program)", SandboxArg)
 	}
-	if err := ownSessionKeyring(); err != nil {
+	unix.Close(5) // the sealed executable, once running
+	prog, err := readSandboxFilter(6)
+	if err != nil {
 		fail("%v", err)
 	}
-	unix.Close(5) // the sealed executable, once re-executed
+	if err := closeInherited(); err != nil {
+		fail("%v", err)
+	}
 	hostname := os.Args[2]
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		fail("making mounts private: %v", err)
@@ -258,7 +352,7 @@ func SandboxMain() {
 	if err := syscall.Setresuid(65534, 65534, 65534); err != nil {
 		fail("dropping user: %v", err)
 	}
-	if err := lockDown(); err != nil {
+	if err := lockDown(prog); err != nil {
 		fail("locking the sandbox down: %v", err)
 	}
 	life := os.NewFile(4, "life")

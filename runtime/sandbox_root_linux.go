@@ -3,8 +3,7 @@ package runtime
 import (
 	"fmt"
 	"os"
-	"runtime"
-	"slices"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -59,34 +58,56 @@ func pivotToEmptyRoot() error {
 	return nil
 }
 
-// sandboxKeyringEnv marks the sandbox's second start, in a session keyring
-// of its own.
-const sandboxKeyringEnv = "PODSEC_SANDBOX_KEYRING=own"
+// readSandboxFilter reads the seccomp program podsec handed the sandbox
+// (a sealed memfd) and closes it.
+func readSandboxFilter(fd int) ([]byte, error) {
+	defer unix.Close(fd)
+	buf := make([]byte, bpfMaxBytes+1)
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Pread(fd, buf[n:], int64(n))
+		if err != nil {
+			return nil, fmt.Errorf("reading the seccomp program: %w", err)
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	if n == 0 || n > bpfMaxBytes || n%8 != 0 {
+		return nil, fmt.Errorf("reading the seccomp program: %d bytes", n)
+	}
+	return buf[:n], nil
+}
 
-// ownSessionKeyring gives the sandbox an empty session keyring and no
-// descriptor but its pipes (fd 3, 4) and executable (fd 5). It inherited
-// the session keyring of whoever started podsec, and keyrings are not
-// namespaced: a container with CAP_SYS_PTRACE sharing its PID namespace
-// can make the sandbox run system calls (ptrace injects them). A session
-// keyring belongs to a thread's credentials and Go's threads already run,
-// so the main thread joins a new anonymous keyring and re-executes the
-// sealed binary (fd 5): every thread of the new image has it. Descriptors
-// podsec's caller leaked to it (os/exec passes on any without
-// close-on-exec) are closed by the same exec. It returns only in the
-// re-executed sandbox.
-func ownSessionKeyring() error {
-	if slices.Contains(os.Environ(), sandboxKeyringEnv) {
-		return nil
+// closeInherited closes every descriptor the sandbox inherited beyond its
+// pipes (fd 3, 4): os/exec passes on any descriptor of podsec without
+// close-on-exec, such as those podsec's own caller leaked to it, while
+// every descriptor Go opens has close-on-exec. The sandbox's session
+// keyring is already its own: podsec starts it from a thread that joined
+// an empty one (startInOwnKeyring).
+func closeInherited() error {
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("listing descriptors: %w", err)
 	}
-	runtime.LockOSThread()
-	if _, err := unix.KeyctlInt(unix.KEYCTL_JOIN_SESSION_KEYRING, 0, 0, 0, 0); err != nil {
-		return fmt.Errorf("joining a session keyring of its own: %w", err)
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("listing descriptors: %w", err)
 	}
-	if err := unix.CloseRange(6, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		return fmt.Errorf("closing inherited descriptors: %w", err)
-	}
-	if err := unix.Exec("/proc/self/fd/5", os.Args, append(os.Environ(), sandboxKeyringEnv)); err != nil {
-		return fmt.Errorf("re-executing in its own session keyring: %w", err)
+	for _, name := range names {
+		fd, err := strconv.Atoi(name)
+		if err != nil || fd <= 4 {
+			continue
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || flags&unix.FD_CLOEXEC != 0 {
+			continue // closed since (the listing's own), or Go's
+		}
+		if err := unix.Close(fd); err != nil {
+			return fmt.Errorf("closing inherited descriptor %d: %w", fd, err)
+		}
 	}
 	return nil
 }
@@ -96,8 +117,8 @@ func ownSessionKeyring() error {
 // no_new_privs, so that system calls a CAP_SYS_PTRACE container injects
 // into it are held to what the pod's own processes are held to, and the
 // sandbox becomes non-dumpable.
-func lockDown() error {
-	if err := loadSandboxSeccomp(); err != nil {
+func lockDown(prog []byte) error {
+	if err := loadBPF(prog); err != nil {
 		return fmt.Errorf("seccomp: %w", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {

@@ -3,55 +3,103 @@
 package runtime
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	goruntime "runtime"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/seccomp"
 )
 
-// loadSandboxSeccomp puts every thread of the sandbox under RuntimeDefault
-// for no capabilities, as a pod's own processes are. libcontainer loads a
-// container's filter on the one thread that then execs; the sandbox keeps
-// running Go threads, so its filter is loaded with TSYNC (libseccomp's
-// default), which also gives every thread no_new_privs. Rules are added as
-// libcontainer adds them (same actions, conditions split the same way), so
-// the sandbox is held to what its pod's containers are held to.
-func loadSandboxSeccomp() error {
+// sandboxFilterVersion names how sandboxFilter makes its program; it is
+// part of the cache key, so a podsec that makes it otherwise never loads
+// an older one's program.
+const sandboxFilterVersion = "podsec sandbox RuntimeDefault, libseccomp export with TSYNC, v1"
+
+// sandboxFilter returns the program that puts the sandbox under
+// RuntimeDefault for no capabilities, as a pod's own processes are: from
+// the seccomp cache under root when it holds it, else compiled and
+// cached. Rules are added as libcontainer adds them (same actions,
+// conditions split the same way), so the sandbox is held to what its
+// pod's containers are held to. The key covers the profile as
+// libcontainer reads it, libseccomp's version, the architecture and how
+// the program is made.
+func sandboxFilter(root string) ([]byte, error) {
 	cfg, err := specconv.SetupSeccomp(seccomp.RuntimeDefault(nil))
 	if err != nil {
-		return fmt.Errorf("converting the profile: %w", err)
+		return nil, fmt.Errorf("converting the profile: %w", err)
 	}
+	profile, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the profile: %w", err)
+	}
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	key := bpfKey([]byte(sandboxFilterVersion), []byte(goruntime.GOARCH),
+		fmt.Appendf(nil, "libseccomp %d.%d.%d", major, minor, micro), profile)
+	cache := newBPFCache(root)
+	if prog := cache.get(key); prog != nil {
+		return prog, nil
+	}
+	defer trace.Step("seccomp compile")()
+	prog, err := compileSandboxFilter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The cache only saves time: a pod starts as well without it.
+	_ = cache.put(key, prog)
+	return prog, nil
+}
+
+// compileSandboxFilter makes the program with libseccomp, with TSYNC
+// (libseccomp-golang's default) as loading it directly would.
+func compileSandboxFilter(cfg *configs.Seccomp) ([]byte, error) {
 	def, err := scmpAction(cfg.DefaultAction, cfg.DefaultErrnoRet)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f, err := libseccomp.NewFilter(def)
 	if err != nil {
-		return fmt.Errorf("creating the filter: %w", err)
+		return nil, fmt.Errorf("creating the filter: %w", err)
 	}
 	defer f.Release()
 	for _, name := range cfg.Architectures {
 		arch, err := libseccomp.GetArchFromString(name)
 		if err != nil {
-			return fmt.Errorf("architecture %q: %w", name, err)
+			return nil, fmt.Errorf("architecture %q: %w", name, err)
 		}
 		if err := f.AddArch(arch); err != nil {
-			return fmt.Errorf("adding architecture %q: %w", name, err)
+			return nil, fmt.Errorf("adding architecture %q: %w", name, err)
 		}
 	}
 	for _, call := range cfg.Syscalls {
 		if err := addSandboxRule(f, call, def); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := f.Load(); err != nil {
-		return fmt.Errorf("loading the filter: %w", err)
+	fd, err := unix.MemfdCreate("podsec-seccomp-export", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("exporting the filter: %w", err)
 	}
-	return nil
+	mf := os.NewFile(uintptr(fd), "podsec-seccomp-export")
+	defer mf.Close()
+	if err := f.ExportBPF(mf); err != nil {
+		return nil, fmt.Errorf("exporting the filter: %w", err)
+	}
+	prog, err := io.ReadAll(io.NewSectionReader(mf, 0, bpfMaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("exporting the filter: %w", err)
+	}
+	if len(prog) == 0 || len(prog)%8 != 0 || len(prog) > bpfMaxBytes {
+		return nil, fmt.Errorf("exporting the filter: a program of %d bytes", len(prog))
+	}
+	return prog, nil
 }
 
 // addSandboxRule adds one rule as libcontainer's matchCall does: a rule

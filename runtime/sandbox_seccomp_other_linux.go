@@ -4,9 +4,9 @@ package runtime
 
 import "errors"
 
-// loadSandboxSeccomp fails without the seccomp build tag, as libcontainer
+// sandboxFilter fails without the seccomp build tag, as libcontainer
 // fails to start a container with a seccomp profile: the sandbox is never
 // left unfiltered.
-func loadSandboxSeccomp() error {
-	return errors.New("seccomp not supported: podsec was built without the seccomp build tag")
+func sandboxFilter(string) ([]byte, error) {
+	return nil, errors.New("seccomp not supported: podsec was built without the seccomp build tag")
 }

@@ -30,12 +30,24 @@ func WriteJSON(path string, v any) error {
 
 // Write writes data to path atomically with the given mode.
 func Write(path string, data []byte, mode os.FileMode) error {
+	return write(path, data, mode, true)
+}
+
+// WriteVolatile writes data to path atomically, as Write does, but does
+// not wait for the disk: for run state that no reboot keeps (a running
+// pod's specs and files), which readers and a podsec started after a
+// crash of podsec still see whole.
+func WriteVolatile(path string, data []byte, mode os.FileMode) error {
+	return write(path, data, mode, false)
+}
+
+func write(path string, data []byte, mode os.FileMode, durable bool) error {
 	root, err := os.OpenRoot(filepath.Dir(path))
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	defer root.Close()
-	if err := WriteIn(root, filepath.Base(path), data, mode); err != nil {
+	if err := writeIn(root, filepath.Base(path), data, mode, durable); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
@@ -45,6 +57,10 @@ func Write(path string, data []byte, mode os.FileMode) error {
 // neither the file nor its temporary twin can be reached through a
 // symlink out of root.
 func WriteIn(root *os.Root, rel string, data []byte, mode os.FileMode) error {
+	return writeIn(root, rel, data, mode, true)
+}
+
+func writeIn(root *os.Root, rel string, data []byte, mode os.FileMode, durable bool) error {
 	dir, base := filepath.Dir(rel), filepath.Base(rel)
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -58,7 +74,10 @@ func WriteIn(root *os.Root, rel string, data []byte, mode os.FileMode) error {
 	}
 	_, werr := f.Write(data)
 	merr := f.Chmod(mode)
-	serr := f.Sync()
+	var serr error
+	if durable {
+		serr = f.Sync()
+	}
 	cerr := f.Close()
 	if err := errors.Join(werr, merr, serr, cerr); err != nil {
 		_ = root.Remove(tmp)
@@ -67,6 +86,9 @@ func WriteIn(root *os.Root, rel string, data []byte, mode os.FileMode) error {
 	if err := root.Rename(tmp, rel); err != nil {
 		_ = root.Remove(tmp)
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	// The rename itself survives a crash once the directory is synced.
 	d, err := root.Open(dir)

@@ -51,7 +51,7 @@ spec:
 			t.Errorf("the pod took descriptor %s of the sandbox: %s", f[1], f[2])
 		}
 	}
-	harness.ExpectLine(t, out, "[c] environ: PATH=/nonexistent GODEBUG=containermaxprocs=0,updatemaxprocs=0 PODSEC_SANDBOX_KEYRING=own")
+	harness.ExpectLine(t, out, "[c] environ: PATH=/nonexistent GODEBUG=containermaxprocs=0,updatemaxprocs=0")
 	harness.ExpectLine(t, out, "[c] cmdline: /proc/self/fd/5 sandbox-init rt2fds")
 	harness.ExpectLine(t, out, "[c] KILLED 0") // sent, and ignored
 	harness.ExpectNoText(t, out, "SURVIVED")   // SIGTERM ends the sandbox, and the pod with it
