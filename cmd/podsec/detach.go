@@ -121,6 +121,10 @@ type onceCloser struct{ f *os.File }
 func (o *onceCloser) Write(b []byte) (int, error) {
 	n, err := o.f.Write(b)
 	o.f.Close()
+	if len(b) > 0 && b[0] == 'R' {
+		// The pod runs: from here the supervisor mostly waits.
+		supervisor.Settle()
+	}
 	return n, err
 }
 
