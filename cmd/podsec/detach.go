@@ -23,6 +23,10 @@ import (
 // containers to run (image pulls included).
 const startTimeout = 5 * time.Minute
 
+// supervisorExitWait bounds how long `podsec run -d` waits for a
+// supervisor that reported a failure to exit.
+const supervisorExitWait = 30 * time.Second
+
 // runDetached records the pod, starts its supervisor as a process of its
 // own (a new session, surviving this command) and waits until the pod's
 // containers run or the supervisor gives the reason they cannot.
@@ -62,7 +66,9 @@ func runDetached(cmd *cobra.Command, g *globals, n *node.Node, pod *corev1.Pod, 
 		return fmt.Errorf("starting the pod's supervisor: %w", err)
 	}
 	w.Close()
-	go sup.Wait() // reap it should it end while we wait; it runs on alone otherwise
+	// Reap it should it end while we wait; it runs on alone otherwise.
+	ended := make(chan struct{})
+	go func() { sup.Wait(); close(ended) }()
 	msg := make(chan string, 1)
 	go func() {
 		b, _ := io.ReadAll(r)
@@ -70,11 +76,18 @@ func runDetached(cmd *cobra.Command, g *globals, n *node.Node, pod *corev1.Pod, 
 	}()
 	select {
 	case m := <-msg:
-		switch {
-		case strings.HasPrefix(m, "R"):
+		if strings.HasPrefix(m, "R") {
 			fmt.Fprintf(cmd.OutOrStdout(), "pod/%s created\n", pod.Name)
 			return nil
-		case strings.HasPrefix(m, "E"):
+		}
+		// The supervisor ends: the pipe closes as it exits, before it is
+		// gone. Returned once it is, the error is what the next command
+		// sees too (a supervisor still alive keeps the pod's status).
+		select {
+		case <-ended:
+		case <-time.After(supervisorExitWait):
+		}
+		if strings.HasPrefix(m, "E") {
 			return fmt.Errorf("pod %q: %s", pod.Name, m[1:])
 		}
 		return fmt.Errorf("pod %q: the supervisor ended before the pod ran (see %s/supervisor.log)", pod.Name, st.Dir(pod.Namespace, pod.Name))
@@ -121,6 +134,10 @@ type onceCloser struct{ f *os.File }
 func (o *onceCloser) Write(b []byte) (int, error) {
 	n, err := o.f.Write(b)
 	o.f.Close()
+	if len(b) > 0 && b[0] == 'R' {
+		// The pod runs: from here the supervisor mostly waits.
+		supervisor.Settle()
+	}
 	return n, err
 }
 
