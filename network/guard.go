@@ -1,7 +1,6 @@
 package network
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"net"
@@ -118,32 +117,52 @@ func (m *Manager) syncGuardLocked() error {
 		}
 		pods = append(pods, guarded{hostIf: a.HostIf, mac: mac, ip: a.IP.To4(), bcast: subnetBroadcast(a.Subnet)})
 	}
-	name := m.guardTable()
+	nat := natPods(recs)
 	nc, err := nftables.New()
 	if err != nil {
-		return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+		return fmt.Errorf("syncing nftables tables: %w", err)
 	}
-	t := &nftables.Table{Family: nftables.TableFamilyBridge, Name: name}
-	exists := true
-	if _, err := nc.ListTableOfFamily(name, nftables.TableFamilyBridge); err != nil {
-		if !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+	tables, err := nc.ListTables()
+	if err != nil {
+		return fmt.Errorf("syncing nftables tables: %w", err)
+	}
+	exists := func(t *nftables.Table) bool {
+		for _, have := range tables {
+			if have.Family == t.Family && have.Name == t.Name {
+				return true
+			}
 		}
-		exists = false
+		return false
 	}
-	if exists {
-		nc.DelTable(t)
-	}
-	if len(pods) > 0 {
-		if err := buildGuard(nc, t, pods); err != nil {
-			return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+	guard := &nftables.Table{Family: nftables.TableFamilyBridge, Name: m.guardTable()}
+	natT := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: m.natTable()}
+	queued := false
+	// Both tables change in one transaction: a pod is never guarded
+	// without its hostPorts, nor the reverse.
+	for _, tc := range []struct {
+		t     *nftables.Table
+		want  bool
+		build func() error
+	}{
+		{guard, len(pods) > 0, func() error { return buildGuard(nc, guard, pods) }},
+		{natT, len(nat) > 0, func() error { buildNAT(nc, natT, nat); return nil }},
+	} {
+		had := exists(tc.t)
+		if had {
+			nc.DelTable(tc.t)
 		}
+		if tc.want {
+			if err := tc.build(); err != nil {
+				return fmt.Errorf("syncing nftables table %s: %w", tc.t.Name, err)
+			}
+		}
+		queued = queued || had || tc.want
 	}
-	if !exists && len(pods) == 0 {
+	if !queued {
 		return nil
 	}
 	if err := nc.Flush(); err != nil {
-		return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+		return fmt.Errorf("syncing nftables tables %s and %s: %w", guard.Name, natT.Name, err)
 	}
 	return nil
 }

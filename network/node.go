@@ -109,6 +109,11 @@ func (m *Manager) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("removing IPAM data: %w", err))
 		}
 	}
+	if m.inProcess {
+		// CNI's shared chains are the plugins': a podsec running them
+		// removes them at its own Close.
+		return errors.Join(errs...)
+	}
 	nl, err := lockNode()
 	if err != nil {
 		return errors.Join(append(errs, err)...)
