@@ -191,3 +191,48 @@ func loadConfList(c Config, ipamDir string) (list *libcni.NetworkConfigList, isD
 	}
 	return list, true, nil
 }
+
+// defaultNet is what podsec's default conflist sets: the in-process
+// network runs from it.
+type defaultNet struct {
+	bridge, subnet, dataDir string
+	masq                    bool
+}
+
+// parseDefault tells whether list is podsec's default conflist as podsec
+// writes it (for any bridge, subnet, ipMasq and IPAM data directory), byte
+// for byte, and gives its settings. Any other conflist, an edited default
+// one too, is for the CNI plugins.
+func parseDefault(list *libcni.NetworkConfigList) (defaultNet, bool) {
+	var d struct {
+		Plugins []struct {
+			Type   string `json:"type"`
+			Bridge string `json:"bridge"`
+			IPMasq bool   `json:"ipMasq"`
+			IPAM   struct {
+				DataDir string `json:"dataDir"`
+				Ranges  [][]struct {
+					Subnet string `json:"subnet"`
+				} `json:"ranges"`
+			} `json:"ipam"`
+		} `json:"plugins"`
+	}
+	if json.Unmarshal(list.Bytes, &d) != nil || len(d.Plugins) == 0 || d.Plugins[0].Type != "bridge" ||
+		len(d.Plugins[0].IPAM.Ranges) != 1 || len(d.Plugins[0].IPAM.Ranges[0]) != 1 {
+		return defaultNet{}, false
+	}
+	b := d.Plugins[0]
+	n := defaultNet{bridge: b.Bridge, subnet: b.IPAM.Ranges[0][0].Subnet, dataDir: b.IPAM.DataDir, masq: b.IPMasq}
+	c := Config{Network: list.Name, Bridge: n.bridge, Subnet: n.subnet, DisableIPMasq: !n.masq}
+	if len(c.Bridge) == 0 || len(c.Bridge) > 15 || n.dataDir == "" {
+		return defaultNet{}, false
+	}
+	if ip, sn, err := net.ParseCIDR(c.Subnet); err != nil || ip.To4() == nil || sn.String() != c.Subnet {
+		return defaultNet{}, false
+	}
+	want, err := defaultConfList(c, n.dataDir)
+	if err != nil || !bytes.Equal(want, list.Bytes) {
+		return defaultNet{}, false
+	}
+	return n, true
+}

@@ -29,7 +29,7 @@ const (
 type ipamStore struct{ dir string }
 
 func (m *Manager) ipam() ipamStore {
-	return ipamStore{dir: filepath.Join(m.ipamDir(), m.list.Name)}
+	return ipamStore{dir: filepath.Join(m.ipamData, m.list.Name)}
 }
 
 func (s ipamStore) lock() (*fileLock, error) {

@@ -31,8 +31,11 @@ type Manager struct {
 	cfg  Config
 	cni  *libcni.CNIConfig
 	list *libcni.NetworkConfigList
-	// inProcess: new attachments are made in-process (inproc.go).
+	// inProcess: new attachments are made in-process (inproc.go), with
+	// the conflist's bridge, subnet and masquerade (in cfg).
 	inProcess bool
+	// ipamData is host-local's data directory of the network.
+	ipamData string
 }
 
 // New prepares pod networking: it makes the state directory and loads the
@@ -49,11 +52,15 @@ func New(cfg Config) (*Manager, error) {
 			return nil, fmt.Errorf("creating network state directory: %w", err)
 		}
 	}
-	list, isDefault, err := loadConfList(cfg, m.ipamDir())
+	list, _, err := loadConfList(cfg, m.ipamDir())
 	if err != nil {
 		return nil, err
 	}
-	m.list = list
+	m.list, m.ipamData = list, m.ipamDir()
+	def, isDefault := parseDefault(list)
+	if isDefault {
+		m.ipamData = def.dataDir
+	}
 	switch cfg.Backend {
 	case BackendInProcess:
 		if !isDefault {
@@ -62,6 +69,9 @@ func New(cfg Config) (*Manager, error) {
 		m.inProcess = true
 	case BackendAuto:
 		m.inProcess = isDefault
+	}
+	if m.inProcess {
+		m.cfg.Bridge, m.cfg.Subnet, m.cfg.DisableIPMasq = def.bridge, def.subnet, !def.masq
 	}
 	if !m.inProcess {
 		if _, err := exec.LookPath("iptables"); err != nil {
@@ -396,7 +406,7 @@ func newContainerID() string {
 // libcni then caches none, so DEL cannot tell the firewall plugin which
 // rules were the pod's.
 func (m *Manager) allocatedIP(containerID string) net.IP {
-	dir := filepath.Join(m.ipamDir(), m.list.Name)
+	dir := filepath.Join(m.ipamData, m.list.Name)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil

@@ -104,7 +104,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	// The conflist may be another state root's too (/etc/cni/net.d is
 	// shared), and host-local then keeps that root's allocations here:
 	// removing them would give a running pod's address to the next pod.
-	if ipam := filepath.Join(m.ipamDir(), m.list.Name); !holdsAllocations(ipam) {
+	if ipam := filepath.Join(m.ipamData, m.list.Name); !holdsAllocations(ipam) {
 		if err := os.RemoveAll(ipam); err != nil {
 			errs = append(errs, fmt.Errorf("removing IPAM data: %w", err))
 		}
