@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -55,6 +56,9 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 		return err
 	}
 	if err := writeSysctl("/proc/sys/net/ipv4/ip_forward", "1"); err != nil {
+		return err
+	}
+	if err := m.openForward(context.Background()); err != nil {
 		return err
 	}
 	if len(a.Ports) > 0 {

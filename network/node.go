@@ -112,6 +112,9 @@ func (m *Manager) Close(ctx context.Context) error {
 	if m.inProcess {
 		// CNI's shared chains are the plugins': a podsec running them
 		// removes them at its own Close.
+		if err := m.closeForward(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("removing the FORWARD rules: %w", err))
+		}
 		return errors.Join(errs...)
 	}
 	nl, err := lockNode()
