@@ -1,6 +1,7 @@
 package network
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,7 +59,28 @@ type Config struct {
 	// DisableIPMasq turns off the masquerading of pod traffic that leaves
 	// the subnet (the default conflist's bridge "ipMasq").
 	DisableIPMasq bool
+	// Backend chooses who attaches pods (BackendAuto when empty).
+	Backend Backend
 }
+
+// Backend is who attaches pods to the network.
+type Backend string
+
+// Backends of Config.Backend.
+const (
+	// BackendAuto attaches pods in-process when the network is podsec's
+	// own default conflist (written by podsec, unchanged), and through
+	// libcni and the CNI plugins otherwise: a conflist an administrator
+	// wrote or changed runs the plugins it names.
+	BackendAuto Backend = ""
+	// BackendInProcess does what the default conflist's plugins do with
+	// netlink and nftables, in podsec's process. It refuses any other
+	// network.
+	BackendInProcess Backend = "in-process"
+	// BackendCNI runs the conflist's plugins through libcni, the default
+	// conflist too.
+	BackendCNI Backend = "cni"
+)
 
 func (c *Config) setDefaults() error {
 	if c.StateDir == "" {
@@ -90,6 +112,11 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("%w: pod subnet %q is too small", ErrInvalid, c.Subnet)
 	}
 	c.Subnet = ipnet.String()
+	switch c.Backend {
+	case BackendAuto, BackendInProcess, BackendCNI:
+	default:
+		return fmt.Errorf("%w: network backend %q is not %q or %q", ErrInvalid, c.Backend, BackendInProcess, BackendCNI)
+	}
 	return nil
 }
 
@@ -128,37 +155,84 @@ func defaultConfList(c Config, ipamDir string) ([]byte, error) {
 }
 
 // loadConfList finds the network named c.Network in c.ConfDir, writing the
-// default conflist first when there is none.
-func loadConfList(c Config, ipamDir string) (*libcni.NetworkConfigList, error) {
-	list, err := libcni.LoadConfList(c.ConfDir, c.Network)
+// default conflist first when there is none. isDefault tells whether the
+// network is podsec's default conflist for c, byte for byte.
+func loadConfList(c Config, ipamDir string) (list *libcni.NetworkConfigList, isDefault bool, err error) {
+	def, err := defaultConfList(c, ipamDir)
+	if err != nil {
+		return nil, false, fmt.Errorf("encoding the default CNI network: %w", err)
+	}
+	list, err = libcni.LoadConfList(c.ConfDir, c.Network)
 	if err == nil {
-		return list, nil
+		return list, bytes.Equal(list.Bytes, def), nil
 	}
 	var nf libcni.NotFoundError
 	var none libcni.NoConfigsFoundError
 	if !errors.As(err, &nf) && !errors.As(err, &none) && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("loading CNI network %q from %s: %w", c.Network, c.ConfDir, err)
+		return nil, false, fmt.Errorf("loading CNI network %q from %s: %w", c.Network, c.ConfDir, err)
 	}
 	if err := checkSubnet(c.Subnet, c.Bridge); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	b, err := defaultConfList(c, ipamDir)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the default CNI network: %w", err)
-	}
+	b := def
 	if err := os.MkdirAll(c.ConfDir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating CNI conf dir: %w", err)
+		return nil, false, fmt.Errorf("creating CNI conf dir: %w", err)
 	}
 	path := filepath.Join(c.ConfDir, ConfFileName)
 	if _, err := os.Stat(path); err == nil {
-		return nil, fmt.Errorf("CNI conf %s exists but does not define network %q", path, c.Network)
+		return nil, false, fmt.Errorf("CNI conf %s exists but does not define network %q", path, c.Network)
 	}
 	if err := atomicfile.Write(path, b, 0o644); err != nil {
-		return nil, fmt.Errorf("writing the default CNI network: %w", err)
+		return nil, false, fmt.Errorf("writing the default CNI network: %w", err)
 	}
 	list, err = libcni.ConfListFromBytes(b)
 	if err != nil {
-		return nil, fmt.Errorf("parsing the default CNI network: %w", err)
+		return nil, false, fmt.Errorf("parsing the default CNI network: %w", err)
 	}
-	return list, nil
+	return list, true, nil
+}
+
+// defaultNet is what podsec's default conflist sets: the in-process
+// network runs from it.
+type defaultNet struct {
+	bridge, subnet, dataDir string
+	masq                    bool
+}
+
+// parseDefault tells whether list is podsec's default conflist as podsec
+// writes it (for any bridge, subnet, ipMasq and IPAM data directory), byte
+// for byte, and gives its settings. Any other conflist, an edited default
+// one too, is for the CNI plugins.
+func parseDefault(list *libcni.NetworkConfigList) (defaultNet, bool) {
+	var d struct {
+		Plugins []struct {
+			Type   string `json:"type"`
+			Bridge string `json:"bridge"`
+			IPMasq bool   `json:"ipMasq"`
+			IPAM   struct {
+				DataDir string `json:"dataDir"`
+				Ranges  [][]struct {
+					Subnet string `json:"subnet"`
+				} `json:"ranges"`
+			} `json:"ipam"`
+		} `json:"plugins"`
+	}
+	if json.Unmarshal(list.Bytes, &d) != nil || len(d.Plugins) == 0 || d.Plugins[0].Type != "bridge" ||
+		len(d.Plugins[0].IPAM.Ranges) != 1 || len(d.Plugins[0].IPAM.Ranges[0]) != 1 {
+		return defaultNet{}, false
+	}
+	b := d.Plugins[0]
+	n := defaultNet{bridge: b.Bridge, subnet: b.IPAM.Ranges[0][0].Subnet, dataDir: b.IPAM.DataDir, masq: b.IPMasq}
+	c := Config{Network: list.Name, Bridge: n.bridge, Subnet: n.subnet, DisableIPMasq: !n.masq}
+	if len(c.Bridge) == 0 || len(c.Bridge) > 15 || n.dataDir == "" {
+		return defaultNet{}, false
+	}
+	if ip, sn, err := net.ParseCIDR(c.Subnet); err != nil || ip.To4() == nil || sn.String() != c.Subnet {
+		return defaultNet{}, false
+	}
+	want, err := defaultConfList(c, n.dataDir)
+	if err != nil || !bytes.Equal(want, list.Bytes) {
+		return defaultNet{}, false
+	}
+	return n, true
 }

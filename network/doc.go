@@ -1,16 +1,37 @@
-// Package network gives pods their network on this node through CNI: a
-// pod IP on podsec's bridge, hostPort mappings, and the state to undo both
-// even after podsec was killed.
+// Package network gives pods their network on this node: a pod IP on
+// podsec's bridge, hostPort mappings, and the state to undo both even
+// after podsec was killed.
 //
-// It runs the CNI plugins of the node (Debian's containernetworking-plugins
-// in /usr/lib/cni) through libcni, on the network named Config.Network
-// (default "podsec") of Config.ConfDir (default /etc/cni/net.d). When the
-// conf dir has no such network, podsec writes podsec.conflist:
+// The network is the one named Config.Network (default "podsec") of
+// Config.ConfDir (default /etc/cni/net.d). When the conf dir has no such
+// network, podsec writes podsec.conflist:
 //
 //	bridge   podsec0, isGateway, ipMasq, hairpinMode, host-local IPAM of
 //	         10.90.0.0/16 whose allocations live under Config.StateDir
 //	firewall lets pod traffic through a FORWARD policy of DROP (Docker's)
 //	portmap  hostPorts (capability portMappings), snat for 127.0.0.1
+//
+// # Two backends, one network
+//
+// A conflist exactly as podsec writes it (any bridge, subnet, ipMasq and
+// IPAM directory; byte for byte) is run in-process (BackendInProcess):
+// netlink makes the bridge and the veth, whose peer is born as eth0 in the
+// pod's namespace; the address comes from host-local's own files (the
+// address file with "<container ID>\r\n<ifname>", last_reserved_ip.0, the
+// lock), so host-local, cnitool and an older podsec read and release the
+// same allocations; hostPort DNAT, the masquerade of 127.0.0.0/8 and
+// hairpin hostPort traffic and ipMasq live in an nftables table of family
+// ip, NATTable() ("podsec-nat-<hash of StateDir>"), refilled from the
+// records in the same transaction as the guard table. No fork, no
+// iptables, no node-wide lock. The firewall plugin's part, on a node
+// whose FORWARD policy is DROP, is two iptables rules for the subnet,
+// added once (forward.go). Any other conflist, an edited podsec.conflist
+// too, runs through libcni and the plugins it names, unchanged
+// (BackendCNI); Config.Backend forces either. Every record says which
+// backend made it (Attachment.InProcess), and Teardown and GC undo it the
+// same way, so pods attached by an older podsec are torn down by CNI DEL.
+// Interface names (eth0, a "veth" host end), addresses and records are the
+// same either way, so the guard and NetworkPolicy see no difference.
 //
 // Loopback is not a plugin: the pod sandbox brings lo up, and Setup does
 // too.
@@ -75,8 +96,10 @@
 //
 // # Node settings
 //
-// The bridge plugin sets net.ipv4.ip_forward=1 (isGateway) and portmap
-// sets net.ipv4.conf.podsec0.route_localnet=1 for hostPorts reached on
+// The bridge plugin (and the in-process network) sets
+// net.ipv4.ip_forward=1 (isGateway), and portmap (and the in-process
+// network, for a pod with hostPorts) sets
+// net.ipv4.conf.podsec0.route_localnet=1 for hostPorts reached on
 // 127.0.0.1; podsec sets no sysctl of the node itself (only the pod's
 // IPv6 ones) and never touches the node's other interfaces. iptables (iptables-nft on Debian) must be on PATH for
 // the plugins and podsec. With br_netfilter loaded
@@ -85,7 +108,14 @@
 //
 // # What is left on the node
 //
-// Teardown removes the pod's veth, IP allocation, masquerade, firewall and
+// In-process, Teardown first marks the record pending and refills the
+// tables without the pod (so no hostPort leads to an address that may be
+// handed out again), then deletes the host veth and releases the address,
+// then the record: a teardown interrupted anywhere is finished by the next
+// Teardown or GC from the pending record. Close deletes the NAT table
+// with the last pod, and the bridge and IPAM data as below.
+//
+// Through CNI, Teardown removes the pod's veth, IP allocation, masquerade, firewall and
 // portmap rules, also when the pod's netns is gone, by finding rules with
 // the attachment's CNI container ID in their comment. Close removes the
 // bridge, the IPAM data and CNI's shared chains (CNI-HOSTPORT-*,

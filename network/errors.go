@@ -15,6 +15,8 @@ var (
 	ErrInvalid = errors.New("invalid network request")
 	// ErrSubnetOverlap: the pod subnet overlaps a route of the node.
 	ErrSubnetOverlap = errors.New("pod subnet overlaps a route of the node")
+	// ErrExhausted: the pod subnet has no free address left.
+	ErrExhausted = errors.New("pod subnet exhausted")
 )
 
 // ErrNotAttached: the pod has no recorded network attachment.

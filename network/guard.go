@@ -1,7 +1,6 @@
 package network
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"net"
@@ -118,34 +117,84 @@ func (m *Manager) syncGuardLocked() error {
 		}
 		pods = append(pods, guarded{hostIf: a.HostIf, mac: mac, ip: a.IP.To4(), bcast: subnetBroadcast(a.Subnet)})
 	}
-	name := m.guardTable()
+	nat := natPods(recs)
 	nc, err := nftables.New()
 	if err != nil {
-		return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+		return fmt.Errorf("syncing nftables tables: %w", err)
 	}
-	t := &nftables.Table{Family: nftables.TableFamilyBridge, Name: name}
-	exists := true
-	if _, err := nc.ListTableOfFamily(name, nftables.TableFamilyBridge); err != nil {
-		if !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+	tables, err := nc.ListTables()
+	if err != nil {
+		return fmt.Errorf("syncing nftables tables: %w", err)
+	}
+	exists := func(t *nftables.Table) bool {
+		for _, have := range tables {
+			if have.Family == t.Family && have.Name == t.Name {
+				return true
+			}
 		}
-		exists = false
+		return false
 	}
-	if exists {
-		nc.DelTable(t)
+	guard := &nftables.Table{Family: nftables.TableFamilyBridge, Name: m.guardTable()}
+	natT := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: m.natTable()}
+	specs := []tableSpec{
+		{guard, len(pods) > 0, exists(guard), []string{guardHook, guardPod}, []string{guardPorts, guardMACs, guardIPs, guardBcast},
+			func() error { return buildGuard(nc, guard, pods) }},
+		{natT, len(nat) > 0, exists(natT), []string{natPrerouting, natOutput, natHostPorts, natPostrouting}, []string{natHairpin},
+			func() error { buildNAT(nc, natT, nat); return nil }},
 	}
-	if len(pods) > 0 {
-		if err := buildGuard(nc, t, pods); err != nil {
-			return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+	// Refilled in place, a table keeps its base chains registered: the
+	// kernel waits for an RCU grace period to unhook a chain, which made
+	// a rebuild cost milliseconds per pod. A table of another layout (an
+	// older podsec's) makes the refill fail, and is then rebuilt.
+	for _, refill := range []bool{true, false} {
+		queued, err := queueTables(nc, specs, refill)
+		if err != nil || !queued {
+			return err
 		}
-	}
-	if !exists && len(pods) == 0 {
-		return nil
-	}
-	if err := nc.Flush(); err != nil {
-		return fmt.Errorf("syncing nftables table bridge %s: %w", name, err)
+		if err = nc.Flush(); err == nil {
+			return nil
+		}
+		if !refill {
+			return fmt.Errorf("syncing nftables tables %s and %s: %w", guard.Name, natT.Name, err)
+		}
 	}
 	return nil
+}
+
+// tableSpec is one table of the state directory as it must be: present
+// (want) with its chains and sets, made by build, or absent.
+type tableSpec struct {
+	t            *nftables.Table
+	want, had    bool
+	chains, sets []string
+	build        func() error
+}
+
+// queueTables adds the tables' changes to the batch: both change in one
+// transaction, so a pod is never guarded without its hostPorts, nor the
+// reverse. With refill, a table that exists and stays has its chains and
+// sets emptied and filled again; otherwise it is deleted and made anew.
+func queueTables(nc *nftables.Conn, specs []tableSpec, refill bool) (queued bool, err error) {
+	for _, sp := range specs {
+		switch {
+		case sp.had && sp.want && refill:
+			for _, c := range sp.chains {
+				nc.FlushChain(&nftables.Chain{Name: c, Table: sp.t})
+			}
+			for _, s := range sp.sets {
+				nc.FlushSet(&nftables.Set{Name: s, Table: sp.t})
+			}
+		case sp.had:
+			nc.DelTable(sp.t)
+		}
+		if sp.want {
+			if err := sp.build(); err != nil {
+				return false, fmt.Errorf("syncing nftables table %s: %w", sp.t.Name, err)
+			}
+		}
+		queued = queued || sp.had || sp.want
+	}
+	return queued, nil
 }
 
 // buildGuard adds the guard table to the batch:

@@ -20,8 +20,10 @@ import (
 // its MAC and IP, a datagram with another pod's source address is dropped
 // while one with the sender's own goes through, and the table goes with
 // the last pod.
-func TestGuard(t *testing.T) {
-	e := newEnv(t)
+func TestGuard(t *testing.T) { eachBackend(t, testGuard) }
+
+func testGuard(t *testing.T, be Backend) {
+	e := newEnv(t, be)
 	ctx := context.Background()
 	nsA, nsB := e.newNetNS(), e.newNetNS()
 	a, err := e.m.Setup(ctx, ref("a"), nsA, nil)
@@ -159,8 +161,10 @@ func sendRawUDP(src, dst net.IP, port int, msg string) error {
 // TestGuardOldRecord: a pod attached by a podsec that recorded no host
 // veth is guarded by the next sync, which finds the veth through the
 // pod's namespace and records it.
-func TestGuardOldRecord(t *testing.T) {
-	e := newEnv(t)
+func TestGuardOldRecord(t *testing.T) { eachBackend(t, testGuardOldRecord) }
+
+func testGuardOldRecord(t *testing.T, be Backend) {
+	e := newEnv(t, be)
 	ctx := context.Background()
 	a, err := e.m.Setup(ctx, ref("old"), e.newNetNS(), nil)
 	if err != nil {

@@ -57,13 +57,24 @@ type env struct {
 	netnss []string
 }
 
-func newEnv(tb testing.TB) *env {
+func newEnv(tb testing.TB, be Backend) *env {
 	tb.Helper()
-	return newEnvWith(tb, nil)
+	return newEnvWith(tb, be, nil)
+}
+
+// backends are the two ways podsec attaches pods; the network tests run
+// with each.
+var backends = []Backend{BackendInProcess, BackendCNI}
+
+// eachBackend runs fn as a subtest per backend.
+func eachBackend(t *testing.T, fn func(t *testing.T, be Backend)) {
+	for _, be := range backends {
+		t.Run(string(be), func(t *testing.T) { fn(t, be) })
+	}
 }
 
 // newEnvWith is newEnv with a change to the Config.
-func newEnvWith(tb testing.TB, change func(*Config)) *env {
+func newEnvWith(tb testing.TB, be Backend, change func(*Config)) *env {
 	tb.Helper()
 	requireNode(tb)
 	e := &env{tb: tb, dir: tb.TempDir(), tables: nftTables(tb)}
@@ -81,6 +92,7 @@ func newEnvWith(tb testing.TB, change func(*Config)) *env {
 			ConfDir:  filepath.Join(e.dir, "net.d"),
 			Bridge:   "pst" + hex.EncodeToString(b),
 			Subnet:   fmt.Sprintf("10.%d.%d.0/24", 200+netnstest.RandInt(50), netnstest.RandInt(256)),
+			Backend:  be,
 		}
 		if change != nil {
 			change(&e.cfg)

@@ -31,17 +31,20 @@ type Manager struct {
 	cfg  Config
 	cni  *libcni.CNIConfig
 	list *libcni.NetworkConfigList
+	// inProcess: new attachments are made in-process (inproc.go), with
+	// the conflist's bridge, subnet and masquerade (in cfg).
+	inProcess bool
+	// ipamData is host-local's data directory of the network.
+	ipamData string
 }
 
 // New prepares pod networking: it makes the state directory and loads the
 // CNI network, writing podsec's default conflist when the conf dir has no
-// network of that name. It changes nothing on the node's network.
+// network of that name, and chooses the backend (Config.Backend). It
+// changes nothing on the node's network.
 func New(cfg Config) (*Manager, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
-	}
-	if _, err := exec.LookPath("iptables"); err != nil {
-		return nil, fmt.Errorf("finding iptables (CNI's bridge and portmap plugins need it): %w", err)
 	}
 	m := &Manager{cfg: cfg}
 	for _, d := range []string{cfg.StateDir, m.recordDir(), m.ipamDir(), m.cacheDir()} {
@@ -49,11 +52,32 @@ func New(cfg Config) (*Manager, error) {
 			return nil, fmt.Errorf("creating network state directory: %w", err)
 		}
 	}
-	list, err := loadConfList(cfg, m.ipamDir())
+	list, _, err := loadConfList(cfg, m.ipamDir())
 	if err != nil {
 		return nil, err
 	}
-	m.list = list
+	m.list, m.ipamData = list, m.ipamDir()
+	def, isDefault := parseDefault(list)
+	if isDefault {
+		m.ipamData = def.dataDir
+	}
+	switch cfg.Backend {
+	case BackendInProcess:
+		if !isDefault {
+			return nil, fmt.Errorf("%w: network %q of %s is not podsec's default conflist: only CNI plugins can run it", ErrInvalid, list.Name, cfg.ConfDir)
+		}
+		m.inProcess = true
+	case BackendAuto:
+		m.inProcess = isDefault
+	}
+	if m.inProcess {
+		m.cfg.Bridge, m.cfg.Subnet, m.cfg.DisableIPMasq = def.bridge, def.subnet, !def.masq
+	}
+	if !m.inProcess {
+		if _, err := exec.LookPath("iptables"); err != nil {
+			return nil, fmt.Errorf("finding iptables (CNI's bridge and portmap plugins need it): %w", err)
+		}
+	}
 	m.cni = libcni.NewCNIConfigWithCacheDir(cfg.BinDirs, m.cacheDir(), nil)
 	return m, nil
 }
@@ -86,6 +110,9 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 		Created:     time.Now().UTC(),
 		ConfList:    json.RawMessage(m.list.Bytes),
 	}
+	if m.inProcess {
+		a.InProcess, a.Masquerade, a.HostIf = true, !m.cfg.DisableIPMasq, newHostIfName()
+	}
 	if err := m.reserve(a); err != nil {
 		return nil, err
 	}
@@ -102,6 +129,12 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 	// Before eth0 exists, so that it never has an fe80:: address.
 	if err := disableIPv6(netnsPath); err != nil {
 		return nil, err
+	}
+	if m.inProcess {
+		if err := m.setupInProcess(a, netnsPath); err != nil {
+			return nil, err
+		}
+		return a, nil
 	}
 	nl, err := lockNode()
 	if err != nil {
@@ -134,16 +167,38 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 	if a.HostIf, a.MAC, err = hostSide(netnsPath, a.IfName); err != nil {
 		return nil, fmt.Errorf("attaching pod %s to network %q: %w", pod, m.list.Name, err)
 	}
+	return a, m.commit(a)
+}
+
+// setupInProcess attaches the pod in-process and commits its record.
+func (m *Manager) setupInProcess(a *Attachment, netnsPath string) error {
+	if err := m.attachInProcess(a, netnsPath); err != nil {
+		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
+	}
+	if err := disableIPv6(netnsPath, a.IfName); err != nil {
+		return err
+	}
+	return m.commit(a)
+}
+
+// commit records the attachment as done and programs the guard (and NAT)
+// tables from the records, under one hold of the state lock: before any
+// container of the pod runs, its frames carry its own addresses or go
+// nowhere.
+func (m *Manager) commit(a *Attachment) error {
 	a.Pending = false
+	l, err := m.lockState()
+	if err != nil {
+		return err
+	}
+	defer l.unlock()
 	if err := m.writeRecord(a); err != nil {
-		return nil, err
+		return err
 	}
-	// Before any container of the pod runs: from now on its frames carry
-	// its own addresses or go nowhere.
-	if err := m.syncGuard(); err != nil {
-		return nil, fmt.Errorf("attaching pod %s to network %q: %w", pod, m.list.Name, err)
+	if err := m.syncGuardLocked(); err != nil {
+		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
 	}
-	return a, nil
+	return nil
 }
 
 // reserve checks the pod's ports against every recorded attachment and
@@ -208,10 +263,16 @@ func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
 	if err := m.detach(ctx, a); err != nil {
 		return err
 	}
+	if a.InProcess {
+		return nil // detachInProcess took it out of the tables first
+	}
 	return m.syncGuard()
 }
 
 func (m *Manager) detach(ctx context.Context, a *Attachment) error {
+	if a.InProcess {
+		return m.detachInProcess(a)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 	defer cancel()
 	list, err := libcni.ConfListFromBytes(a.ConfList)
@@ -250,6 +311,12 @@ func (m *Manager) Check(ctx context.Context, pod PodRef) error {
 	a, err := m.Get(pod)
 	if err != nil {
 		return err
+	}
+	if a.InProcess {
+		if err := m.checkInProcess(a); err != nil {
+			return fmt.Errorf("checking network of pod %s: %w", pod, err)
+		}
+		return nil
 	}
 	list, err := libcni.ConfListFromBytes(a.ConfList)
 	if err != nil {
@@ -339,7 +406,7 @@ func newContainerID() string {
 // libcni then caches none, so DEL cannot tell the firewall plugin which
 // rules were the pod's.
 func (m *Manager) allocatedIP(containerID string) net.IP {
-	dir := filepath.Join(m.ipamDir(), m.list.Name)
+	dir := filepath.Join(m.ipamData, m.list.Name)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil

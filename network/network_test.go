@@ -15,8 +15,10 @@ func ref(name string) PodRef { return PodRef{Namespace: "default", Name: name, U
 // TestPodNetworking attaches two pods and checks their addresses and every
 // path the issue asks for: pod to pod, node to pod, and TCP and UDP
 // hostPorts on 127.0.0.1.
-func TestPodNetworking(t *testing.T) {
-	e := newEnv(t)
+func TestPodNetworking(t *testing.T) { eachBackend(t, testPodNetworking) }
+
+func testPodNetworking(t *testing.T, be Backend) {
+	e := newEnv(t, be)
 	ctx := context.Background()
 	nsA, nsB := e.newNetNS(), e.newNetNS()
 	tcpPort, udpPort := freePort(t, "TCP"), freePort(t, "UDP")
@@ -93,8 +95,10 @@ func TestPodNetworking(t *testing.T) {
 
 // TestHostPortReservation checks that a hostPort is held by one pod only,
 // that a refused pod gets nothing, and that Teardown frees the port.
-func TestHostPortReservation(t *testing.T) {
-	e := newEnv(t)
+func TestHostPortReservation(t *testing.T) { eachBackend(t, testHostPortReservation) }
+
+func testHostPortReservation(t *testing.T, be Backend) {
+	e := newEnv(t, be)
 	ctx := context.Background()
 	port := freePort(t, "TCP")
 	holder := PodRef{Namespace: "default", Name: "kubia-hostport"}
@@ -192,13 +196,15 @@ func ipamFiles(e *env) int {
 // TestTeardownFromRecord tears pods down with a fresh Manager, as a podsec
 // started after one that was killed would: once with the pod's netns still
 // mounted, once with it gone (the sandbox died with the old podsec).
-func TestTeardownFromRecord(t *testing.T) {
+func TestTeardownFromRecord(t *testing.T) { eachBackend(t, testTeardownFromRecord) }
+
+func testTeardownFromRecord(t *testing.T, be Backend) {
 	for _, tc := range []struct {
 		name      string
 		netnsGone bool
 	}{{"netns mounted", false}, {"netns gone", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, be)
 			ctx := context.Background()
 			ns := e.newNetNS()
 			p := ref("killed")
@@ -209,8 +215,10 @@ func TestTeardownFromRecord(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Setup(%s): %v", p, err)
 			}
-			if rules := ruleset(t); !strings.Contains(rules, a.ContainerID) {
-				t.Fatalf("no rule names container %s after Setup; the leftover checks would prove nothing", a.ContainerID)
+			// CNI's rules name the container, the in-process NAT
+			// table the pod's address.
+			if rules, mark := ruleset(t), leftoverMark(be, a); !strings.Contains(rules, mark) {
+				t.Fatalf("no rule names %s after Setup; the leftover checks would prove nothing", mark)
 			}
 			if tc.netnsGone {
 				if err := unmountNetNS(ns); err != nil {
@@ -233,8 +241,10 @@ func TestTeardownFromRecord(t *testing.T) {
 }
 
 // TestGC tears down the attachments of pods that are no longer alive.
-func TestGC(t *testing.T) {
-	e := newEnv(t)
+func TestGC(t *testing.T) { eachBackend(t, testGC) }
+
+func testGC(t *testing.T, be Backend) {
+	e := newEnv(t, be)
 	ctx := context.Background()
 	live, dead := ref("live"), ref("dead")
 	if _, err := e.m.Setup(ctx, live, e.newNetNS(), nil); err != nil {
@@ -258,8 +268,10 @@ func TestGC(t *testing.T) {
 
 // TestSetupInvalid checks that Setup refuses bad requests and records
 // nothing for them.
-func TestSetupInvalid(t *testing.T) {
-	e := newEnv(t)
+func TestSetupInvalid(t *testing.T) { eachBackend(t, testSetupInvalid) }
+
+func testSetupInvalid(t *testing.T, be Backend) {
+	e := newEnv(t, be)
 	ctx := context.Background()
 	notNS := e.dir + "/not-a-netns"
 	if err := os.WriteFile(notNS, nil, 0o600); err != nil {
@@ -287,11 +299,26 @@ func TestSetupInvalid(t *testing.T) {
 	}
 }
 
-// TestSetupRollback makes the last plugin (portmap) fail on ADD and checks
-// that Setup undoes the bridge's and firewall's work, although libcni
-// caches no result for a failed ADD.
-func TestSetupRollback(t *testing.T) {
+// leftoverMark is what the rules of an attachment name.
+func leftoverMark(be Backend, a *Attachment) string {
+	if be == BackendInProcess {
+		return "dnat to " + a.IP.String()
+	}
+	return a.ContainerID
+}
+
+// TestSetupRollback makes Setup fail once the pod has its address and
+// veth, and checks that it undoes them: with CNI the last plugin
+// (portmap) fails on ADD, although libcni caches no result for a failed
+// ADD; in-process the failure comes after the veth and the default route.
+func TestSetupRollback(t *testing.T) { eachBackend(t, testSetupRollback) }
+
+func testSetupRollback(t *testing.T, be Backend) {
 	requireNode(t)
+	if be == BackendInProcess {
+		inProcessFailpoint = func() error { return errors.New("injected failure") }
+		defer func() { inProcessFailpoint = nil }()
+	}
 	bin := t.TempDir()
 	for _, p := range []string{"bridge", "host-local", "firewall"} {
 		if err := os.Symlink("/usr/lib/cni/"+p, bin+"/"+p); err != nil {
@@ -302,7 +329,7 @@ func TestSetupRollback(t *testing.T) {
 	if err := os.WriteFile(bin+"/portmap", []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e := newEnvWith(t, func(c *Config) { c.BinDirs = []string{bin} })
+	e := newEnvWith(t, be, func(c *Config) { c.BinDirs = []string{bin} })
 	ctx := context.Background()
 	ns := e.newNetNS()
 	_, err := e.m.Setup(ctx, ref("rollback"), ns, []PortMapping{{HostPort: freePort(t, "TCP"), ContainerPort: 80}})

@@ -104,10 +104,18 @@ func (m *Manager) Close(ctx context.Context) error {
 	// The conflist may be another state root's too (/etc/cni/net.d is
 	// shared), and host-local then keeps that root's allocations here:
 	// removing them would give a running pod's address to the next pod.
-	if ipam := filepath.Join(m.ipamDir(), m.list.Name); !holdsAllocations(ipam) {
+	if ipam := filepath.Join(m.ipamData, m.list.Name); !holdsAllocations(ipam) {
 		if err := os.RemoveAll(ipam); err != nil {
 			errs = append(errs, fmt.Errorf("removing IPAM data: %w", err))
 		}
+	}
+	if m.inProcess {
+		// CNI's shared chains are the plugins': a podsec running them
+		// removes them at its own Close.
+		if err := m.closeForward(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("removing the FORWARD rules: %w", err))
+		}
+		return errors.Join(errs...)
 	}
 	nl, err := lockNode()
 	if err != nil {

@@ -49,8 +49,17 @@ type Attachment struct {
 	// interrupted and must be torn down.
 	Pending bool      `json:"pending,omitempty"`
 	Created time.Time `json:"created"`
+	// InProcess is true when podsec attached the pod itself (the default
+	// network, BackendInProcess) rather than through CNI plugins; a
+	// record without it is torn down by CNI DEL, whatever the Manager's
+	// backend. Masquerade tells whether its traffic leaving the subnet is
+	// masqueraded (the conflist's ipMasq).
+	InProcess  bool `json:"inProcess,omitempty"`
+	Masquerade bool `json:"masquerade,omitempty"`
 	// ConfList is the CNI network configuration used for ADD, so DEL runs
-	// with it even if the conf dir has changed since.
+	// with it even if the conf dir has changed since. An in-process
+	// attachment records the default conflist too: CNI DEL with it undoes
+	// the attachment (host-local frees the address, bridge the veth).
 	ConfList json.RawMessage `json:"confList"`
 	// Result is the CNI ADD result.
 	Result json.RawMessage `json:"result,omitempty"`

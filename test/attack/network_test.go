@@ -18,11 +18,31 @@ import (
 	"time"
 )
 
-// cniNode is a node whose pods join a CNI network of their own: podsec's
-// default plugins (bridge, firewall, portmap) on a bridge and a /24 no
-// other test uses, so that concurrent runs never share addresses. It
-// returns the node, the bridge and the gateway (the bridge's address).
-func cniNode(t *testing.T) (*harness.Node, string, net.IP) {
+// Backends of the pod network: podsec's default network made in-process,
+// and the same network through libcni and the CNI plugins.
+const (
+	inProcess = "in-process"
+	viaCNI    = "cni"
+)
+
+// eachBackend runs a network test once per backend, as subtests.
+func eachBackend(t *testing.T, fn func(t *testing.T, backend string)) {
+	for _, be := range []string{inProcess, viaCNI} {
+		t.Run(be, func(t *testing.T) { fn(t, be) })
+	}
+}
+
+// nodeBackends is the backend of each cniNode, by state root.
+var nodeBackends sync.Map
+
+// cniNode is a node whose pods join a network of their own: podsec's
+// default network (bridge, firewall, portmap) on a bridge and a /24 no
+// other test uses, so that concurrent runs never share addresses. Its
+// conflist is written as podsec writes its default one, which podsec
+// runs in-process, or (backend viaCNI) in another layout, which podsec
+// hands to libcni and the plugins unchanged. It returns the node, the
+// bridge and the gateway (the bridge's address).
+func cniNode(t *testing.T, backend string) (*harness.Node, string, net.IP) {
 	t.Helper()
 	harness.RequireRoot(t)
 	if b, err := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables"); err != nil || strings.TrimSpace(string(b)) != "1" {
@@ -69,7 +89,11 @@ func cniNode(t *testing.T) (*harness.Node, string, net.IP) {
 			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true},
 		},
 	}
-	j, _ := json.Marshal(conf)
+	j, _ := json.MarshalIndent(conf, "", "  ") // podsec's default conflist, byte for byte
+	if backend == viaCNI {
+		j, _ = json.Marshal(conf)
+	}
+	nodeBackends.Store(n.Root, backend)
 	if err := os.MkdirAll(filepath.Join(n.Root, "net.d"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +151,7 @@ func detach(t *testing.T, n *harness.Node, name, yaml string) net.IP {
 			Status struct{ PodIP string }
 		}
 		if err == nil && json.Unmarshal([]byte(out), &pod) == nil && pod.Status.PodIP != "" {
+			checkBackend(t, n, name)
 			return net.ParseIP(pod.Status.PodIP)
 		}
 		if time.Now().After(deadline) {
@@ -138,12 +163,35 @@ func detach(t *testing.T, n *harness.Node, name, yaml string) net.IP {
 
 const atk = "/attacker/attacker"
 
+// checkBackend fails the test when the pod was attached by another
+// backend than its node's: the test would not prove what it says.
+func checkBackend(t *testing.T, n *harness.Node, name string) {
+	t.Helper()
+	want, ok := nodeBackends.Load(n.Root)
+	if !ok {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(n.Root, "network", "pods", "default_"+name+".json"))
+	if err != nil {
+		t.Fatalf("network record of pod %s: %v", name, err)
+	}
+	var rec struct{ InProcess bool }
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatalf("network record of pod %s: %v", name, err)
+	}
+	if rec.InProcess != (want == inProcess) {
+		t.Fatalf("pod %s attached with inProcess=%v, want backend %s", name, rec.InProcess, want)
+	}
+}
+
 // TestNetworkIPv6LinkLocal: a pod that NetworkPolicy keeps from a server
 // over IPv4 reached it over IPv6 link-local (every pod's eth0 had an fe80::
 // address on the shared bridge, and the dataplane matched IPv4 only).
 // Pods now have no IPv6 address, and the bridge drops IPv6 from pods.
-func TestNetworkIPv6LinkLocal(t *testing.T) {
-	n, _, _ := cniNode(t)
+func TestNetworkIPv6LinkLocal(t *testing.T) { eachBackend(t, testNetworkIPv6LinkLocal) }
+
+func testNetworkIPv6LinkLocal(t *testing.T, backend string) {
+	n, _, _ := cniNode(t, backend)
 	n.MustPodsec("apply", "-f", n.Manifest(webPolicy))
 	web := detach(t, n, "web", netPod("web", "web", atk+" tcp-serve 8080 120", ""))
 	n.WaitLog("web", "main", "LISTENING", 20*time.Second)
@@ -165,8 +213,10 @@ func TestNetworkIPv6LinkLocal(t *testing.T) {
 // datagram whose source was the allowed pod's address, and the protected
 // pod received it. The bridge now drops frames whose source is not the
 // sending pod's.
-func TestNetworkSpoofedSource(t *testing.T) {
-	n, _, _ := cniNode(t)
+func TestNetworkSpoofedSource(t *testing.T) { eachBackend(t, testNetworkSpoofedSource) }
+
+func testNetworkSpoofedSource(t *testing.T, backend string) {
+	n, _, _ := cniNode(t, backend)
 	n.MustPodsec("apply", "-f", n.Manifest(webPolicy))
 	web := detach(t, n, "web", netPod("web", "web", atk+" udp-listen 9999 120", ""))
 	n.WaitLog("web", "main", "LISTENING", 20*time.Second)
@@ -188,8 +238,10 @@ func TestNetworkSpoofedSource(t *testing.T) {
 // pod's address, and its neighbours took its MAC for that address (their
 // traffic to the pod went to the attacker). ARP from a pod must now carry
 // the pod's own address.
-func TestNetworkARPSpoof(t *testing.T) {
-	n, _, _ := cniNode(t)
+func TestNetworkARPSpoof(t *testing.T) { eachBackend(t, testNetworkARPSpoof) }
+
+func testNetworkARPSpoof(t *testing.T, backend string) {
+	n, _, _ := cniNode(t, backend)
 	good := detach(t, n, "good", netPod("good", "good", "sleep 120", ""))
 	detach(t, n, "web", netPod("web", "web", fmt.Sprintf("%s arp-watch %s 120", atk, good), ""))
 	before := n.WaitLog("web", "main", "BEFORE ", 20*time.Second)
@@ -223,8 +275,10 @@ func field(out, prefix string) string {
 // its own, reaching services bound to 127.0.0.1 only. The same goes for
 // IPv6 to the node's link-local address on the bridge. A frame to the
 // gateway's IPv4 address, from the pod's own address, must still arrive.
-func TestNetworkNodeLocalhost(t *testing.T) {
-	n, bridge, gw := cniNode(t)
+func TestNetworkNodeLocalhost(t *testing.T) { eachBackend(t, testNetworkNodeLocalhost) }
+
+func testNetworkNodeLocalhost(t *testing.T, backend string) {
+	n, bridge, gw := cniNode(t, backend)
 	local, err := listenUDP(t, "udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -23,8 +23,10 @@ import (
 // addresses. The controls: the allowed pod's
 // unicast arrives, and the denied pod's own unicast does not (the policy
 // holds there), so the test cannot pass because nothing arrives at all.
-func TestRedteamNetworkBroadcast(t *testing.T) {
-	n, _, gw := cniNode(t)
+func TestRedteamNetworkBroadcast(t *testing.T) { eachBackend(t, testRedteamNetworkBroadcast) }
+
+func testRedteamNetworkBroadcast(t *testing.T, backend string) {
+	n, _, gw := cniNode(t, backend)
 	n.MustPodsec("apply", "-f", n.Manifest(webPolicy))
 	webIP := detach(t, n, "web", netPod("web", "web", atk+" udp-listen 9999 120", ""))
 	n.WaitLog("web", "main", "LISTENING", 20*time.Second)
@@ -56,8 +58,10 @@ func TestRedteamNetworkBroadcast(t *testing.T) {
 // running, and with it what NetworkPolicy allows that address (and the
 // guard holds it to that address as its own). IPAM data holding
 // allocations is now left in place.
-func TestRedteamNetworkSharedIPAM(t *testing.T) {
-	a, _, _ := cniNode(t)
+func TestRedteamNetworkSharedIPAM(t *testing.T) { eachBackend(t, testRedteamNetworkSharedIPAM) }
+
+func testRedteamNetworkSharedIPAM(t *testing.T, backend string) {
+	a, _, _ := cniNode(t, backend)
 	b := harness.NewNode(t)
 	conf, err := os.ReadFile(filepath.Join(a.Root, "net.d", "podsec.conflist"))
 	if err != nil {
