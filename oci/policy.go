@@ -23,10 +23,17 @@ type NodePolicy struct {
 	Path string
 }
 
+// NoPolicy is the --policy value that runs without a node policy, even
+// where the default file exists (a file named "none" is ./none).
+const NoPolicy = "none"
+
 // LoadPolicy reads the policy file at path, else (path empty) the default
-// file if it exists. A policy file that cannot be read or parsed is an
-// error: a node policy is never silently dropped.
+// file if it exists; path "none" is no policy. A policy file that cannot be
+// read or parsed is an error: a node policy is never silently dropped.
 func LoadPolicy(path string) (*NodePolicy, error) {
+	if path == NoPolicy {
+		return &NodePolicy{Policy: ocispec.Policy{Level: ocispec.Privileged}}, nil
+	}
 	if path == "" {
 		if _, err := os.Stat(DefaultPolicyPath); errors.Is(err, os.ErrNotExist) {
 			return &NodePolicy{Policy: ocispec.Policy{Level: ocispec.Privileged}}, nil
