@@ -140,10 +140,8 @@ func matchRule(m netpol.Match, ingress bool, v expr.VerdictKind) []expr.Any {
 			if m.PortFrom == m.PortTo {
 				ex = append(ex, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(m.PortFrom)})
 			} else {
-				ex = append(ex,
-					&expr.Cmp{Op: expr.CmpOpGte, Register: 1, Data: binaryutil.BigEndian.PutUint16(m.PortFrom)},
-					&expr.Cmp{Op: expr.CmpOpLte, Register: 1, Data: binaryutil.BigEndian.PutUint16(m.PortTo)},
-				)
+				ex = append(ex, &expr.Range{Op: expr.CmpOpEq, Register: 1,
+					FromData: binaryutil.BigEndian.PutUint16(m.PortFrom), ToData: binaryutil.BigEndian.PutUint16(m.PortTo)})
 			}
 		}
 	}
@@ -168,6 +166,7 @@ func (d *Dataplane) buildBase(c *nftables.Conn) (in, eg *nftables.Set, err error
 	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: ctEstablished()})
 	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: vmapRule(eg, true)})
 	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: vmapRule(in, false)})
+	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: isolatedDrop(in, false)})
 	// Pods' traffic to the node's own addresses does not cross the
 	// forward hook; their egress rules apply to it here.
 	inp := c.AddChain(&nftables.Chain{
@@ -179,9 +178,23 @@ func (d *Dataplane) buildBase(c *nftables.Conn) (in, eg *nftables.Set, err error
 	return in, eg, nil
 }
 
+// isolatedDrop drops packets from (egress) or to (ingress) an isolated
+// pod: those its class chain let through without a verdict. A verdict
+// map's keys are a set for a lookup.
+func isolatedDrop(m *nftables.Set, src bool) []expr.Any {
+	return append(ipv4(),
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: addrOffset(src), Len: 4},
+		&expr.Lookup{SourceRegister: 1, SetName: m.Name, SetID: m.ID},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	)
+}
+
 // addClass adds a class's chain and rules to the batch. Ingress chains
-// accept what a match allows; egress chains return to the base chain,
-// where the destination's ingress is checked next. Both drop the rest.
+// accept what a match allows and return otherwise, and the forward chain
+// drops what is for an isolated pod next: a class costs no drop rule of
+// its own. Egress chains return to the base chain for what a match
+// allows, where the destination's ingress is checked next, and drop the
+// rest.
 func (d *Dataplane) addClass(c *nftables.Conn, name string, ingress bool, ms []netpol.Match) {
 	ch := c.AddChain(&nftables.Chain{Name: name, Table: d.table()})
 	v := expr.VerdictReturn
@@ -191,7 +204,9 @@ func (d *Dataplane) addClass(c *nftables.Conn, name string, ingress bool, ms []n
 	for _, m := range ms {
 		c.AddRule(&nftables.Rule{Table: d.table(), Chain: ch, Exprs: matchRule(m, ingress, v)})
 	}
-	c.AddRule(&nftables.Rule{Table: d.table(), Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}})
+	if !ingress {
+		c.AddRule(&nftables.Rule{Table: d.table(), Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}})
+	}
 }
 
 // elemChunk bounds the elements of one netlink message: the element list

@@ -107,7 +107,7 @@ func (d *Dataplane) baseChainsOK(nc *nftables.Conn) (bool, error) {
 	for _, c := range []struct {
 		name  string
 		rules int
-	}{{forwardChain, 3}, {inputChain, 2}} {
+	}{{forwardChain, 4}, {inputChain, 2}} {
 		rules, err := nc.GetRules(d.table(), &nftables.Chain{Name: c.name, Table: d.table()})
 		if err != nil {
 			return false, fmt.Errorf("listing chain %s: %w", c.name, err)
@@ -215,7 +215,7 @@ func (d *Dataplane) read(nc *nftables.Conn) (current, error) {
 	for _, c := range []struct {
 		name  string
 		rules int
-	}{{forwardChain, 3}, {inputChain, 2}} {
+	}{{forwardChain, 4}, {inputChain, 2}} {
 		ch := haveChain[c.name]
 		if ch == nil {
 			cur.baseOK = false

@@ -125,7 +125,7 @@ func parsePolicy(np *networkingv1.NetworkPolicy) (*policy, error) {
 	if p.selector, err = metav1.LabelSelectorAsSelector(&np.Spec.PodSelector); err != nil {
 		return fail("spec.podSelector", err)
 	}
-	p.selStr = selectorString(&np.Spec.PodSelector)
+	p.selStr = selectorString(p.selector)
 	for _, t := range EffectivePolicyTypes(np) {
 		switch t {
 		case networkingv1.PolicyTypeIngress:
@@ -161,13 +161,13 @@ func parseRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.Netw
 			if p.pods, err = metav1.LabelSelectorAsSelector(pe.PodSelector); err != nil {
 				return r, fmt.Errorf("peers[%d].podSelector: %w", i, err)
 			}
-			desc = append(desc, "podSelector "+selectorString(pe.PodSelector))
+			desc = append(desc, "podSelector "+selectorString(p.pods))
 		}
 		if pe.NamespaceSelector != nil {
 			if p.namespaces, err = metav1.LabelSelectorAsSelector(pe.NamespaceSelector); err != nil {
 				return r, fmt.Errorf("peers[%d].namespaceSelector: %w", i, err)
 			}
-			desc = append(desc, "namespaceSelector "+selectorString(pe.NamespaceSelector))
+			desc = append(desc, "namespaceSelector "+selectorString(p.namespaces))
 		}
 		if pe.IPBlock != nil {
 			b := &ipBlock{}
@@ -223,14 +223,14 @@ func parseRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.Netw
 	return r, nil
 }
 
-// selectorString prints a selector as kubectl describe does, with {} for
-// the empty selector (everything).
-func selectorString(ls *metav1.LabelSelector) string {
-	s := metav1.FormatLabelSelector(ls)
-	if s == "<none>" {
-		return "{}"
+// selectorString prints a parsed selector as kubectl describe does
+// (metav1.FormatLabelSelector, without parsing it again), with {} for the
+// empty selector (everything).
+func selectorString(sel labels.Selector) string {
+	if s := sel.String(); s != "" {
+		return s
 	}
-	return s
+	return "{}"
 }
 
 // EffectivePolicyTypes is spec.policyTypes with the API server's default:
