@@ -167,6 +167,22 @@ func want(c *netpol.Compiled) desired {
 	return w
 }
 
+// peerOrder is the peer sets' names, those that more class rules look up
+// first. The kernel finds a rule's set by name in a list of the table's
+// sets, in the order they were added: at 10,000 policies, walking it in
+// the order of the names took a fifth of the first Sync.
+func (w desired) peerOrder() []string {
+	refs := make(map[string]int, len(w.peers))
+	for _, ms := range w.classes {
+		for _, m := range ms {
+			refs[peersPfx+m.Peers]++
+		}
+	}
+	names := sortedKeys(w.peers)
+	slices.SortStableFunc(names, func(a, b string) int { return refs[b] - refs[a] })
+	return names
+}
+
 // Sync makes the table hold the compiled policies, changing only what
 // differs from what the kernel holds now, in one atomic transaction. When
 // no pod is isolated, the table is deleted. New connections see the change
@@ -227,7 +243,7 @@ func (d *Dataplane) sync(nc *nftables.Conn, c *netpol.Compiled) (Stats, error) {
 	// the pod maps that jump to the classes; then what is left unused, in
 	// the reverse order.
 	next := &current{exists: true, baseOK: true, peers: w.peers, classes: make(map[string]bool, len(w.classes)), pods: w.pods, stamp: newStamp()}
-	for _, name := range sortedKeys(w.peers) {
+	for _, name := range w.peerOrder() {
 		rs := w.peers[name]
 		have, ok := cur.peers[name]
 		if !ok {
