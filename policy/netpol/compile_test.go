@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/podsec/podsec/policy/netpol/netpoltest"
 )
@@ -181,5 +183,34 @@ func TestNormalize(t *testing.T) {
 		if got := normalize(slices.Clone(tc.in)); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s: normalize(%v) = %v, want %v", tc.name, tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestCompareKeys(t *testing.T) {
+	pods := []*Pod{
+		{Namespace: "a", Name: "x"}, {Namespace: "a-b", Name: "a"}, {Namespace: "a.b", Name: "z"},
+		{Namespace: "ab", Name: "a"}, {Namespace: "a", Name: "a"}, {Namespace: "b", Name: ""},
+	}
+	for _, p := range pods {
+		for _, q := range pods {
+			if got, want := compareKeys(p, q), strings.Compare(p.Key(), q.Key()); got != want {
+				t.Errorf("compareKeys(%s, %s) = %d, want %d", p.Key(), q.Key(), got, want)
+			}
+		}
+	}
+}
+
+func TestSelectorCache(t *testing.T) {
+	sc := selectorCache{}
+	a, err := sc.parse(&metav1.LabelSelector{MatchLabels: map[string]string{"a": "b", "c": "d"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.parse(&metav1.LabelSelector{MatchLabels: map[string]string{"a": "b,c=d"}}); err == nil {
+		t.Errorf("parse(a=%q) after parse(a=b,c=d) = nil error, want the invalid value refused", "b,c=d")
+	}
+	b, err := sc.parse(&metav1.LabelSelector{MatchLabels: map[string]string{"c": "d", "a": "b"}})
+	if err != nil || b.String() != a.String() {
+		t.Errorf("parse(same labels) = %v, %v; want %v", b, err, a)
 	}
 }
