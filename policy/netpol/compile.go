@@ -175,6 +175,7 @@ func matchesID(ms []Match) string {
 	h := sha256.New()
 	var b [5]byte
 	for _, m := range ms {
+		h.Write([]byte{byte(len(m.Peers))}) // IDs are short; "" is every address
 		h.Write([]byte(m.Peers))
 		b[0] = m.Proto
 		binary.BigEndian.PutUint16(b[1:3], m.PortFrom)
