@@ -82,14 +82,19 @@ func syntheticPolicy(nsCount, i, v int) *networkingv1.NetworkPolicy {
 	return np
 }
 
-func countElems(c *netpol.Compiled) (classes, elems int) {
+// size is what the table holds for a compiled form: class chains, their
+// rules (one a match), peer sets and their address ranges.
+func size(c *netpol.Compiled) (classes, rules, peers, ranges int) {
 	for _, r := range []netpol.Rules{c.Ingress, c.Egress} {
 		classes += len(r.Classes)
-		for _, b := range r.Classes {
-			elems += len(b)
+		for _, ms := range r.Classes {
+			rules += len(ms)
 		}
 	}
-	return
+	for _, rs := range c.Peers {
+		ranges += len(rs)
+	}
+	return classes, rules, len(c.Peers), ranges
 }
 
 // BenchmarkProgram measures programming policies over the synthetic
@@ -123,9 +128,9 @@ func benchProgram(b *testing.B, nsCount, n int) {
 		}
 	})
 	compiled := compile(b)
-	classes, elems := countElems(compiled)
-	b.Logf("%d policies over %d pods: %d ingress + %d egress isolated pods, %d classes, %d set elements",
-		n, len(in.Pods), len(compiled.Ingress.Pods), len(compiled.Egress.Pods), classes, elems)
+	classes, rules, peers, ranges := size(compiled)
+	b.Logf("%d policies over %d pods: %d ingress + %d egress isolated pods, %d classes with %d rules, %d peer sets with %d ranges",
+		n, len(in.Pods), len(compiled.Ingress.Pods), len(compiled.Egress.Pods), classes, rules, peers, ranges)
 	table := "podsec-netpol-bench-" + netnstest.RandomID(3)
 	// Dataplanes keep their netlink connection; a process's exit closes
 	// it, off the Sync's path. So do the benchmarks, at cleanup.

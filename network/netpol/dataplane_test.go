@@ -133,10 +133,11 @@ func TestPolicyChangeWhilePodsRun(t *testing.T) {
 	pg := e.engine(netpoltest.SeedPostgres)
 	st, d = e.sync(pg)
 	t.Logf("removing default-deny: %+v in %v", st, d)
-	// db's class changes (from both policies to postgres-netpolicy only),
-	// and web and client are no longer isolated: their class goes.
-	if st.Created || st.ReadBack || st.ClassesAdded != 1 || st.ClassesDeleted != 2 || st.PodsChanged != 3 {
-		t.Errorf("Sync(removing one policy) = %+v, want an incremental update from memory: 1 class added, 2 deleted, 3 pods changed", st)
+	// db keeps its class: default-deny added nothing to what it allows,
+	// and a class is named by what it allows. web and client are no
+	// longer isolated: their class goes.
+	if st.Created || st.ReadBack || st.ClassesAdded != 0 || st.ClassesDeleted != 1 || st.PeersAdded != 0 || st.PodsChanged != 2 {
+		t.Errorf("Sync(removing one policy) = %+v, want an incremental update from memory: 1 class deleted, 2 pods changed", st)
 	}
 	e.checkMatrix(pg, tcp5432, tcp80)
 	st, d = e.sync(open)
@@ -159,8 +160,8 @@ func TestPodStartedAfterPolicy(t *testing.T) {
 	eng := e.engine(pols)
 	st, d := e.sync(eng)
 	t.Logf("Sync after three pods started: %+v in %v", st, d)
-	if st.Created || st.ReadBack || st.ClassesAdded != 0 || st.PodsChanged != 3 {
-		t.Errorf("Sync(new pods) = %+v, want only the pod maps and class elements changed (3 entries), from memory", st)
+	if st.Created || st.ReadBack || st.ClassesAdded != 0 || st.PeersAdded != 0 || st.ElemsAdded == 0 || st.PodsChanged != 3 {
+		t.Errorf("Sync(new pods) = %+v, want only the pod maps (3 entries) and peer set elements changed, from memory", st)
 	}
 	e.checkMatrix(eng, tcp5432, tcp80)
 }
@@ -188,8 +189,9 @@ func TestSyncRepairs(t *testing.T) {
 	for _, want := range []string{
 		"ct state established,related accept",
 		"ip daddr vmap @ingress-pods",
-		"ip saddr . meta l4proto . th dport @ingress-",
-		fmt.Sprintf("%s . tcp . 5432", netpoltest.Rebase(netip.MustParseAddr("10.0.0.10"), e.prefix)), // default/web
+		"ip saddr @peers-",
+		"tcp dport 5432 accept",
+		fmt.Sprintf("elements = { %s }", netpoltest.Rebase(netip.MustParseAddr("10.0.0.10"), e.prefix)), // default/web
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("nft list table does not show %q:\n%s", want, out)

@@ -1,7 +1,6 @@
 package netpol
 
 import (
-	"encoding/binary"
 	"net/netip"
 
 	"github.com/google/nftables"
@@ -30,55 +29,15 @@ const stampLen = 8
 
 // baseObjects counts the chains and sets of a table without classes: the
 // two base chains, the two pod maps and the generation set. Each class
-// adds a set and a chain.
+// adds a chain, each peer set a set.
 const baseObjects = 5
 
 // stampType is the generation set's key type.
 var stampType = nftables.MustConcatSetType(nftables.TypeMark, nftables.TypeMark)
 
-// classKeyType is the key of a class's set: the peer address, the IP
-// protocol and the destination port, each padded to 4 bytes.
-var classKeyType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService)
-
-const classKeyLen = 12
-
-// Registers of the concatenation, as nft allocates them: a 4-byte field in
-// the first 32-bit slice of register 1, then registers 9 and 10
-// (NFT_REG32_01, NFT_REG32_02).
-const (
-	regAddr  = 1
-	regProto = 9
-	regPort  = 10
-)
-
-// boxElement is a box as an element of an interval set of concatenations:
-// the key is its lowest corner, KeyEnd its highest.
-func boxElement(b netpol.Box) nftables.SetElement {
-	return nftables.SetElement{
-		Key:    classKey(b.AddrFrom, b.ProtoFrom, b.PortFrom),
-		KeyEnd: classKey(b.AddrTo, b.ProtoTo, b.PortTo),
-	}
-}
-
-func boxElements(boxes []netpol.Box) []nftables.SetElement {
-	elems := make([]nftables.SetElement, len(boxes))
-	for i, b := range boxes {
-		elems[i] = boxElement(b)
-	}
-	return elems
-}
-
-func classKey(a netip.Addr, proto uint8, port uint16) []byte {
-	k := make([]byte, classKeyLen)
-	a4 := a.Unmap().As4()
-	copy(k[0:4], a4[:])
-	k[4] = proto
-	binary.BigEndian.PutUint16(k[8:10], port)
-	return k
-}
-
-// elemID identifies an element of a class set for diffs.
-func elemID(e nftables.SetElement) string { return string(e.Key) + string(e.KeyEnd) }
+// peersPfx starts the name of a peer set: an interval set of IPv4
+// addresses.
+const peersPfx = "peers-"
 
 func addrKey(a netip.Addr) []byte {
 	a4 := a.Unmap().As4()
@@ -97,11 +56,22 @@ func (d *Dataplane) generationSet() *nftables.Set {
 	return &nftables.Set{Table: d.table(), Name: generationSet, KeyType: stampType}
 }
 
-func (d *Dataplane) classSet(name string) *nftables.Set {
-	return &nftables.Set{
-		Table: d.table(), Name: name, KeyType: classKeyType,
-		Interval: true, Concatenation: true, KeyByteOrder: binaryutil.BigEndian,
+func (d *Dataplane) peerSet(name string) *nftables.Set {
+	return &nftables.Set{Table: d.table(), Name: name, KeyType: nftables.TypeIPAddr, Interval: true}
+}
+
+// rangeElements are ranges as the elements of an interval set: each
+// range's first address, and the address after its last flagged as an
+// interval end (none when the range ends at 255.255.255.255).
+func rangeElements(rs []netpol.AddrRange) []nftables.SetElement {
+	elems := make([]nftables.SetElement, 0, 2*len(rs))
+	for _, r := range rs {
+		elems = append(elems, nftables.SetElement{Key: addrKey(r.From)})
+		if end := r.To.Next(); end.IsValid() {
+			elems = append(elems, nftables.SetElement{Key: addrKey(end), IntervalEnd: true})
+		}
 	}
+	return elems
 }
 
 // ipv4 matches IPv4 packets: in the inet family the address payloads need
@@ -146,18 +116,36 @@ func vmapRule(m *nftables.Set, src bool) []expr.Any {
 	)
 }
 
-// classRule matches a packet against a class set: the peer's address
-// (source for ingress, destination for egress), protocol and destination
-// port. Packets without a transport header stop the rule, and then the
-// chain's final drop applies.
-func classRule(s *nftables.Set, ingress bool, v expr.VerdictKind) []expr.Any {
-	return append(ipv4(),
-		&expr.Payload{DestRegister: regAddr, Base: expr.PayloadBaseNetworkHeader, Offset: addrOffset(ingress), Len: 4},
-		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: regProto},
-		&expr.Payload{DestRegister: regPort, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
-		&expr.Lookup{SourceRegister: regAddr, SetName: s.Name, SetID: s.ID},
-		&expr.Verdict{Kind: v},
-	)
+// matchRule is a class chain's rule for a match: the peer's address
+// (source for ingress, destination for egress) in the match's peer set,
+// then the protocol and the destination port. A packet without a transport
+// header fails a port's load, and then the chain's final drop applies.
+// The rule checks for IPv4 again all the same: that costs a register
+// compare, and without it nft prints the address as a raw payload.
+func matchRule(m netpol.Match, ingress bool, v expr.VerdictKind) []expr.Any {
+	ex := ipv4()
+	if m.Peers != "" {
+		ex = append(ex,
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: addrOffset(ingress), Len: 4},
+			&expr.Lookup{SourceRegister: 1, SetName: peersPfx + m.Peers},
+		)
+	}
+	if m.Proto != 0 {
+		ex = append(ex,
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{m.Proto}},
+		)
+		if m.PortFrom != 0 || m.PortTo != 65535 {
+			ex = append(ex, &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2})
+			if m.PortFrom == m.PortTo {
+				ex = append(ex, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(m.PortFrom)})
+			} else {
+				ex = append(ex, &expr.Range{Op: expr.CmpOpEq, Register: 1,
+					FromData: binaryutil.BigEndian.PutUint16(m.PortFrom), ToData: binaryutil.BigEndian.PutUint16(m.PortTo)})
+			}
+		}
+	}
+	return append(ex, &expr.Verdict{Kind: v})
 }
 
 // buildBase adds the table, its two pod maps and its base chains to the
@@ -178,6 +166,7 @@ func (d *Dataplane) buildBase(c *nftables.Conn) (in, eg *nftables.Set, err error
 	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: ctEstablished()})
 	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: vmapRule(eg, true)})
 	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: vmapRule(in, false)})
+	c.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: isolatedDrop(in, false)})
 	// Pods' traffic to the node's own addresses does not cross the
 	// forward hook; their egress rules apply to it here.
 	inp := c.AddChain(&nftables.Chain{
@@ -189,26 +178,35 @@ func (d *Dataplane) buildBase(c *nftables.Conn) (in, eg *nftables.Set, err error
 	return in, eg, nil
 }
 
-// addClass adds a class's set, chain and rules to the batch. Ingress
-// chains accept what their set allows; egress chains return to the base
-// chain, where the destination's ingress is checked next. Both drop the
+// isolatedDrop drops packets from (egress) or to (ingress) an isolated
+// pod: those its class chain let through without a verdict. A verdict
+// map's keys are a set for a lookup.
+func isolatedDrop(m *nftables.Set, src bool) []expr.Any {
+	return append(ipv4(),
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: addrOffset(src), Len: 4},
+		&expr.Lookup{SourceRegister: 1, SetName: m.Name, SetID: m.ID},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	)
+}
+
+// addClass adds a class's chain and rules to the batch. Ingress chains
+// accept what a match allows and return otherwise, and the forward chain
+// drops what is for an isolated pod next: a class costs no drop rule of
+// its own. Egress chains return to the base chain for what a match
+// allows, where the destination's ingress is checked next, and drop the
 // rest.
-func (d *Dataplane) addClass(c *nftables.Conn, name string, ingress bool, elems []nftables.SetElement) error {
-	s := d.classSet(name)
-	if err := c.AddSet(s, nil); err != nil {
-		return err
-	}
-	if err := addElements(c, s, elems); err != nil {
-		return err
-	}
+func (d *Dataplane) addClass(c *nftables.Conn, name string, ingress bool, ms []netpol.Match) {
 	ch := c.AddChain(&nftables.Chain{Name: name, Table: d.table()})
 	v := expr.VerdictReturn
 	if ingress {
 		v = expr.VerdictAccept
 	}
-	c.AddRule(&nftables.Rule{Table: d.table(), Chain: ch, Exprs: classRule(s, ingress, v)})
-	c.AddRule(&nftables.Rule{Table: d.table(), Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}})
-	return nil
+	for _, m := range ms {
+		c.AddRule(&nftables.Rule{Table: d.table(), Chain: ch, Exprs: matchRule(m, ingress, v)})
+	}
+	if !ingress {
+		c.AddRule(&nftables.Rule{Table: d.table(), Chain: ch, Exprs: []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}})
+	}
 }
 
 // elemChunk bounds the elements of one netlink message: the element list

@@ -1,11 +1,14 @@
 package netpol
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/google/nftables"
@@ -20,14 +23,14 @@ import (
 type current struct {
 	exists bool
 	// baseOK: the pod maps and base chains are there with their rules,
-	// and every class has its set and its chain. Otherwise Sync rebuilds
-	// the table (in the same transaction).
-	baseOK  bool
-	classes map[string][]nftables.SetElement // set/chain name -> elements
-	// boxes are the classes' boxes as the last Sync programmed them; nil
-	// when the table was read from the kernel.
-	boxes map[string][]netpol.Box
-	pods  [2]map[netip.Addr]string // by direction: IP -> chain
+	// and every other object is a peer set or a class chain. Otherwise
+	// Sync rebuilds the table (in the same transaction).
+	baseOK bool
+	peers  map[string][]netpol.AddrRange // set name -> ranges
+	// classes are the class chains. A class chain's name is a hash of
+	// its rules (netpol.Rules), which never change under it.
+	classes map[string]bool
+	pods    [2]map[netip.Addr]string // by direction: IP -> chain
 	// stamp is the generation set's element: a random value each Sync
 	// writes, so that a dataplane knows whether anyone synced the table
 	// since it did.
@@ -37,7 +40,7 @@ type current struct {
 }
 
 func newCurrent() current {
-	return current{classes: map[string][]nftables.SetElement{}, pods: [2]map[netip.Addr]string{{}, {}}}
+	return current{peers: map[string][]netpol.AddrRange{}, classes: map[string]bool{}, pods: [2]map[netip.Addr]string{{}, {}}}
 }
 
 // current is what the table holds: the dataplane's memory of its last
@@ -104,7 +107,7 @@ func (d *Dataplane) baseChainsOK(nc *nftables.Conn) (bool, error) {
 	for _, c := range []struct {
 		name  string
 		rules int
-	}{{forwardChain, 3}, {inputChain, 2}} {
+	}{{forwardChain, 4}, {inputChain, 2}} {
 		rules, err := nc.GetRules(d.table(), &nftables.Chain{Name: c.name, Table: d.table()})
 		if err != nil {
 			return false, fmt.Errorf("listing chain %s: %w", c.name, err)
@@ -187,8 +190,8 @@ func (d *Dataplane) read(nc *nftables.Conn) (current, error) {
 				}
 				cur.pods[dir][ip] = chain
 			}
-		case strings.HasPrefix(s.Name, ingressPfx) || strings.HasPrefix(s.Name, egressPfx):
-			if haveChain[s.Name] == nil || !s.Interval || !s.Concatenation || s.KeyType.Bytes != classKeyLen {
+		case strings.HasPrefix(s.Name, peersPfx):
+			if !s.Interval || s.Concatenation || s.KeyType.Bytes != 4 {
 				cur.baseOK = false
 				continue
 			}
@@ -196,11 +199,12 @@ func (d *Dataplane) read(nc *nftables.Conn) (current, error) {
 			if err != nil {
 				return cur, fmt.Errorf("listing set %s: %w", s.Name, err)
 			}
-			m := make([]nftables.SetElement, len(elems))
-			for i, e := range elems {
-				m[i] = nftables.SetElement{Key: e.Key, KeyEnd: e.KeyEnd}
+			rs, ok := elementRanges(elems)
+			if !ok {
+				cur.baseOK = false
+				continue
 			}
-			cur.classes[s.Name] = m
+			cur.peers[s.Name] = rs
 		default:
 			cur.baseOK = false
 		}
@@ -211,7 +215,7 @@ func (d *Dataplane) read(nc *nftables.Conn) (current, error) {
 	for _, c := range []struct {
 		name  string
 		rules int
-	}{{forwardChain, 3}, {inputChain, 2}} {
+	}{{forwardChain, 4}, {inputChain, 2}} {
 		ch := haveChain[c.name]
 		if ch == nil {
 			cur.baseOK = false
@@ -226,8 +230,12 @@ func (d *Dataplane) read(nc *nftables.Conn) (current, error) {
 		}
 	}
 	for name := range haveChain {
-		if name != forwardChain && name != inputChain && cur.classes[name] == nil {
-			cur.baseOK = false // a chain without its set
+		switch {
+		case name == forwardChain || name == inputChain:
+		case strings.HasPrefix(name, ingressPfx) || strings.HasPrefix(name, egressPfx):
+			cur.classes[name] = true
+		default:
+			cur.baseOK = false
 		}
 	}
 	return cur, nil
@@ -256,4 +264,48 @@ func verdictChain(b []byte) string {
 		return ""
 	}
 	return chain
+}
+
+// elementRanges are the ranges an interval set's elements make: each
+// start element, up to the end element that follows it (if any). ok is
+// false when the elements make no such sequence.
+func elementRanges(elems []nftables.SetElement) ([]netpol.AddrRange, bool) {
+	slices.SortFunc(elems, func(a, b nftables.SetElement) int {
+		if c := bytes.Compare(a.Key, b.Key); c != 0 {
+			return c
+		}
+		return cmp.Compare(boolInt(!a.IntervalEnd), boolInt(!b.IntervalEnd)) // ends first
+	})
+	var rs []netpol.AddrRange
+	open := false
+	for _, e := range elems {
+		a, ok := netip.AddrFromSlice(e.Key)
+		if !ok || !a.Is4() {
+			return nil, false
+		}
+		switch {
+		case e.IntervalEnd && open:
+			rs[len(rs)-1].To = a.Prev()
+			open = false
+		case e.IntervalEnd:
+			// nft puts an end element at 0.0.0.0 before a first range
+			// that does not start there; nothing to close.
+			if a != netip.IPv4Unspecified() {
+				return nil, false
+			}
+		case open:
+			return nil, false
+		default:
+			rs = append(rs, netpol.AddrRange{From: a, To: netip.AddrFrom4([4]byte{255, 255, 255, 255})})
+			open = true
+		}
+	}
+	return rs, true
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

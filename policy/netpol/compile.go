@@ -3,6 +3,7 @@ package netpol
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/netip"
@@ -11,58 +12,70 @@ import (
 )
 
 // Compiled is the policies in the dataplane's form. For each direction,
-// every isolated pod (by IP) belongs to a class, and a class is the
-// disjoint boxes of connections its pods may make (Egress) or accept
-// (Ingress). Pods that the same policies select (and, for Ingress, with
-// the same named ports) share a class, so the dataplane holds each
-// allowed set once however many pods it applies to. A pod in no class is
-// open in that direction.
+// every isolated pod (by IP) belongs to a class, and a class is a list of
+// matches, any of which allows a connection the pod makes (Egress) or
+// accepts (Ingress). A match names a set of peer addresses (Peers) and
+// adds a protocol and a port range, so the dataplane holds each peer set
+// once, however many pods, policies and ports refer to it: its size is
+// the sum of the policies' sizes and of the pods', not their product. A
+// pod in no class is open in that direction.
 type Compiled struct {
 	Ingress, Egress Rules
+	// Peers are the peer address sets the classes' matches name, by ID,
+	// as sorted disjoint ranges that neither overlap nor touch. An ID is
+	// a hash of what selects the addresses (a rule's peers, the policy's
+	// namespace where a podSelector alone depends on it, and for a named
+	// port of egress the port it resolved to), not of the addresses: it
+	// is stable while the policy is, and the dataplane updates a set's
+	// elements in place when pods come and go.
+	Peers map[string][]AddrRange
 }
 
 // Rules is one direction of a Compiled.
 type Rules struct {
-	// Classes are the allowed boxes by class ID. The ID is a hash of what
-	// makes the class (the selecting policies' names and, for Ingress, the
-	// pods' named ports), so it is stable across runs while those do not
-	// change, and the dataplane updates a class's boxes in place when a
-	// policy's rules or the peers' pods change.
-	Classes map[string][]Box
+	// Classes are the matches by class ID. The ID is a hash of the
+	// matches, so pods whose policies allow the same connections share a
+	// class, and a class's content never changes under its ID: the
+	// dataplane adds and deletes classes, and repoints pods.
+	Classes map[string][]Match
 	// Pods maps each isolated pod's IPv4 address to its class ID.
 	Pods map[netip.Addr]string
 }
 
-// ruleCache is what a rule allows independently of the isolated pod: its
-// peers' addresses, and the pods among them for named ports.
-type ruleCache struct {
-	addrs []addrRange // merged; every address when the rule has no peers
-	pods  []*Pod      // pods with an IPv4 address that a peer matches
+// Match allows connections with a peer in a peer set on a protocol and
+// destination port range. For Ingress the peer is the source, for Egress
+// the destination.
+type Match struct {
+	// Peers is the ID of the peer set in Compiled.Peers; empty for every
+	// address.
+	Peers string
+	// Proto is the IP protocol; 0 for every protocol and port.
+	Proto uint8
+	// PortFrom and PortTo are the destination ports, inclusive: 0-65535
+	// for every port of Proto.
+	PortFrom, PortTo uint16
 }
+
+// AddrRange is an inclusive range of IPv4 addresses.
+type AddrRange struct{ From, To netip.Addr }
 
 // Compile turns the policies over the engine's pods into the dataplane's
 // form. Only pods with an IPv4 address are classed; IPv6 ipBlocks are not
 // carried.
 func (e *Engine) Compile() *Compiled {
-	ix := e.index()
-	cache := map[*rule]*ruleCache{}
-	get := func(p *policy, r *rule) *ruleCache {
-		if c := cache[r]; c != nil {
-			return c
-		}
-		c := e.ruleCache(ix, p, r)
-		cache[r] = c
-		return c
-	}
-	c := &Compiled{}
+	cx := e.newCompiler()
+	c := &Compiled{Peers: map[string][]AddrRange{}}
+	cx.out = c.Peers
 	for _, d := range []Direction{Ingress, Egress} {
-		rules := Rules{Classes: map[string][]Box{}, Pods: map[netip.Addr]string{}}
+		rules := Rules{Classes: map[string][]Match{}, Pods: map[netip.Addr]string{}}
+		bySelection := map[string]string{} // selection key -> class ID
+		var sel []*policy
 		for _, pod := range e.pods {
 			if _, ok := v4(pod.IP); !ok || !pod.isolatable() {
 				continue
 			}
-			var sel []*policy
-			for _, p := range ix.policies[pod.Namespace] {
+			sel = sel[:0]
+			for _, p := range cx.ix.policies[pod.Namespace] {
 				if p.selects(pod, d) {
 					sel = append(sel, p)
 				}
@@ -70,19 +83,15 @@ func (e *Engine) Compile() *Compiled {
 			if len(sel) == 0 {
 				continue
 			}
-			id := classID(d, sel, pod)
+			key := selectionKey(d, sel, pod)
+			id, ok := bySelection[key]
+			if !ok {
+				ms := cx.matches(d, sel, pod)
+				id = matchesID(ms)
+				bySelection[key] = id
+				rules.Classes[id] = ms
+			}
 			rules.Pods[pod.IP.Unmap()] = id
-			if _, ok := rules.Classes[id]; ok {
-				continue
-			}
-			groups := map[protoPorts][]addrRange{}
-			for _, p := range sel {
-				for i := range p.rules[d] {
-					r := &p.rules[d][i]
-					addBoxes(groups, d, r, get(p, r), pod)
-				}
-			}
-			rules.Classes[id] = disjoint(groups)
 		}
 		if d == Ingress {
 			c.Ingress = rules
@@ -93,189 +102,122 @@ func (e *Engine) Compile() *Compiled {
 	return c
 }
 
-// classID names the class of a pod: the policies selecting it and, for
-// Ingress, those of its named ports that the policies' rules name.
-func classID(d Direction, sel []*policy, pod *Pod) string {
-	var b strings.Builder
-	b.WriteString(d.String())
+// matches are what the selecting policies' rules of a direction allow a
+// pod. Named ports resolve on the destination pod: the pod itself for
+// Ingress, each peer pod for Egress (never on other addresses).
+func (cx *compiler) matches(d Direction, sel []*policy, pod *Pod) []Match {
+	var ms []Match
 	for _, p := range sel {
-		b.WriteString("|" + p.key)
-	}
-	if d == Ingress {
-		used := map[string]bool{}
-		for _, p := range sel {
-			for _, r := range p.rules[Ingress] {
-				for _, pr := range r.ports {
-					if pr.namedPort {
-						used[pr.name] = true
+		for i := range p.rules[d] {
+			r := &p.rules[d][i]
+			pc := cx.peers(p, r)
+			if pc.none {
+				continue
+			}
+			id := cx.use(pc)
+			if len(r.ports) == 0 {
+				ms = append(ms, Match{Peers: id})
+				continue
+			}
+			for j := range r.ports {
+				pr := &r.ports[j]
+				switch {
+				case pr.any:
+					ms = append(ms, Match{id, pr.protoNum, 0, 65535})
+				case pr.namedPort && d == Ingress:
+					if n, ok := pod.namedPort(pr.name, pr.proto); ok {
+						ms = append(ms, Match{id, pr.protoNum, uint16(n), uint16(n)})
 					}
+				case pr.namedPort:
+					for _, g := range cx.named(pc, pr) {
+						ms = append(ms, Match{g.id, pr.protoNum, g.port, g.port})
+					}
+				default:
+					ms = append(ms, Match{id, pr.protoNum, uint16(pr.from), uint16(pr.to)})
 				}
 			}
 		}
+	}
+	return normalize(ms)
+}
+
+// normalize sorts matches and drops or joins redundant ones: those a
+// match of every protocol from the same peers covers, and port ranges of
+// the same peers and protocol that overlap or touch.
+func normalize(ms []Match) []Match {
+	if len(ms) == 0 {
+		return nil
+	}
+	slices.SortFunc(ms, func(a, b Match) int {
+		return cmp.Or(strings.Compare(a.Peers, b.Peers), cmp.Compare(a.Proto, b.Proto),
+			cmp.Compare(a.PortFrom, b.PortFrom), cmp.Compare(a.PortTo, b.PortTo))
+	})
+	if ms[0] == (Match{}) {
+		return ms[:1] // every address, protocol and port
+	}
+	out := ms[:1]
+	for _, m := range ms[1:] {
+		last := &out[len(out)-1]
+		switch {
+		case m.Peers == last.Peers && last.Proto == 0:
+			continue // sorted first, it covers the peers' other matches
+		case m.Peers == last.Peers && m.Proto == last.Proto && uint32(m.PortFrom) <= uint32(last.PortTo)+1:
+			last.PortTo = max(last.PortTo, m.PortTo)
+			continue
+		}
+		out = append(out, m)
+	}
+	return slices.Clip(out)
+}
+
+// matchesID is a class's ID: a hash of its matches.
+func matchesID(ms []Match) string {
+	h := sha256.New()
+	var b [5]byte
+	for _, m := range ms {
+		h.Write([]byte{byte(len(m.Peers))}) // IDs are short; "" is every address
+		h.Write([]byte(m.Peers))
+		b[0] = m.Proto
+		binary.BigEndian.PutUint16(b[1:3], m.PortFrom)
+		binary.BigEndian.PutUint16(b[3:5], m.PortTo)
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// selectionKey identifies what makes a pod's class, before computing it:
+// the policies selecting it and, for Ingress, those of its named ports
+// that the policies' rules name. Pods with the same key have the same
+// matches.
+func selectionKey(d Direction, sel []*policy, pod *Pod) string {
+	var b strings.Builder
+	for _, p := range sel {
+		b.WriteString(p.key)
+		b.WriteByte('|')
+	}
+	if d == Ingress {
 		var named []string
 		for _, cp := range pod.Ports {
-			if used[cp.Name] {
+			if namesPort(sel, cp.Name) {
 				named = append(named, fmt.Sprintf("%s/%s=%d", cp.Name, protocolOf(cp.Protocol), cp.Port))
 			}
 		}
 		slices.Sort(named)
-		b.WriteString("|" + strings.Join(named, ","))
+		b.WriteString(strings.Join(named, ","))
 	}
-	sum := sha256.Sum256([]byte(b.String()))
-	return hex.EncodeToString(sum[:8])
+	return b.String()
 }
 
-// index is the engine's pods and policies by namespace, each in the
-// engine's order: a policy selects only pods of its namespace, and a
-// selector peer matches only pods of the policy's namespace or of the
-// namespaces its namespaceSelector picks. Compile looks there instead of
-// at every pod and policy, which at 10,000 policies and 5,000 pods is the
-// difference between seconds and milliseconds.
-type index struct {
-	policies   map[string][]*policy
-	pods       map[string][]*Pod
-	namespaces []string // of the pods, in the pods' order (sorted)
-	byAddr     []*Pod   // pods with an IPv4 address, by address
-}
-
-func (e *Engine) index() *index {
-	ix := &index{policies: map[string][]*policy{}, pods: map[string][]*Pod{}}
-	for _, p := range e.policies {
-		ix.policies[p.namespace] = append(ix.policies[p.namespace], p)
-	}
-	for _, q := range e.pods {
-		if len(ix.pods[q.Namespace]) == 0 {
-			ix.namespaces = append(ix.namespaces, q.Namespace)
-		}
-		ix.pods[q.Namespace] = append(ix.pods[q.Namespace], q)
-		if _, ok := v4(q.IP); ok {
-			ix.byAddr = append(ix.byAddr, q)
-		}
-	}
-	slices.SortStableFunc(ix.byAddr, func(a, b *Pod) int { return a.IP.Unmap().Compare(b.IP.Unmap()) })
-	return ix
-}
-
-// inRange appends the pods whose address is in r.
-func (ix *index) inRange(out []*Pod, r addrRange) []*Pod {
-	i, _ := slices.BinarySearchFunc(ix.byAddr, r.lo, func(q *Pod, lo uint32) int {
-		a, _ := v4(q.IP)
-		return cmp.Compare(a, lo)
-	})
-	for ; i < len(ix.byAddr); i++ {
-		if a, _ := v4(ix.byAddr[i].IP); a > r.hi {
-			break
-		}
-		out = append(out, ix.byAddr[i])
-	}
-	return out
-}
-
-// candidates are the pods a rule's peers may match: every pod when the
-// rule has no peers; else the pods of the namespaces its selector peers
-// reach and those whose address is in its ipBlocks, each once.
-func (e *Engine) candidates(ix *index, p *policy, r *rule) (out []*Pod) {
-	if len(r.peers) == 0 {
-		return e.pods
-	}
-	for i := range r.peers {
-		if b := r.peers[i].block; b != nil {
-			for _, ar := range blockRanges(b) {
-				out = ix.inRange(out, ar)
-			}
-		}
-	}
-	byBlock := len(out)
-	defer func() {
-		if byBlock > 0 {
-			seen := map[*Pod]bool{}
-			out = slices.DeleteFunc(out, func(q *Pod) bool {
-				dup := seen[q]
-				seen[q] = true
-				return dup
-			})
-		}
-	}()
-	for _, ns := range ix.namespaces {
-		for i := range r.peers {
-			pe := &r.peers[i]
-			if pe.pods == nil && pe.namespaces == nil {
-				continue
-			}
-			if pe.namespaces == nil && ns == p.namespace || pe.namespaces != nil && pe.namespaces.Matches(e.namespaceLabels(ns)) {
-				out = append(out, ix.pods[ns]...)
-				break
-			}
-		}
-	}
-	return out
-}
-
-func (e *Engine) ruleCache(ix *index, p *policy, r *rule) *ruleCache {
-	c := &ruleCache{}
-	if len(r.peers) == 0 {
-		c.addrs = []addrRange{{0, ^uint32(0)}}
-	}
-	for i := range r.peers {
-		if b := r.peers[i].block; b != nil {
-			c.addrs = append(c.addrs, blockRanges(b)...)
-		}
-	}
-	for _, q := range e.candidates(ix, p, r) {
-		ip, ok := v4(q.IP)
-		if !ok || !q.isolatable() {
-			continue
-		}
-		ep := PodEndpoint(q)
-		matched := len(r.peers) == 0
-		for i := range r.peers {
-			if matched = e.peerMatches(&r.peers[i], p.namespace, ep); matched {
-				break
-			}
-		}
-		if matched {
-			c.pods = append(c.pods, q)
-			if len(r.peers) > 0 {
-				c.addrs = append(c.addrs, addrRange{ip, ip})
-			}
-		}
-	}
-	c.addrs = mergeRanges(c.addrs)
-	return c
-}
-
-// addBoxes adds what one rule allows the pod to groups. Named ports
-// resolve on the destination pod: the isolated pod itself for Ingress,
-// each peer pod for Egress (never on other addresses).
-func addBoxes(groups map[protoPorts][]addrRange, d Direction, r *rule, c *ruleCache, pod *Pod) {
-	if len(r.ports) == 0 {
-		groups[allProtoPorts] = append(groups[allProtoPorts], c.addrs...)
-		return
-	}
-	for i := range r.ports {
-		pr := &r.ports[i]
-		pp := protoPorts{p0: pr.protoNum, p1: pr.protoNum}
-		switch {
-		case pr.any:
-			pp.q0, pp.q1 = 0, 65535
-		case pr.namedPort && d == Ingress:
-			n, ok := pod.namedPort(pr.name, pr.proto)
-			if !ok {
-				continue
-			}
-			pp.q0, pp.q1 = uint16(n), uint16(n)
-		case pr.namedPort:
-			for _, q := range c.pods {
-				if n, ok := q.namedPort(pr.name, pr.proto); ok {
-					ip, _ := v4(q.IP)
-					k := protoPorts{pr.protoNum, pr.protoNum, uint16(n), uint16(n)}
-					groups[k] = append(groups[k], addrRange{ip, ip})
+// namesPort reports whether an ingress rule of the policies names a port.
+func namesPort(sel []*policy, name string) bool {
+	for _, p := range sel {
+		for _, r := range p.rules[Ingress] {
+			for _, pr := range r.ports {
+				if pr.namedPort && pr.name == name {
+					return true
 				}
 			}
-			continue
-		default:
-			pp.q0, pp.q1 = uint16(pr.from), uint16(pr.to)
 		}
-		groups[pp] = append(groups[pp], c.addrs...)
 	}
+	return false
 }

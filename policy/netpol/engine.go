@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -89,8 +90,9 @@ func New(in Input) (*Engine, error) {
 		e.pods = append(e.pods, p)
 	}
 	sortPods(e.pods)
+	sc := selectorCache{}
 	for _, np := range in.Policies {
-		p, err := parsePolicy(np)
+		p, err := sc.parsePolicy(np)
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +114,7 @@ func (e *Engine) namespaceLabels(ns string) labels.Set {
 	return labels.Set{corev1.LabelMetadataName: ns}
 }
 
-func parsePolicy(np *networkingv1.NetworkPolicy) (*policy, error) {
+func (sc selectorCache) parsePolicy(np *networkingv1.NetworkPolicy) (*policy, error) {
 	ns := np.Namespace
 	if ns == "" {
 		ns = "default"
@@ -122,10 +124,10 @@ func parsePolicy(np *networkingv1.NetworkPolicy) (*policy, error) {
 		return nil, fmt.Errorf("networkpolicy %s: %s: %w", p.key, path, err)
 	}
 	var err error
-	if p.selector, err = metav1.LabelSelectorAsSelector(&np.Spec.PodSelector); err != nil {
+	if p.selector, err = sc.parse(&np.Spec.PodSelector); err != nil {
 		return fail("spec.podSelector", err)
 	}
-	p.selStr = selectorString(&np.Spec.PodSelector)
+	p.selStr = selectorString(p.selector)
 	for _, t := range EffectivePolicyTypes(np) {
 		switch t {
 		case networkingv1.PolicyTypeIngress:
@@ -135,14 +137,14 @@ func parsePolicy(np *networkingv1.NetworkPolicy) (*policy, error) {
 		}
 	}
 	for i, r := range np.Spec.Ingress {
-		pr, err := parseRule(r.From, r.Ports)
+		pr, err := sc.parseRule(r.From, r.Ports)
 		if err != nil {
 			return fail(fmt.Sprintf("spec.ingress[%d]", i), err)
 		}
 		p.rules[Ingress] = append(p.rules[Ingress], pr)
 	}
 	for i, r := range np.Spec.Egress {
-		pr, err := parseRule(r.To, r.Ports)
+		pr, err := sc.parseRule(r.To, r.Ports)
 		if err != nil {
 			return fail(fmt.Sprintf("spec.egress[%d]", i), err)
 		}
@@ -151,23 +153,23 @@ func parsePolicy(np *networkingv1.NetworkPolicy) (*policy, error) {
 	return p, nil
 }
 
-func parseRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (rule, error) {
+func (sc selectorCache) parseRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) (rule, error) {
 	var r rule
 	for i, pe := range peers {
 		var p peer
 		var err error
 		var desc []string
 		if pe.PodSelector != nil {
-			if p.pods, err = metav1.LabelSelectorAsSelector(pe.PodSelector); err != nil {
+			if p.pods, err = sc.parse(pe.PodSelector); err != nil {
 				return r, fmt.Errorf("peers[%d].podSelector: %w", i, err)
 			}
-			desc = append(desc, "podSelector "+selectorString(pe.PodSelector))
+			desc = append(desc, "podSelector "+selectorString(p.pods))
 		}
 		if pe.NamespaceSelector != nil {
-			if p.namespaces, err = metav1.LabelSelectorAsSelector(pe.NamespaceSelector); err != nil {
+			if p.namespaces, err = sc.parse(pe.NamespaceSelector); err != nil {
 				return r, fmt.Errorf("peers[%d].namespaceSelector: %w", i, err)
 			}
-			desc = append(desc, "namespaceSelector "+selectorString(pe.NamespaceSelector))
+			desc = append(desc, "namespaceSelector "+selectorString(p.namespaces))
 		}
 		if pe.IPBlock != nil {
 			b := &ipBlock{}
@@ -223,14 +225,42 @@ func parseRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.Netw
 	return r, nil
 }
 
-// selectorString prints a selector as kubectl describe does, with {} for
-// the empty selector (everything).
-func selectorString(ls *metav1.LabelSelector) string {
-	s := metav1.FormatLabelSelector(ls)
-	if s == "<none>" {
-		return "{}"
+// selectorCache holds the selectors New parsed, by their matchLabels:
+// policies repeat a few selectors many times, and parsing one validates
+// every label with regular expressions. Selectors are not changed once
+// parsed, so policies share them.
+type selectorCache map[string]labels.Selector
+
+func (sc selectorCache) parse(ls *metav1.LabelSelector) (labels.Selector, error) {
+	if ls == nil || len(ls.MatchExpressions) > 0 {
+		return metav1.LabelSelectorAsSelector(ls)
 	}
-	return s
+	keys := make([]string, 0, len(ls.MatchLabels))
+	for k, v := range ls.MatchLabels {
+		// Length-prefixed: no two selectors share a key, whatever
+		// invalid labels they hold.
+		keys = append(keys, strconv.Itoa(len(k))+":"+k+strconv.Itoa(len(v))+":"+v)
+	}
+	slices.Sort(keys)
+	key := strings.Join(keys, "")
+	if sel, ok := sc[key]; ok {
+		return sel, nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if err == nil {
+		sc[key] = sel
+	}
+	return sel, err
+}
+
+// selectorString prints a parsed selector as kubectl describe does
+// (metav1.FormatLabelSelector, without parsing it again), with {} for the
+// empty selector (everything).
+func selectorString(sel labels.Selector) string {
+	if s := sel.String(); s != "" {
+		return s
+	}
+	return "{}"
 }
 
 // EffectivePolicyTypes is spec.policyTypes with the API server's default:

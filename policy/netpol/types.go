@@ -1,6 +1,7 @@
 package netpol
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strings"
@@ -157,7 +158,24 @@ func protoNumber(p corev1.Protocol) uint8 {
 	}
 }
 
-// sortPods orders pods by namespace, then name.
+// sortPods orders pods by Key, without building the keys.
 func sortPods(pods []*Pod) {
-	slices.SortFunc(pods, func(a, b *Pod) int { return strings.Compare(a.Key(), b.Key()) })
+	slices.SortFunc(pods, compareKeys)
+}
+
+// compareKeys compares the pods' Keys ("namespace/name").
+func compareKeys(a, b *Pod) int {
+	if a.Namespace == b.Namespace {
+		return strings.Compare(a.Name, b.Name)
+	}
+	x, y := a.Namespace, b.Namespace
+	n := min(len(x), len(y))
+	if c := strings.Compare(x[:n], y[:n]); c != 0 {
+		return c
+	}
+	// One namespace starts the other: "/" follows the shorter.
+	if len(x) < len(y) {
+		return cmp.Compare('/', y[n])
+	}
+	return cmp.Compare(x[n], '/')
 }
