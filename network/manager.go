@@ -189,7 +189,11 @@ func (m *Manager) setupInProcess(a *Attachment, netnsPath string) error {
 func (m *Manager) commit(a *Attachment) error {
 	// The address may have been another pod's: none of that pod's flows
 	// may reach this one.
-	if err := forgetFlows(a.IP); err != nil {
+	wait := a.forgot
+	if wait == nil {
+		wait = func() error { return forgetFlows(a.IP) }
+	}
+	if err := wait(); err != nil {
 		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
 	}
 	a.Pending = false
@@ -269,9 +273,12 @@ func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
 	if err := m.detach(ctx, a); err != nil {
 		return err
 	}
-	// Flows to the pod (hostPort ones too) end with it.
-	if err := forgetFlows(a.IP); err != nil {
-		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
+	// Flows to the pod's hostPorts end with it, as portmap ends them;
+	// the next pod given the address forgets all of its flows anyway.
+	if len(a.Ports) > 0 {
+		if err := forgetFlows(a.IP); err != nil {
+			return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
+		}
 	}
 	if a.InProcess {
 		return nil // detachInProcess took it out of the tables first
