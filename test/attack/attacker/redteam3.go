@@ -22,30 +22,10 @@ func init() {
 //
 //	attacker rt3-udp-echo PORT SECONDS
 func rt3UDPEcho(args []string) error {
-	if len(args) != 2 {
-		return errors.New("usage: rt3-udp-echo PORT SECONDS")
-	}
-	secs, err := strconv.Atoi(args[1])
-	if err != nil {
+	return serveUDP(args, "rt3-udp-echo", func(pc net.PacketConn, from net.Addr, msg []byte) error {
+		_, err := pc.WriteTo(append([]byte("ECHO "), msg...), from)
 		return err
-	}
-	pc, err := net.ListenPacket("udp4", ":"+args[0])
-	if err != nil {
-		return err
-	}
-	defer pc.Close()
-	fmt.Println("LISTENING")
-	pc.SetReadDeadline(time.Now().Add(time.Duration(secs) * time.Second))
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			return nil // the deadline
-		}
-		if _, err := pc.WriteTo(append([]byte("ECHO "), buf[:n]...), from); err != nil {
-			return err
-		}
-	}
+	})
 }
 
 // rt3UDPFlow sends MSG to IP:PORT every 200 ms for SECONDS from one socket
