@@ -25,9 +25,12 @@
 // records in the same transaction as the guard table. No fork, no
 // iptables, no node-wide lock. The firewall plugin's part, on a node
 // whose FORWARD policy is DROP, is two iptables rules for the subnet,
-// added once (forward.go). Any other conflist, an edited podsec.conflist
-// too, runs through libcni and the plugins it names, unchanged
-// (BackendCNI); Config.Backend forces either. Every record says which
+// added once, and on a node with a CNI-ADMIN chain two jumps to it ahead
+// of them (forward.go). Either backend forgets the conntrack entries of
+// an address when it is given to a pod (conntrack.go). Any other
+// conflist, an edited podsec.conflist too, runs through libcni and the
+// plugins it names, unchanged (BackendCNI); Config.Backend forces
+// either. Every record says which
 // backend made it (Attachment.InProcess), and Teardown and GC undo it the
 // same way, so pods attached by an older podsec are torn down by CNI DEL.
 // Interface names (eth0, a "veth" host end), addresses and records are the

@@ -19,58 +19,90 @@ import (
 //	-s SUBNET -j ACCEPT
 //	-d SUBNET -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 //
+// The plugin sends pod traffic through the chain CNI-ADMIN before its
+// accepts, where the node's administrator keeps rules of their own (a
+// drop of the cloud's metadata address, of a node database): where that
+// chain exists, the in-process network jumps to it first, for the
+// subnet's traffic, on any node:
+//
+//	-s SUBNET -j CNI-ADMIN
+//	-d SUBNET -j CNI-ADMIN
+//
+// Without those jumps the administrator's rules held through the CNI
+// plugins and silently not in-process (TestRedteamNetworkCNIAdmin).
+//
 // A marker file in the state directory remembers them; Close removes
 // them with the last pod. A node whose FORWARD policy is ACCEPT (the
-// default) gets nothing, and no fork.
+// default) and that has no CNI-ADMIN chain gets nothing, and no fork.
+
+// cniAdminChain is the firewall plugin's chain for the administrator's
+// rules.
+const cniAdminChain = "CNI-ADMIN"
 
 func (m *Manager) forwardMarker() string {
 	return filepath.Join(m.cfg.StateDir, "forward-"+m.cfg.Bridge)
 }
 
-func (m *Manager) forwardRules() [][]string {
+// forwardRules are the FORWARD rules of the in-process network, in the
+// order they must be in: the jumps to CNI-ADMIN (admin), then the accepts
+// (accept).
+func (m *Manager) forwardRules(admin, accept bool) [][]string {
 	comment := []string{"-m", "comment", "--comment", "podsec: pods of " + m.cfg.Bridge}
-	return [][]string{
-		append([]string{"-s", m.cfg.Subnet}, append(comment, "-j", "ACCEPT")...),
-		append([]string{"-d", m.cfg.Subnet, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"}, append(comment, "-j", "ACCEPT")...),
+	var rules [][]string
+	if admin {
+		rules = append(rules,
+			append([]string{"-s", m.cfg.Subnet}, append(comment, "-j", cniAdminChain)...),
+			append([]string{"-d", m.cfg.Subnet}, append(comment, "-j", cniAdminChain)...))
 	}
+	if accept {
+		rules = append(rules,
+			append([]string{"-s", m.cfg.Subnet}, append(comment, "-j", "ACCEPT")...),
+			append([]string{"-d", m.cfg.Subnet, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"}, append(comment, "-j", "ACCEPT")...))
+	}
+	return rules
 }
 
-// forwardDropped tells whether iptables' FORWARD chain (table ip filter,
-// iptables-nft) drops by default.
-func forwardDropped() (bool, error) {
+// forwardState tells whether iptables' FORWARD chain (table ip filter,
+// iptables-nft) drops by default and whether the CNI-ADMIN chain exists.
+func forwardState() (dropped, admin bool, err error) {
 	nc, err := nftables.New()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	chains, err := nc.ListChainsOfTableFamily(nftables.TableFamilyIPv4)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	for _, c := range chains {
-		if c.Table.Name == "filter" && c.Name == "FORWARD" && c.Policy != nil && *c.Policy == nftables.ChainPolicyDrop {
-			return true, nil
+		if c.Table.Name != "filter" {
+			continue
 		}
+		dropped = dropped || c.Name == "FORWARD" && c.Policy != nil && *c.Policy == nftables.ChainPolicyDrop
+		admin = admin || c.Name == cniAdminChain
 	}
-	return false, nil
+	return dropped, admin, nil
 }
 
-// openForward adds the FORWARD rules when the node's policy drops and they
-// are not there yet.
+// openForward adds the FORWARD rules when the node's policy drops or it
+// has a CNI-ADMIN chain, and they are not there yet.
 func (m *Manager) openForward(ctx context.Context) error {
 	if _, err := os.Stat(m.forwardMarker()); err == nil {
 		return nil
 	}
-	dropped, err := forwardDropped()
+	dropped, admin, err := forwardState()
 	if err != nil {
 		return fmt.Errorf("reading the node's FORWARD policy: %w", err)
 	}
-	if !dropped {
+	if !dropped && !admin {
 		return nil
 	}
 	if err := os.WriteFile(m.forwardMarker(), nil, 0o600); err != nil {
 		return fmt.Errorf("recording the FORWARD rules: %w", err)
 	}
-	for _, r := range m.forwardRules() {
+	// Each is inserted at the top: the last inserted comes first.
+	rules := m.forwardRules(admin, dropped)
+	for i := len(rules) - 1; i >= 0; i-- {
+		r := rules[i]
 		if _, err := iptables(ctx, append([]string{"-C", "FORWARD"}, r...)...); err == nil {
 			continue
 		}
@@ -87,7 +119,7 @@ func (m *Manager) closeForward(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
-	for _, r := range m.forwardRules() {
+	for _, r := range m.forwardRules(true, true) {
 		for range 10 { // duplicates of two Setups at once
 			if _, err := iptables(ctx, append([]string{"-C", "FORWARD"}, r...)...); err != nil {
 				break

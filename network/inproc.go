@@ -72,6 +72,7 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	if err != nil {
 		return err
 	}
+	a.forgot = forgetFlowsAsync(ip) // waited for by commit
 	h, err := netns.GetFromPath(netnsPath)
 	if err != nil {
 		return fmt.Errorf("opening network namespace %s: %w", netnsPath, err)

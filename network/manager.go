@@ -181,11 +181,21 @@ func (m *Manager) setupInProcess(a *Attachment, netnsPath string) error {
 	return m.commit(a)
 }
 
-// commit records the attachment as done and programs the guard (and NAT)
-// tables from the records, under one hold of the state lock: before any
-// container of the pod runs, its frames carry its own addresses or go
-// nowhere.
+// commit forgets the node's flows of the pod's address, records the
+// attachment as done and programs the guard (and NAT) tables from the
+// records, under one hold of the state lock: before any container of the
+// pod runs, its frames carry its own addresses or go nowhere, and no flow
+// of the address's previous pod reaches it.
 func (m *Manager) commit(a *Attachment) error {
+	// The address may have been another pod's: none of that pod's flows
+	// may reach this one.
+	wait := a.forgot
+	if wait == nil {
+		wait = func() error { return forgetFlows(a.IP) }
+	}
+	if err := wait(); err != nil {
+		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
+	}
 	a.Pending = false
 	l, err := m.lockState()
 	if err != nil {
@@ -262,6 +272,13 @@ func (m *Manager) Teardown(ctx context.Context, pod PodRef) error {
 func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
 	if err := m.detach(ctx, a); err != nil {
 		return err
+	}
+	// Flows to the pod's hostPorts end with it, as portmap ends them;
+	// the next pod given the address forgets all of its flows anyway.
+	if len(a.Ports) > 0 {
+		if err := forgetFlows(a.IP); err != nil {
+			return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
+		}
 	}
 	if a.InProcess {
 		return nil // detachInProcess took it out of the tables first

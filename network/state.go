@@ -63,6 +63,10 @@ type Attachment struct {
 	ConfList json.RawMessage `json:"confList"`
 	// Result is the CNI ADD result.
 	Result json.RawMessage `json:"result,omitempty"`
+	// forgot waits for the deletion of the address's conntrack entries,
+	// started as soon as the address was known (forgetFlowsAsync); nil
+	// when none was started.
+	forgot func() error
 }
 
 func (m *Manager) recordDir() string { return filepath.Join(m.cfg.StateDir, "pods") }

@@ -62,7 +62,9 @@ func ownTree(fd int, gid, mask uint32, depth int) error {
 	if err := ownFd(fd, gid, mask|execMask|unix.S_ISGID); err != nil {
 		return err
 	}
-	dup, err := unix.Dup(fd)
+	// Close-on-exec, as every other descriptor podsec opens: a pod of
+	// the same process starting meanwhile must not inherit it.
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}

@@ -39,8 +39,17 @@ const ifName = "eth0"
 // udpListen: udp-listen PORT SECONDS prints "GOT <source> <payload>" for
 // each datagram received on PORT within SECONDS.
 func udpListen(args []string) error {
+	return serveUDP(args, "udp-listen", func(_ net.PacketConn, from net.Addr, msg []byte) error {
+		fmt.Printf("GOT %s %s\n", from.(*net.UDPAddr).IP, msg)
+		return nil
+	})
+}
+
+// serveUDP listens on args[0] (PORT) for args[1] (SECONDS), prints
+// "LISTENING" once it does, and hands fn every datagram.
+func serveUDP(args []string, name string, fn func(pc net.PacketConn, from net.Addr, msg []byte) error) error {
 	if len(args) != 2 {
-		return errors.New("usage: udp-listen PORT SECONDS")
+		return fmt.Errorf("usage: %s PORT SECONDS", name)
 	}
 	secs, err := strconv.Atoi(args[1])
 	if err != nil {
@@ -59,7 +68,9 @@ func udpListen(args []string) error {
 		if err != nil {
 			return nil // the deadline
 		}
-		fmt.Printf("GOT %s %s\n", from.(*net.UDPAddr).IP, buf[:n])
+		if err := fn(pc, from, buf[:n]); err != nil {
+			return err
+		}
 	}
 }
 
