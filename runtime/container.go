@@ -243,7 +243,6 @@ func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
 	if path := userNSPath(s); path != "" {
 		s, opts.Adjust = joinUserNS(s, path)
 	}
-	var split *seccompSplit
 	adjust := opts.Adjust
 	opts.Adjust = func(cfg *configs.Config) error {
 		if adjust != nil {
@@ -251,8 +250,15 @@ func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
 				return err
 			}
 		}
-		if split = splitSeccomp(cfg.Seccomp); split != nil {
-			cfg.Seccomp = split.late
+		split := splitSeccomp(cfg.Seccomp)
+		if split == nil {
+			return nil
+		}
+		defer trace.Step("seccomp filter")()
+		// Without its early program (no ptrace for the export, say) the
+		// profile stays whole, for libcontainer to compile as before.
+		if f, err := earlyFilter(r.layout.Root, split); err == nil {
+			ct.early, cfg.Seccomp = f, split.late
 		}
 		return nil
 	}
@@ -263,11 +269,7 @@ func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
 	if ct.proc, err = lc.NewProcess(s.Process, true); err != nil {
 		return err
 	}
-	if split != nil {
-		defer trace.Step("seccomp filter")()
-		if ct.early, err = earlyFilter(r.layout.Root, split); err != nil {
-			return fmt.Errorf("seccomp: %w", err)
-		}
+	if ct.early != nil {
 		ct.proc.ExtraFiles = append([]*os.File{ct.early}, ct.proc.ExtraFiles...)
 	}
 	return nil

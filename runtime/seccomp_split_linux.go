@@ -171,7 +171,7 @@ func earlyFilter(root string, sp *seccompSplit) (*os.File, error) {
 	prog := cache.get(key)
 	if prog == nil {
 		end := trace.Step("seccomp compile")
-		if prog, err = seccompExport(profile); err != nil {
+		if prog, err = exportProgram(profile); err != nil {
 			return nil, err
 		}
 		end()
@@ -205,6 +205,10 @@ func runcVersion() string {
 	}
 	return "unknown"
 }
+
+// exportProgram is seccompExport; tests replace it to see a start go on
+// without an early program.
+var exportProgram = seccompExport
 
 // SeccompExportArg is the first argument with which podsec re-executes
 // itself to make a container's early seccomp program (SeccompExportMain).

@@ -5,8 +5,11 @@ package runtime
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -123,6 +126,24 @@ func TestSplitSeccompRefuses(t *testing.T) {
 				t.Errorf("splitSeccomp(%s) = %+v, want nil", tc.name, sp)
 			}
 		})
+	}
+}
+
+// TestSplitFallsBackWhole: without an early program (here its export
+// fails, as it would where podsec may not ptrace) the profile stays whole
+// and the container runs under it in one filter, compiled by libcontainer.
+func TestSplitFallsBackWhole(t *testing.T) {
+	exportProgram = func([]byte) ([]byte, error) { return nil, errors.New("no ptrace here") }
+	t.Cleanup(func() { exportProgram = seccompExport })
+	podCase{name: "whole profile", manifest: pod("whole", busybox, status+"; unshare -U true 2>&1 || echo unshare-refused", "", ""),
+		want: []string{"Seccomp:\t2", "Seccomp_filters:\t1", "unshare-refused"}}.run(t)
+}
+
+// TestCheckSeccompFilters: a process without the two filters of a split
+// profile is found out.
+func TestCheckSeccompFilters(t *testing.T) {
+	if err := checkSeccompFilters(os.Getpid()); err == nil || !strings.Contains(err.Error(), "runs under 0 seccomp filters") {
+		t.Errorf("checkSeccompFilters(self) = %v, want an error naming 0 filters", err)
 	}
 }
 
