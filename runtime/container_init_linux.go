@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
@@ -72,13 +71,8 @@ func loadEarlyFilter() error {
 	// Not no_new_privs: that is the container's own choice, which
 	// libcontainer makes later. The init is root with every capability
 	// in its user namespace, which the kernel asks of a filter without.
-	fprog := unix.SockFprog{Len: uint16(len(prog) / 8), Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0]))}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags|unix.SECCOMP_FILTER_FLAG_TSYNC), uintptr(unsafe.Pointer(&fprog)))
-	switch {
-	case errno != 0:
-		return fmt.Errorf("loading the early seccomp filter: %w", errno)
-	case r != 0:
-		return fmt.Errorf("loading the early seccomp filter: thread %d could not be synchronised", r)
+	if err := setFilter(prog, flags); err != nil {
+		return fmt.Errorf("loading the early seccomp filter: %w", err)
 	}
 	if _, err := unix.FcntlInt(earlyFd, unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
 		return fmt.Errorf("early seccomp filter: %w", err)
