@@ -12,13 +12,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/podsec/podsec/internal/atomicfile"
 )
 
-var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+// digestPattern is compiled on first use: its bounded repetitions make
+// a large program, which every start of podsec (each container's init
+// and pod sandbox too) would otherwise build.
+var digestPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^sha256:[0-9a-f]{64}$`) })
 
 // add stores img under refs (normalized): its layers are unpacked unless
 // already present, its config and manifest (raw may be nil) are written
@@ -81,7 +85,7 @@ func (s *Store) add(ctx context.Context, img v1.Image, refs []string, digest str
 	diffIDs := make([]string, len(layers))
 	for i, l := range layers {
 		diffIDs[i] = cfg.RootFS.DiffIDs[i].String()
-		if !digestPattern.MatchString(diffIDs[i]) {
+		if !digestPattern().MatchString(diffIDs[i]) {
 			return nil, fmt.Errorf("image %s: unsupported diff_id %q", id, diffIDs[i])
 		}
 		if err := ctx.Err(); err != nil {

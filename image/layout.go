@@ -65,7 +65,7 @@ func (l *layoutDir) readFile(name string, limit int64, flag string) ([]byte, err
 }
 
 func blobName(h v1.Hash) (string, error) {
-	if !digestPattern.MatchString(h.String()) {
+	if !digestPattern().MatchString(h.String()) {
 		return "", fmt.Errorf("unsupported digest %q", h)
 	}
 	return "blobs/sha256/" + h.Hex, nil

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	goruntime "runtime"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -180,7 +181,9 @@ func sectionOpener(f *os.File, size int64) tarball.Opener {
 	return func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(f, 0, size)), nil }
 }
 
-var layoutFile = regexp.MustCompile(`^(oci-layout|index\.json|blobs/[a-z0-9]+/[a-f0-9]{32,128})$`)
+var layoutFile = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(oci-layout|index\.json|blobs/[a-z0-9]+/[a-f0-9]{32,128})$`)
+})
 
 // extractLayout copies the OCI layout files of an oci-archive into dir.
 // Only regular files with a layout name are taken, and nothing in the
@@ -199,7 +202,7 @@ func extractLayout(f *os.File, size int64, dir string) error {
 			return fmt.Errorf("reading oci-archive: %w", tarError(err))
 		}
 		n, err := cleanName(hdr.Name)
-		if err != nil || hdr.Typeflag != tar.TypeReg || !layoutFile.MatchString(n) {
+		if err != nil || hdr.Typeflag != tar.TypeReg || !layoutFile().MatchString(n) {
 			continue
 		}
 		dst := filepath.Join(dir, filepath.FromSlash(n))

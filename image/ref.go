@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 )
@@ -64,8 +65,8 @@ func repository(normalized string) string {
 // isDigestRef reports whether a normalized reference names a digest.
 func isDigestRef(normalized string) bool { return strings.Contains(normalized, "@") }
 
-var idPattern = regexp.MustCompile(`^(sha256:)?[0-9a-f]{12,64}$`)
+var idPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(sha256:)?[0-9a-f]{12,64}$`) })
 
 // looksLikeID reports whether s can be an image ID or a prefix of one
 // (12 hex digits at least, as docker accepts).
-func looksLikeID(s string) bool { return idPattern.MatchString(s) }
+func looksLikeID(s string) bool { return idPattern().MatchString(s) }

@@ -88,7 +88,7 @@ func uncompressedChecked(l v1.Layer, lim Limits) (io.ReadCloser, *checkedBlob, e
 	if size > lim.MaxLayerSize {
 		return nil, nil, sizeLimit(fmt.Sprintf("compressed size %d", size), lim.MaxLayerSize, "--max-layer-size")
 	}
-	if !digestPattern.MatchString(digest.String()) {
+	if !digestPattern().MatchString(digest.String()) {
 		return nil, nil, fmt.Errorf("unsupported layer digest %q", digest)
 	}
 	rc, err := l.Compressed()

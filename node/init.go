@@ -6,7 +6,6 @@ import (
 
 	// Device rules for the cgroup managers.
 	_ "github.com/opencontainers/cgroups/devices"
-	"github.com/opencontainers/runc/libcontainer"
 	// nsenter runs before the Go runtime starts when the program is
 	// re-executed as a container's init process.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
@@ -16,7 +15,9 @@ import (
 
 // Init turns the process into a container's init when libcontainer
 // re-executes the program as "PROGRAM init", or into a pod sandbox for
-// "PROGRAM sandbox-init" (runtime.SandboxArg); neither returns. Every
+// "PROGRAM sandbox-init" (runtime.SandboxArg), or into the helper that
+// makes a container's early seccomp program for "PROGRAM seccomp-export"
+// (runtime.SeccompExportArg); none returns. Every
 // program that runs pods calls it first thing, from an init function,
 // before flag parsing:
 //
@@ -30,10 +31,13 @@ func Init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		goruntime.GOMAXPROCS(1)
 		goruntime.LockOSThread()
-		libcontainer.Init()
+		runtime.ContainerInit()
 	}
 	if len(os.Args) > 1 && os.Args[1] == runtime.SandboxArg {
 		runtime.SandboxMain()
+	}
+	if len(os.Args) > 1 && os.Args[1] == runtime.SeccompExportArg {
+		runtime.SeccompExportMain()
 	}
 	goruntime.LockOSThread()
 }

@@ -171,8 +171,14 @@ func loadBPF(prog []byte) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("setting no_new_privs: %w", err)
 	}
+	return setFilter(prog, 0)
+}
+
+// setFilter puts every thread of the calling process under prog, with
+// the seccomp filter flags given besides TSYNC.
+func setFilter(prog []byte, flags uint32) error {
 	fprog := unix.SockFprog{Len: uint16(len(prog) / 8), Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0]))}
-	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
+	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags|unix.SECCOMP_FILTER_FLAG_TSYNC), uintptr(unsafe.Pointer(&fprog)))
 	switch {
 	case errno != 0:
 		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", errno)

@@ -14,6 +14,7 @@ import (
 	// Device rules for the cgroup managers.
 	_ "github.com/opencontainers/cgroups/devices"
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 
@@ -32,6 +33,7 @@ type container struct {
 	dir     string
 	lc      *libcontainer.Container
 	proc    *libcontainer.Process
+	early   *os.File // the early seccomp filter of a split profile
 	flush   func()
 	oom     <-chan struct{}
 	done    chan struct{}
@@ -165,7 +167,7 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	// The container's init (a re-exec of podsec) sets up its mounts,
 	// compiles or loads its seccomp filter and execs the process.
 	end = trace.Step("start")
-	if err := ct.lc.Run(ct.proc); err != nil {
+	if err := ct.run(); err != nil {
 		return ct, fmt.Errorf("container %q: starting: %w", c.Name, err)
 	}
 	end()
@@ -241,12 +243,57 @@ func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
 	if path := userNSPath(s); path != "" {
 		s, opts.Adjust = joinUserNS(s, path)
 	}
+	adjust := opts.Adjust
+	opts.Adjust = func(cfg *configs.Config) error {
+		if adjust != nil {
+			if err := adjust(cfg); err != nil {
+				return err
+			}
+		}
+		split := splitSeccomp(cfg.Seccomp)
+		if split == nil {
+			return nil
+		}
+		defer trace.Step("seccomp filter")()
+		// Without its early program (no ptrace for the export, say) the
+		// profile stays whole, for libcontainer to compile as before.
+		if f, err := earlyFilter(r.layout.Root, split); err == nil {
+			ct.early, cfg.Seccomp = f, split.late
+		}
+		return nil
+	}
 	ct.lc, err = lc.Create(filepath.Join(r.layout.Root, "libcontainer"), id, s, opts)
 	if err != nil {
 		return err
 	}
-	ct.proc, err = lc.NewProcess(s.Process, true)
-	return err
+	if ct.proc, err = lc.NewProcess(s.Process, true); err != nil {
+		return err
+	}
+	if ct.early != nil {
+		ct.proc.ExtraFiles = append([]*os.File{ct.early}, ct.proc.ExtraFiles...)
+	}
+	return nil
+}
+
+// run starts the container's init and, when its profile is split,
+// checks that its process runs under both filters.
+func (ct *container) run() error {
+	if err := ct.lc.Run(ct.proc); err != nil {
+		return err
+	}
+	if ct.early == nil {
+		return nil
+	}
+	ct.early.Close()
+	pid, err := ct.proc.Pid()
+	if err == nil {
+		err = checkSeccompFilters(pid)
+	}
+	if err != nil {
+		_ = ct.lc.Signal(syscall.SIGKILL)
+		return fmt.Errorf("seccomp: %w", err)
+	}
+	return nil
 }
 
 // wait records how the container's init process ended.
@@ -293,6 +340,9 @@ func (ct *container) signal(sig os.Signal) {
 func (ct *container) cleanup() error {
 	var errs []error
 	ct.cleaned.Do(func() {
+		if ct.early != nil {
+			ct.early.Close()
+		}
 		if ct.lc != nil {
 			end := trace.Step("destroy")
 			if err := ct.lc.Destroy(); err != nil {

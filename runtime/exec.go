@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/containerd/console"
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/podsec/podsec/internal/lc"
@@ -75,8 +78,28 @@ func (l Layout) Exec(namespace, pod, name string, opts ExecOptions) (int, error)
 	} else {
 		proc.Stdin, proc.Stdout, proc.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
 	}
+	early, err := execEarlyFilter(l.Root, c, &s)
+	if err != nil {
+		return 0, fmt.Errorf("exec in container %s: %w", name, err)
+	}
+	if early != nil {
+		defer early.Close()
+		proc.ExtraFiles = append([]*os.File{early}, proc.ExtraFiles...)
+	}
 	if err := c.Run(proc); err != nil {
 		return 0, fmt.Errorf("exec in container %s: %w", name, err)
+	}
+	if early != nil {
+		early.Close()
+		pid, err := proc.Pid()
+		if err == nil {
+			err = checkSeccompFilters(pid)
+		}
+		if err != nil {
+			_ = proc.Signal(syscall.SIGKILL)
+			_, _ = proc.Wait()
+			return 0, fmt.Errorf("exec in container %s: seccomp: %w", name, err)
+		}
 	}
 	copied := func() {}
 	if opts.Tty {
@@ -123,4 +146,40 @@ func attachConsole(socket *os.File, opts ExecOptions) (func(), error) {
 		cons.Close()
 	}()
 	return func() { <-done }, nil
+}
+
+// execEarlyFilter returns the early seccomp filter a process run in c
+// needs, or nil when c's profile was not split at its start: the profile
+// is split again from the container's spec, and a container whose
+// libcontainer profile is neither the spec's nor its late part is
+// refused rather than left under the late filter alone.
+func execEarlyFilter(root string, c *libcontainer.Container, s *specs.Spec) (*os.File, error) {
+	stored := c.Config().Seccomp
+	if stored == nil {
+		return nil, nil
+	}
+	var full *configs.Seccomp
+	if s.Linux != nil && s.Linux.Seccomp != nil {
+		var err error
+		if full, err = specconv.SetupSeccomp(s.Linux.Seccomp); err != nil {
+			return nil, fmt.Errorf("seccomp: %w", err)
+		}
+	}
+	same := func(a, b *configs.Seccomp) bool {
+		ja, erra := json.Marshal(a)
+		jb, errb := json.Marshal(b)
+		return erra == nil && errb == nil && bytes.Equal(ja, jb)
+	}
+	if same(stored, full) {
+		return nil, nil
+	}
+	split := splitSeccomp(full)
+	if split == nil || !same(stored, split.late) {
+		return nil, errors.New("seccomp: the container's profile is not its spec's")
+	}
+	f, err := earlyFilter(root, split)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp: %w", err)
+	}
+	return f, nil
 }

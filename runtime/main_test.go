@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/opencontainers/runc/libcontainer"
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 	corev1 "k8s.io/api/core/v1"
 
@@ -25,10 +24,13 @@ func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		goruntime.GOMAXPROCS(1)
 		goruntime.LockOSThread()
-		libcontainer.Init()
+		ContainerInit()
 	}
 	if len(os.Args) > 1 && os.Args[1] == SandboxArg {
 		SandboxMain()
+	}
+	if len(os.Args) > 1 && os.Args[1] == SeccompExportArg {
+		SeccompExportMain()
 	}
 	// Keep the main thread to the main goroutine: libcontainer joins a
 	// container's mount namespace on a locked thread that the Go runtime

@@ -182,6 +182,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 		return p, err
 	}
 	end()
+	warmEncoders()
 	end = trace.Step("sandbox")
 	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox, p.plan.UserNS); err != nil {
 		return p, err

@@ -74,12 +74,15 @@ func indent(s, by string) string {
 const busybox = "localhost/busybox:latest"
 
 // status prints the lines of /proc/self/status the tests read.
-const status = `grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status`
+const status = `grep -E '^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_filters):' /proc/self/status`
 
 func TestSecurityContext(t *testing.T) {
 	tests := []podCase{
 		{name: "default root capability mask", manifest: pod("defaults", busybox, status, "", ""),
-			want: []string{"CapEff:\t00000000a80425fb", "CapBnd:\t00000000a80425fb", "CapPrm:\t00000000a80425fb", "CapInh:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t0", "Seccomp:\t2"}},
+			want: []string{"CapEff:\t00000000a80425fb", "CapBnd:\t00000000a80425fb", "CapPrm:\t00000000a80425fb", "CapInh:\t0000000000000000", "CapAmb:\t0000000000000000", "NoNewPrivs:\t0", "Seccomp:\t2",
+				// RuntimeDefault in two filters: the early one, from the
+				// seccomp cache, and the late one (seccomp_split_linux.go).
+				"Seccomp_filters:\t2"}},
 		{name: "seed pod-add-settime-capability", manifest: pod("settime", busybox, status, "securityContext: {capabilities: {add: [SYS_TIME]}}", ""),
 			// CAP_SYS_TIME is bit 25: 0xa80425fb | 1<<25.
 			want: []string{"CapEff:\t00000000aa0425fb", "CapBnd:\t00000000aa0425fb"}},
@@ -88,11 +91,11 @@ func TestSecurityContext(t *testing.T) {
 		{name: "drop ALL", manifest: pod("dropall", busybox, status, "securityContext: {capabilities: {drop: [ALL]}}", ""),
 			want: []string{"CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "CapPrm:\t0000000000000000"}},
 		{name: "non-root user loses added capabilities at exec", manifest: pod("nonrootcaps", busybox, status, "securityContext: {runAsUser: 1000, capabilities: {add: [SYS_TIME]}}", ""),
-			want: []string{"CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "CapBnd:\t00000000aa0425fb"}},
+			want: []string{"CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "CapBnd:\t00000000aa0425fb", "Seccomp_filters:\t2"}},
 		{name: "privileged", manifest: pod("privileged", busybox, status+"; ls /dev/kmsg && touch /sys/kernel/uevent_helper 2>/dev/null; grep -c ' /sys .*rw' /proc/self/mountinfo", "securityContext: {privileged: true}", ""),
 			want: []string{"CapEff:\t" + ownBounding(), "CapBnd:\t" + ownBounding(), "Seccomp:\t0", "/dev/kmsg"}},
 		{name: "allowPrivilegeEscalation false sets no_new_privs", manifest: pod("nnp", busybox, status, "securityContext: {allowPrivilegeEscalation: false}", ""),
-			want: []string{"NoNewPrivs:\t1"}},
+			want: []string{"NoNewPrivs:\t1", "Seccomp_filters:\t2"}},
 		{name: "seed pod-as-user-guest", manifest: pod("guest", busybox, "id", "securityContext: {runAsUser: 405}", ""),
 			want: []string{"uid=405(guest) gid=100(users) groups=100(users)"}},
 		{name: "image USER 1000 and its groups", manifest: pod("nonroot", "localhost/busybox:nonroot", "id; pwd", "", ""),
@@ -111,7 +114,7 @@ func TestSecurityContext(t *testing.T) {
 			want: []string{"Operation not permitted", "unshare-refused"}},
 		{name: "Unconfined lets unshare through", manifest: pod("unconfined", busybox, "unshare -U true && echo unshare-ok; "+status,
 			"securityContext: {seccompProfile: {type: Unconfined}}", ""),
-			want: []string{"unshare-ok", "Seccomp:\t0"}},
+			want: []string{"unshare-ok", "Seccomp:\t0", "Seccomp_filters:\t0"}},
 		{name: "Localhost profile denies mkdir", manifest: pod("localhost", busybox, "mkdir /tmp/d 2>&1 || echo mkdir-refused; touch /tmp/f && echo touch-ok",
 			"securityContext: {seccompProfile: {type: Localhost, localhostProfile: deny-mkdir.json}}", ""),
 			want: []string{"mkdir-refused", "touch-ok"}},

@@ -192,7 +192,7 @@ spec:
   containers:
   - name: main
     image: localhost/busybox:latest
-    command: ["sh", "-c", "echo started; grep -E '^(Cap(Prm|Eff|Bnd)|NoNewPrivs|Seccomp):' /proc/self/status; exec sleep 600"]
+    command: ["sh", "-c", "echo started; grep -E '^(Cap(Prm|Eff|Bnd)|NoNewPrivs|Seccomp|Seccomp_filters):' /proc/self/status; exec sleep 600"]
     securityContext: {runAsUser: 405, allowPrivilegeEscalation: false, capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}}
   - name: crasher
     image: localhost/busybox:latest
@@ -234,7 +234,7 @@ spec:
 	}
 	// exec runs as the container's process does: compare the masks.
 	logged := n.must("logs", "lc-web")
-	execd := n.must("exec", "lc-web", "-c", "main", "--", "grep", "-E", "^(Cap(Prm|Eff|Bnd)|NoNewPrivs|Seccomp):", "/proc/self/status")
+	execd := n.must("exec", "lc-web", "-c", "main", "--", "grep", "-E", "^(Cap(Prm|Eff|Bnd)|NoNewPrivs|Seccomp|Seccomp_filters):", "/proc/self/status")
 	for _, line := range strings.Split(strings.TrimSpace(execd), "\n") {
 		if !strings.Contains(logged, line) {
 			t.Errorf("exec's %q differs from the container's own:\n%s", line, logged)
