@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podsec/podsec/internal/handover"
+	"github.com/podsec/podsec/internal/memtrim"
 	"github.com/podsec/podsec/runtime/logs"
 )
 
@@ -57,6 +59,7 @@ type container struct {
 }
 
 func main() {
+	goruntime.GOMAXPROCS(1)
 	// Signals first: a stop that comes now is kept for the supervisor.
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGCHLD)
@@ -150,6 +153,8 @@ func run(cfg *config, sigs chan os.Signal) error {
 		}
 		c.pump = p
 	}
+	// Only what the monitor touches stays mapped of its binary.
+	memtrim.UnmapStatic()
 	var ev events
 	if _, err := os.Stat(filepath.Join(cfg.record, stopFile)); err == nil {
 		ev.stop = true

@@ -17,12 +17,22 @@ import (
 // are not writable and hold no page of their own are dropped (madvise
 // MADV_DONTNEED): their pages come back from the page cache, unchanged,
 // when touched again.
-func UnmapLargeFolios() {
+func UnmapLargeFolios() { unmapReadOnly("/proc/self/smaps") }
+
+// UnmapStatic is UnmapLargeFolios for a static binary without
+// relocations (CGO_ENABLED=0), whose read-only mappings are never
+// written: it reads the short /proc/self/maps, not smaps, whose size
+// would grow a small process's heap for good.
+func UnmapStatic() { unmapReadOnly("/proc/self/maps") }
+
+// unmapReadOnly drops the clean read-only mappings of the running binary
+// that the maps or smaps file lists.
+func unmapReadOnly(maps string) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return
 	}
-	b, err := os.ReadFile("/proc/self/smaps")
+	b, err := os.ReadFile(maps)
 	if err != nil {
 		return
 	}

@@ -3,3 +3,5 @@
 package memtrim
 
 func UnmapLargeFolios() {}
+
+func UnmapStatic() {}

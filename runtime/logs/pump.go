@@ -41,7 +41,8 @@ func NewPump(path string, stdout, stderr *os.File, opts WriterOptions) (*Pump, e
 
 // copyUntil copies r to w until r ends, fails or reaches its deadline.
 func copyUntil(w io.Writer, r *os.File) {
-	buf := make([]byte, 16<<10)
+	// A pipe's page at a time: a watcher per pod keeps two of these.
+	buf := make([]byte, 4<<10)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
