@@ -282,6 +282,13 @@ func Resume(ctx context.Context, root, namespace, name string, images runtime.Im
 		}
 	}
 	_, statErr := os.Stat(filepath.Join(sv.dir, StopFile))
-	sv.loop(ctx, ev.Stop || statErr == nil)
+	stop := ev.Stop || statErr == nil
+	if !stop && len(ev.Exits) == 0 && len(ev.Timers) == 0 {
+		// The monitor gave the pod back for nothing: it could not watch it
+		// (see supervisor.log). The supervisor keeps it.
+		sv.event("Warning", "MonitorFailed", "the monitor gave the pod back; the supervisor keeps watching it")
+		sv.hand.Monitor = ""
+	}
+	sv.loop(ctx, stop)
 	return sv.finish()
 }

@@ -149,7 +149,9 @@ func run(cfg *config, sigs chan os.Signal) error {
 		out, errf := handover.Pipe(c.out, "stdout"), handover.Pipe(c.err, "stderr")
 		p, err := logs.NewPump(c.log, out, errf, logs.WriterOptions{})
 		if err != nil {
-			return fmt.Errorf("container %s: %w", c.name, err)
+			// The supervisor takes the pod back, pipes and all.
+			fmt.Fprintf(os.Stderr, "podsec-monitor: container %s: %v\n", c.name, err)
+			return resume(cfg, &events{})
 		}
 		c.pump = p
 	}
@@ -176,10 +178,10 @@ func run(cfg *config, sigs chan os.Signal) error {
 			return resume(cfg, &ev)
 		}
 		var wake <-chan time.Time
+		var t *time.Timer
 		if !next.IsZero() {
-			t := time.NewTimer(time.Until(next))
+			t = time.NewTimer(time.Until(next))
 			wake = t.C
-			defer t.Stop()
 		}
 		select {
 		case s := <-sigs:
@@ -187,6 +189,9 @@ func run(cfg *config, sigs chan os.Signal) error {
 				ev.stop = true
 			}
 		case <-wake:
+		}
+		if t != nil {
+			t.Stop()
 		}
 	}
 }
@@ -227,17 +232,20 @@ func resume(cfg *config, ev *events) error {
 	}
 	keep := append([]int{}, cfg.keep...)
 	for _, c := range cfg.containers {
-		if c.pid < 0 {
+		if c.pid < 0 && c.pump != nil {
 			// Its output up to its end, in its log: the supervisor records
 			// the exit after it.
 			c.pump.Finish(drain)
 			continue
 		}
-		out, errf, _ := c.pump.Detach()
-		if out == nil {
-			continue
+		o, e := c.out, c.err
+		if c.pump != nil {
+			out, errf, _ := c.pump.Detach()
+			if out == nil {
+				continue
+			}
+			o, e = handover.FD(out), handover.FD(errf)
 		}
-		o, e := handover.FD(out), handover.FD(errf)
 		keep = append(keep, o, e)
 		argv = append(argv, fmt.Sprintf("--logs=%s:%d:%d", c.name, o, e))
 	}
