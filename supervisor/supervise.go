@@ -232,12 +232,17 @@ func (sv *supervisor) loop(ctx context.Context, stop bool) {
 	idle := time.NewTimer(suspendAfter)
 	defer idle.Stop()
 	for !sv.done(stopping) {
-		idle.Reset(suspendAfter)
+		// Only a supervisor that may hand off wakes when idle.
+		var idleC <-chan time.Time
+		if !stopping && sv.canSuspend() {
+			idle.Reset(suspendAfter)
+			idleC = idle.C
+		}
 		select {
-		case <-idle.C:
-			if !stopping {
-				sv.suspend()
-			}
+		case <-idleC:
+			sv.suspend()
+			// Still here: nothing happened, nothing to write.
+			continue
 		case <-stopNow:
 			stopNow = nil
 			if !stopping {
