@@ -61,12 +61,15 @@ ROOT ?= $(or $(PODSEC_ROOT),/var/lib/podsec)
 images:
 	scripts/images --root "$(ROOT)"
 
-# Always handed to go build, which knows what is stale. Two binaries:
-# bin/podsec and the OCI runtime bin/podsec-runtime (docs/oci-runtime.md).
+# Always handed to go build, which knows what is stale. Three binaries:
+# bin/podsec, the OCI runtime bin/podsec-runtime (docs/oci-runtime.md) and
+# bin/podsec-monitor, the detached pods' small watcher: static and
+# stripped, as what stays resident per pod (docs/architecture.md).
 build:
 	@mkdir -p $(dir $(BIN))
 	$(GO) build -tags $(BUILDTAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/podsec
 	$(GO) build -tags $(BUILDTAGS) -ldflags "$(LDFLAGS)" -o $(dir $(BIN))podsec-runtime ./cmd/podsec-runtime
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(dir $(BIN))podsec-monitor ./cmd/podsec-monitor
 
 # Needs no network beyond what `go` itself fetches (modules, if not downloaded).
 test:

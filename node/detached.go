@@ -67,6 +67,11 @@ func (n *Node) SignalStop(namespace, name string) (wait func(grace time.Duration
 	if !rec.SupervisorAlive {
 		return func(time.Duration) error { return nil }, nil
 	}
+	// The request, kept for a supervisor that changes image (it hands its
+	// pod to its monitor and back) when the signal comes.
+	if f, err := os.OpenFile(filepath.Join(n.Detached().Dir(namespace, name), supervisor.StopFile), os.O_WRONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
 	if err := syscall.Kill(rec.Supervisor.PID, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return nil, fmt.Errorf("stopping pod %q: %w", name, err)
 	}

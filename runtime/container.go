@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,12 +35,16 @@ type container struct {
 	lc      *libcontainer.Container
 	proc    *libcontainer.Process
 	early   *os.File // the early seccomp filter of a split profile
+	pid     int      // a resumed container's init process (proc is nil)
 	flush   func()
 	oom     <-chan struct{}
-	done    chan struct{}
-	state   ContainerResult
-	subs    []string // subPath mount points
-	cleaned sync.Once
+	// oomKilled, for a container resumed after a re-exec, reads its
+	// cgroup's OOM kills (an eventfd of the earlier image is gone).
+	oomKilled func() bool
+	done      chan struct{}
+	state     ContainerResult
+	subs      []string // subPath mount points
+	cleaned   sync.Once
 }
 
 // ContainerResult is how a container ended.
@@ -170,6 +175,14 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if err := ct.run(); err != nil {
 		return ct, fmt.Errorf("container %q: starting: %w", c.Name, err)
 	}
+	// Files a ContainerIO gave (the write ends of a supervisor's pipes)
+	// are the container's now: this process's copies would keep the
+	// pipes from ever ending.
+	for _, w := range []io.Writer{ct.proc.Stdout, ct.proc.Stderr} {
+		if f, ok := w.(*os.File); ok {
+			f.Close()
+		}
+	}
 	end()
 	// An OOM kill of the container's cgroup, read when it has exited.
 	ct.oom, _ = ct.lc.NotifyOOM()
@@ -298,15 +311,38 @@ func (ct *container) run() error {
 
 // wait records how the container's init process ended.
 func (ct *container) wait() {
-	defer close(ct.done)
+	if pid, err := ct.proc.Pid(); err == nil {
+		peekExit(pid)
+	}
+	reapMu.RLock()
 	st, _ := ct.proc.Wait()
+	reapMu.RUnlock()
+	var ws syscall.WaitStatus
+	ok := false
+	if st != nil {
+		ws, ok = st.Sys().(syscall.WaitStatus)
+	}
+	ct.finish(ws, ok, time.Now())
+}
+
+// finish records an exit: ws is its wait status (ok false when it is not
+// known), at when it was seen.
+func (ct *container) finish(ws syscall.WaitStatus, ok bool, at time.Time) {
+	defer close(ct.done)
 	if ct.flush != nil {
 		ct.flush()
 	}
 	ct.state = ContainerResult{Name: ct.name, Init: ct.init, Reason: "Completed", Attempt: ct.attempt,
-		StartedAt: ct.state.StartedAt, FinishedAt: time.Now()}
+		StartedAt: ct.state.StartedAt, FinishedAt: at}
 	defer func() {
-		if ct.oom == nil || ct.state.ExitCode == 0 {
+		if ct.state.ExitCode == 0 {
+			return
+		}
+		if ct.oomKilled != nil && ct.oomKilled() {
+			ct.state.Reason = "OOMKilled"
+			return
+		}
+		if ct.oom == nil {
 			return
 		}
 		select {
@@ -315,14 +351,16 @@ func (ct *container) wait() {
 		default:
 		}
 	}()
-	if st == nil {
+	if !ok {
 		ct.state.ExitCode, ct.state.Reason = 255, "Error"
 		return
 	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	if ws.Signaled() {
 		ct.state.Signal = ws.Signal().String()
+		ct.state.ExitCode = 128 + int(ws.Signal())
+	} else {
+		ct.state.ExitCode = ws.ExitStatus()
 	}
-	ct.state.ExitCode = lc.ExitCode(st)
 	if ct.state.ExitCode != 0 {
 		ct.state.Reason = "Error"
 	}

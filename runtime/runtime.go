@@ -74,7 +74,8 @@ type Config struct {
 	// ContainerIO, when set, gives each start of a container its stdout
 	// and stderr (a supervisor's log files) in place of Output, and a
 	// function called once the container has exited and its output is all
-	// written.
+	// written. Writers that are files (pipes) are closed once the
+	// container runs.
 	ContainerIO func(pod *corev1.Pod, container string, attempt int) (stdout, stderr io.Writer, done func(), err error)
 	// UserNSBase is the first host ID given to pods with hostUsers: false,
 	// a multiple of 65536 (0: pipeline.DefaultUserNSBase, 65536).

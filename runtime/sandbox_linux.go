@@ -50,7 +50,10 @@ var nsKinds = []nsKind{
 // pod's whole life, in place of a pause image: podsec itself, re-executed
 // into new namespaces, confined to an empty root as an unprivileged user.
 type sandbox struct {
-	cmd   *exec.Cmd
+	cmd *exec.Cmd
+	// proc is the sandbox of a resumed pod (cmd is nil): a child of this
+	// process, started by an earlier image of it.
+	proc  *os.Process
 	paths map[string]string // namespace kind -> bind-mounted ns file
 	// life is the write end of a pipe whose read end the sandbox holds:
 	// when podsec goes away, for any reason, the sandbox reads EOF and
@@ -274,6 +277,17 @@ func (sb *sandbox) kill() {
 	if sb.cmd != nil && sb.cmd.Process != nil {
 		_ = sb.cmd.Process.Kill()
 	}
+	if sb.proc != nil {
+		_ = sb.proc.Kill()
+	}
+}
+
+// pid is the sandbox process's PID.
+func (sb *sandbox) pid() int {
+	if sb.proc != nil {
+		return sb.proc.Pid
+	}
+	return sb.cmd.Process.Pid
 }
 
 // stop ends the sandbox and releases its namespaces.
@@ -291,6 +305,10 @@ func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 	if sb.cmd != nil && sb.cmd.Process != nil {
 		_ = sb.cmd.Process.Kill()
 		_ = sb.cmd.Wait()
+	}
+	if sb.proc != nil {
+		_ = sb.proc.Kill()
+		_, _ = sb.proc.Wait()
 	}
 	if sb.life != nil {
 		sb.life.Close()

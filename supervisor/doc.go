@@ -12,15 +12,11 @@
 // The supervisor is the only writer of status and events; every write is
 // atomic, so readers never see half a file.
 //
-// Memory: a supervisor is the podsec binary (libcontainer, CNI, the
-// Kubernetes types), so it costs far more than conmon: measured with
-// scripts/bench (5 pods), about 6.5 MiB PSS and 17 MiB RSS each once
-// Settle has run, against conmon's 1 MiB and 2 MiB. Of the PSS, about
-// 5 MiB is its own (a 1 MiB live heap, encoding/json's type cache of the
-// Kubernetes types among it, spread over 3 MiB of spans, and the Go
-// runtime's own); a trivial Go program already takes 1.1 MiB PSS and
-// 2.8 MiB RSS here. conmon's figures need a small process that only
-// waits, reaps and copies logs, with starts, restarts, exec probes and
-// cleanup done by short-lived podsec processes, which in turn needs a
-// runtime.Pod that can be resumed from its state on disk.
+// Memory: the supervisor is the podsec binary (libcontainer, CNI, the
+// Kubernetes types), about 6.5 MiB PSS and 17 MiB RSS. While its pod only
+// needs watching it hands the pod to podsec-monitor, executed in its own
+// process (Handoff), which costs about what conmon does, and takes it back
+// for each exit, restart and stop (Resume). Pods with probes or local
+// storage limits keep the supervisor: it runs their probes and measures
+// their storage itself.
 package supervisor

@@ -42,6 +42,10 @@ type supervisor struct {
 	events *os.File
 	probes chan probeEvent
 	timers chan string
+	// pumps copy the running containers' output into their logs.
+	pumps map[string]*logs.Pump
+	// hand is how the supervisor hands the pod to its monitor.
+	hand Handoff
 }
 
 // ctrState is what the supervisor tracks of one app container.
@@ -51,6 +55,7 @@ type ctrState struct {
 	restarts  int // since the last back-off reset
 	running   bool
 	waiting   bool // waiting for a restart
+	restartAt time.Time
 	started   bool // startupProbe passed (or none)
 	ready     bool
 	cancel    context.CancelFunc
@@ -61,19 +66,14 @@ type ctrState struct {
 // ctx ends (podsec stop or delete: the pod is then stopped with its grace
 // period). It writes "R" to ready once the pod's containers run, or "E"
 // and the reason when the pod cannot start. Nothing of the pod is left on
-// the node when it returns; its record stays.
-func Supervise(ctx context.Context, root, namespace, name string, images runtime.ImageSource, ready io.Writer) error {
-	store := Open(root)
-	rec, err := store.Get(namespace, name)
+// the node when it returns; its record stays. While the pod only needs
+// watching, the supervisor hands it to its monitor (see Handoff): then
+// Supervise does not return.
+func Supervise(ctx context.Context, root, namespace, name string, images runtime.ImageSource, ready io.Writer, h Handoff) error {
+	sv, src, err := load(root, namespace, name, h)
 	if err != nil {
 		return err
 	}
-	src, opts, err := store.sources(namespace, name)
-	if err != nil {
-		return err
-	}
-	sv := &supervisor{store: store, opts: opts, pod: rec.Pod, dir: store.Dir(namespace, name), status: rec.Status,
-		ctrs: map[string]*ctrState{}, probes: make(chan probeEvent, 16), timers: make(chan string, 16)}
 	self, err := runtime.SelfOwner()
 	if err != nil {
 		return err
@@ -81,22 +81,76 @@ func Supervise(ctx context.Context, root, namespace, name string, images runtime
 	if err := atomicfile.WriteJSON(filepath.Join(sv.dir, "supervisor.json"), self); err != nil {
 		return err
 	}
-	if sv.events, err = os.OpenFile(filepath.Join(sv.dir, "events.jsonl"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+	if err := sv.openEvents(); err != nil {
 		return err
 	}
 	defer sv.events.Close()
 	sv.status.ContainerStatuses = nil
-	for i, c := range sv.pod.Spec.Containers {
-		sv.ctrs[c.Name] = &ctrState{idx: i}
+	for _, c := range sv.pod.Spec.Containers {
 		sv.status.ContainerStatuses = append(sv.status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Image: c.Image,
 			ContainerID: containerID(sv.pod, c.Name), State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}})
 	}
+	closeNet, err := sv.newRuntime(root, images)
+	if err != nil {
+		return sv.fail(ready, err)
+	}
+	defer closeNet()
+	now := time.Now()
+	sv.status.StartTime = ptr(metav1.NewTime(now))
+	setCondition(&sv.status, corev1.PodScheduled, true, now)
+	sv.writeStatus()
+	p, err := sv.rt.Start(ctx, sv.pod, runtime.WithConfigMaps(src.ConfigMaps...), runtime.WithSecrets(src.Secrets...))
+	sv.p = p
+	sv.recordInits()
+	if err != nil {
+		return sv.fail(ready, err)
+	}
+	sv.started(now)
+	fmt.Fprint(ready, "R")
+	sv.loop(ctx, false)
+	return sv.finish()
+}
+
+// load reads a recorded pod into a supervisor.
+func load(root, namespace, name string, h Handoff) (*supervisor, Sources, error) {
+	store := Open(root)
+	rec, err := store.Get(namespace, name)
+	if err != nil {
+		return nil, Sources{}, err
+	}
+	src, opts, err := store.sources(namespace, name)
+	if err != nil {
+		return nil, Sources{}, err
+	}
+	sv := &supervisor{store: store, opts: opts, pod: rec.Pod, dir: store.Dir(namespace, name), status: rec.Status,
+		ctrs: map[string]*ctrState{}, probes: make(chan probeEvent, 16), timers: make(chan string, 16),
+		pumps: map[string]*logs.Pump{}, hand: h}
+	for i, c := range sv.pod.Spec.Containers {
+		sv.ctrs[c.Name] = &ctrState{idx: i}
+	}
+	return sv, src, nil
+}
+
+func (sv *supervisor) openEvents() (err error) {
+	sv.events, err = os.OpenFile(filepath.Join(sv.dir, "events.jsonl"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	return err
+}
+
+// newRuntime makes the supervisor's runtime (and its network, which the
+// returned function closes).
+func (sv *supervisor) newRuntime(root string, images runtime.ImageSource) (func(), error) {
+	opts, store := sv.opts, sv.store
 	var nw *network.Manager
+	var err error
 	if opts.Network != "none" {
 		if nw, err = network.New(network.Config{StateDir: filepath.Join(root, "network"), ConfDir: opts.CNIConfDir, BinDirs: opts.CNIBinDirs}); err != nil {
-			return sv.fail(ready, err)
+			return func() {}, err
 		}
-		defer nw.Close(context.Background())
+	}
+	closeNet := func() {
+		if nw != nil {
+			nw.Close(context.Background())
+		}
 	}
 	var changed func() error
 	if nw != nil {
@@ -112,23 +166,7 @@ func Supervise(ctx context.Context, root, namespace, name string, images runtime
 			return filepath.Dir(store.LogPath(pod.Namespace, pod.Name, name, 0))
 		},
 	})
-	if err != nil {
-		return sv.fail(ready, err)
-	}
-	now := time.Now()
-	sv.status.StartTime = ptr(metav1.NewTime(now))
-	setCondition(&sv.status, corev1.PodScheduled, true, now)
-	sv.writeStatus()
-	p, err := sv.rt.Start(ctx, sv.pod, runtime.WithConfigMaps(src.ConfigMaps...), runtime.WithSecrets(src.Secrets...))
-	sv.p = p
-	sv.recordInits()
-	if err != nil {
-		return sv.fail(ready, err)
-	}
-	sv.started(now)
-	fmt.Fprint(ready, "R")
-	sv.loop(ctx)
-	return sv.finish()
+	return closeNet, err
 }
 
 // fail records a pod that could not start and tells the waiting command.
@@ -185,10 +223,34 @@ func (sv *supervisor) started(now time.Time) {
 
 // loop reacts to exits, restart timers, probes and the end of ctx until
 // no container runs and none will be restarted.
-func (sv *supervisor) loop(ctx context.Context) {
+func (sv *supervisor) loop(ctx context.Context, stop bool) {
 	stopping := false
+	stopNow := make(chan struct{})
+	if stop {
+		close(stopNow)
+	}
+	idle := time.NewTimer(suspendAfter)
+	defer idle.Stop()
 	for !sv.done(stopping) {
+		// Only a supervisor that may hand off wakes when idle.
+		var idleC <-chan time.Time
+		if !stopping && sv.canSuspend() {
+			idle.Reset(suspendAfter)
+			idleC = idle.C
+		}
 		select {
+		case <-idleC:
+			sv.suspend()
+			// Still here: nothing happened, nothing to write.
+			continue
+		case <-stopNow:
+			stopNow = nil
+			if !stopping {
+				stopping = true
+				sv.event("Normal", "Killing", "Stopping the pod")
+				sv.cancelRestarts()
+				go sv.p.Stop(sv.stopGrace())
+			}
 		case r := <-sv.p.Exits():
 			sv.exited(r, stopping)
 		case name := <-sv.timers:
@@ -239,6 +301,7 @@ func (sv *supervisor) cancelRestarts() {
 
 // exited records a container's exit and decides on its restart.
 func (sv *supervisor) exited(r runtime.ContainerResult, stopping bool) {
+	sv.finishPump(r.Name)
 	sv.mu.Lock()
 	c := sv.ctrs[r.Name]
 	c.running, c.ready = false, false
@@ -279,7 +342,14 @@ func (sv *supervisor) exited(r runtime.ContainerResult, stopping bool) {
 	if delay > 0 {
 		sv.event("Warning", "BackOff", fmt.Sprintf("Back-off %s restarting failed container %s", delay, r.Name))
 	}
-	name := r.Name
+	sv.restartAfter(r.Name, delay)
+}
+
+// restartAfter has the container restarted after delay.
+func (sv *supervisor) restartAfter(name string, delay time.Duration) {
+	sv.mu.Lock()
+	sv.ctrs[name].restartAt = time.Now().Add(delay)
+	sv.mu.Unlock()
 	time.AfterFunc(delay, func() { sv.timers <- name })
 }
 
@@ -418,7 +488,9 @@ func gracePeriod(pod *corev1.Pod) time.Duration {
 	return 30 * time.Second
 }
 
-// containerIO opens the CRI log file of one start of a container.
+// containerIO gives one start of a container pipes for its stdout and
+// stderr, copied by a Pump into its CRI log file: the pipes, unlike the
+// copying, survive the supervisor's hand-off to its monitor.
 func (sv *supervisor) containerIO(pod *corev1.Pod, name string, attempt int) (io.Writer, io.Writer, func(), error) {
 	path := sv.store.LogPath(pod.Namespace, pod.Name, name, attempt)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -427,11 +499,48 @@ func (sv *supervisor) containerIO(pod *corev1.Pod, name string, attempt int) (io
 	if err := pruneLogs(filepath.Dir(path), attempt); err != nil {
 		return nil, nil, nil, err
 	}
-	w, err := logs.NewWriter(path, logs.WriterOptions{})
+	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return w.Stream("stdout"), w.Stream("stderr"), func() { w.Close() }, nil
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, nil, nil, err
+	}
+	pump, err := logs.NewPump(path, outR, errR, logs.WriterOptions{})
+	if err != nil {
+		for _, f := range []*os.File{outR, outW, errR, errW} {
+			f.Close()
+		}
+		return nil, nil, nil, err
+	}
+	sv.mu.Lock()
+	sv.pumps[name] = pump
+	sv.mu.Unlock()
+	// The runtime closes the write ends once the container runs; a start
+	// that failed leaves them to this.
+	return outW, errW, func() {
+		outW.Close()
+		errW.Close()
+		pump.Finish(pumpDrain)
+	}, nil
+}
+
+// pumpDrain bounds how long a container's output is awaited after its
+// exit (a process it left behind may hold its pipes).
+const pumpDrain = 2 * time.Second
+
+// finishPump ends the copying of a container's output once it has exited.
+func (sv *supervisor) finishPump(name string) {
+	sv.mu.Lock()
+	pump := sv.pumps[name]
+	delete(sv.pumps, name)
+	sv.mu.Unlock()
+	if pump != nil {
+		pump.Finish(pumpDrain)
+	}
 }
 
 // writeStatus stores the status atomically.

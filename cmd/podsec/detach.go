@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -103,6 +104,10 @@ func newSuperviseCommand(g *globals) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			rest, ev, resume, err := supervisor.ParseEvents(os.Args)
+			if err != nil {
+				return err
+			}
 			n, err := openNode(cmd, g)
 			if err != nil {
 				return err
@@ -114,17 +119,49 @@ func newSuperviseCommand(g *globals) *cobra.Command {
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
 			signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
+			h := handoff(rest)
+			images := node.ImageSource(store, nil)
+			if resume {
+				return supervisor.Resume(ctx, g.root, args[0], args[1], images, ev, h)
+			}
 			// Keep the ready pipe from every process the supervisor starts.
 			unix.CloseOnExec(3)
 			ready := os.NewFile(3, "ready")
 			sink := &onceCloser{f: ready}
-			err = supervisor.Supervise(ctx, g.root, args[0], args[1], node.ImageSource(store, nil), sink)
+			err = supervisor.Supervise(ctx, g.root, args[0], args[1], images, sink, h)
 			sink.Close()
 			return err
 		},
 	}
 	addImageLimitFlags(cmd, g)
+	// The events podsec-monitor passes (supervisor.ParseEvents reads them).
+	cmd.Flags().Bool("resume", false, "take the pod back from its monitor")
+	cmd.Flags().Bool("stop", false, "stop the pod")
+	cmd.Flags().StringArray("exit", nil, "a container's exit: PID:WAITSTATUS:UNIXNANO")
+	cmd.Flags().StringArray("timer", nil, "a container whose restart is due")
+	cmd.Flags().StringArray("logs", nil, "a container's output pipes: NAME:STDOUTFD:STDERRFD")
+	for _, f := range []string{"resume", "stop", "exit", "timer", "logs"} {
+		cmd.Flags().MarkHidden(f)
+	}
 	return cmd
+}
+
+// monitorName is the monitor's binary, next to podsec's.
+const monitorName = "podsec-monitor"
+
+// handoff is how the supervisor of this command line (without its event
+// arguments) hands its pod to the monitor: none if podsec-monitor is not
+// installed next to podsec.
+func handoff(args []string) supervisor.Handoff {
+	self, err := os.Executable()
+	if err != nil {
+		return supervisor.Handoff{}
+	}
+	mon := filepath.Join(filepath.Dir(self), monitorName)
+	if st, err := os.Stat(mon); err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
+		return supervisor.Handoff{}
+	}
+	return supervisor.Handoff{Monitor: mon, Argv: append(append([]string{self}, args[1:]...), supervisor.ArgResume)}
 }
 
 // onceCloser closes the ready pipe after its one message, so the waiting

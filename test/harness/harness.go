@@ -96,8 +96,26 @@ func PodsecBin(t testing.TB) string {
 	if p := os.Getenv("PODSEC_ATTACK_PODSEC"); p != "" {
 		return p
 	}
-	return podsecB.build(t, "./cmd/podsec", "podsec")
+	p := podsecB.build(t, "./cmd/podsec", "podsec")
+	// Its detached pods' monitor, next to it as make build puts it.
+	monitorOnce.Do(func() {
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(filepath.Dir(p), "podsec-monitor"), "./cmd/podsec-monitor")
+		cmd.Dir = moduleRoot
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			monitorErr = fmt.Errorf("go build ./cmd/podsec-monitor: %v\n%s", err, msg)
+		}
+	})
+	if monitorErr != nil {
+		t.Fatal(monitorErr)
+	}
+	return p
 }
+
+var (
+	monitorOnce sync.Once
+	monitorErr  error
+)
 
 // RuntimeBin is bin/podsec-runtime built from this tree, or the binary
 // named by $PODSEC_ATTACK_RUNTIME.

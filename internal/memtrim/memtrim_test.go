@@ -1,6 +1,6 @@
 //go:build linux
 
-package supervisor
+package memtrim
 
 import (
 	"os"
@@ -46,7 +46,7 @@ Anonymous:             0 kB
 // and run a process: both must still work, and the
 // code must now be mapped without huge pages.
 func TestUnmapLargeFoliosKeepsRunning(t *testing.T) {
-	unmapLargeFolios()
+	UnmapLargeFolios()
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)

@@ -1,4 +1,4 @@
-package supervisor
+package memtrim
 
 import (
 	"os"
@@ -8,20 +8,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// unmapLargeFolios has the kernel map the podsec binary's code and
+// UnmapLargeFolios has the kernel map the running binary's code and
 // read-only data page by page from now on, and drops what is mapped of
 // them. The page cache holds the binary in large folios, and a fault maps
-// a whole 2 MiB folio: a supervisor that has touched one function of a
-// block holds the block (24 MiB of the 35 MiB binary, against about
-// 12 MiB touched page by page). Only mappings that are not writable and
-// hold no page of their own are dropped (madvise MADV_DONTNEED): their
-// pages come back from the page cache, unchanged, when touched again.
-func unmapLargeFolios() {
+// a whole 2 MiB folio: a process that has touched one function of a
+// block holds the block (for the podsec supervisor, 24 MiB of the 35 MiB
+// binary, against about 12 MiB touched page by page). Only mappings that
+// are not writable and hold no page of their own are dropped (madvise
+// MADV_DONTNEED): their pages come back from the page cache, unchanged,
+// when touched again.
+func UnmapLargeFolios() { unmapReadOnly("/proc/self/smaps") }
+
+// UnmapStatic is UnmapLargeFolios for a static binary without
+// relocations (CGO_ENABLED=0), whose read-only mappings are never
+// written: it reads the short /proc/self/maps, not smaps, whose size
+// would grow a small process's heap for good.
+func UnmapStatic() { unmapReadOnly("/proc/self/maps") }
+
+// unmapReadOnly drops the clean read-only mappings of the running binary
+// that the maps or smaps file lists.
+func unmapReadOnly(maps string) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return
 	}
-	b, err := os.ReadFile("/proc/self/smaps")
+	b, err := os.ReadFile(maps)
 	if err != nil {
 		return
 	}

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package memtrim
+
+func UnmapLargeFolios() {}
+
+func UnmapStatic() {}
