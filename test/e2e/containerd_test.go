@@ -87,6 +87,12 @@ func startCRINode(t *testing.T, registryHost string, cd containerdBin, baseline 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Searchable by all, as containerd makes /run/containerd: a container
+	// in a user namespace runs as a host ID that must still reach its
+	// rootfs under the state directory (0700 fails the pod with EACCES).
+	if err := os.Chmod(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
 	suffix := make([]byte, 2)
 	_, _ = rand.Read(suffix)
 	bridge := "pscri" + hex.EncodeToString(suffix)
