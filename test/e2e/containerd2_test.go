@@ -97,10 +97,13 @@ var newFeatureSkips = []string{
 }
 
 // TestCritestContainerd2 runs critest through containerd 2's CRI (built by
-// scripts/e2e-build) with the handlers runc (built at the runc of podsec's
-// go.mod) and podsec (podsec-runtime, node policy privileged): the user
-// namespace, recursive read-only and SupplementalGroupsPolicy cases run
-// there, and podsec-runtime must pass every case runc passes.
+// scripts/e2e-build) as TestCritest does through containerd 1.6: with the
+// handlers runc (built at the runc of podsec's go.mod) and podsec
+// (podsec-runtime, node policy privileged), where the user namespace,
+// recursive read-only and SupplementalGroupsPolicy cases run and
+// podsec-runtime must pass every case runc passes; then with podsec on a
+// baseline node, where every case that no longer passes must fail with
+// podsec's refusal.
 func TestCritestContainerd2(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need(t, "root")
@@ -108,11 +111,25 @@ func TestCritestContainerd2(t *testing.T) {
 	critest := e2eBin(t, "critest")
 	cd := builtContainerd2(t)
 	registry := serveCRIImages(t)
-	node := startCRINode(t, registry, cd, false)
-	runc := node.critest(t, critest, "runc")
-	podsec := node.critest(t, critest, "podsec")
-	t.Logf("critest on containerd 2, runc:           %s", totals(runc))
-	t.Logf("critest on containerd 2, podsec-runtime: %s", totals(podsec))
+
+	var runc, podsec, baseline map[string]critestResult
+	var policy string
+	t.Run("privileged", func(t *testing.T) {
+		node := startCRINode(t, registry, cd, false)
+		runc = node.critest(t, critest, "runc")
+		podsec = node.critest(t, critest, "podsec")
+	})
+	t.Run("baseline", func(t *testing.T) {
+		node := startCRINode(t, registry, cd, true)
+		baseline = node.critest(t, critest, "podsec")
+		policy = node.policy
+	})
+	if runc == nil || podsec == nil || baseline == nil {
+		t.Fatal("critest did not run with every handler")
+	}
+	t.Logf("critest on containerd 2, runc:               %s", totals(runc))
+	t.Logf("critest on containerd 2, podsec-runtime:     %s", totals(podsec))
+	t.Logf("critest on containerd 2, podsec at baseline: %s", totals(baseline))
 	compareHandlers(t, runc, podsec, minPodsecPassesContainerd2)
 	for handler, rs := range map[string]map[string]critestResult{"runc": runc, "podsec": podsec} {
 		for _, name := range sortedNames(rs) {
@@ -127,8 +144,9 @@ func TestCritestContainerd2(t *testing.T) {
 		}
 	}
 	for _, name := range sortedNames(podsec) {
-		if r := podsec[name]; r.Status != "passed" {
-			t.Logf("podsec-runtime %s: %q: %s (runc: %s)", r.Status, name, firstLine(r.Message), runc[name].Status)
+		if r := podsec[name]; r.Status == "failed" {
+			t.Logf("failed with podsec-runtime (runc: %s): %q: %s", runc[name].Status, name, firstLine(r.Message))
 		}
 	}
+	checkBaseline(t, podsec, baseline, policy)
 }

@@ -30,7 +30,8 @@ import (
 //
 //   - "level: privileged" (baseline false), to compare podsec-runtime with
 //     runc on every case;
-//   - deploy/containerd/runtime-policy.yaml (baseline true), with the deploy
+//   - deploy/containerd/runtime-policy.yaml, or for containerd 2
+//     runtime-policy-containerd2.yaml (baseline true), with the deploy
 //     file's unset_seccomp_profile line on, as a baseline node has it.
 type criNode struct {
 	dir      string
@@ -106,7 +107,11 @@ func startCRINode(t *testing.T, registryHost string, cd containerdBin, baseline 
 
 	rt := harness.RuntimeBin(t)
 	if baseline {
-		policy, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "containerd", "runtime-policy.yaml"))
+		file := "runtime-policy.yaml"
+		if cd.major == 2 {
+			file = "runtime-policy-containerd2.yaml"
+		}
+		policy, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "containerd", file))
 		if err != nil {
 			t.Fatal(err)
 		}

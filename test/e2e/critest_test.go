@@ -48,7 +48,8 @@ type junitReport struct {
 	} `xml:"testsuite"`
 }
 
-// TestCritest runs cri-tools's critest through containerd 1.6's CRI with
+// TestCritest runs cri-tools's critest through Debian's containerd 1.6's
+// CRI (TestCritestContainerd2 does the same through containerd 2) with
 // the handlers runc and podsec (podsec-runtime, node policy privileged),
 // case by case: podsec-runtime must pass every case runc passes, and at
 // least minPodsecPasses. Then, on a containerd configured for a baseline
@@ -83,6 +84,15 @@ func TestCritest(t *testing.T) {
 
 	compareHandlers(t, runc, podsec, minPodsecPasses)
 
+	checkBaseline(t, podsec, baseline, policy)
+}
+
+// checkBaseline compares the cases podsec-runtime passes on a privileged
+// node with the same cases on a baseline node: every case that no longer
+// passes must fail with podsec's refusal, every privileged container must
+// be refused, and the pod sandboxes must still run.
+func checkBaseline(t *testing.T, podsec, baseline map[string]critestResult, policy string) {
+	t.Helper()
 	refusal := "(node policy in " + policy + ")"
 	var refused []string
 	for _, name := range sortedNames(podsec) {
