@@ -111,28 +111,11 @@ func TestCritestContainerd2(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need(t, "root")
 	}
-	critest := e2eBin(t, "critest")
-	cd := builtContainerd2(t)
-	registry := serveCRIImages(t)
-
-	var runc, podsec, baseline map[string]critestResult
-	var policy string
-	t.Run("privileged", func(t *testing.T) {
-		node := startCRINode(t, registry, cd, false)
-		runc = node.critest(t, critest, "runc")
-		podsec = node.critest(t, critest, "podsec")
-	})
-	t.Run("baseline", func(t *testing.T) {
-		node := startCRINode(t, registry, cd, true)
-		baseline = node.critest(t, critest, "podsec")
-		policy = node.policy
-	})
-	if runc == nil || podsec == nil || baseline == nil {
-		t.Fatal("critest did not run with every handler")
-	}
+	r := runCritest(t, builtContainerd2(t))
+	runc, podsec := r.runc, r.podsec
 	t.Logf("critest on containerd 2, runc:               %s", totals(runc))
 	t.Logf("critest on containerd 2, podsec-runtime:     %s", totals(podsec))
-	t.Logf("critest on containerd 2, podsec at baseline: %s", totals(baseline))
+	t.Logf("critest on containerd 2, podsec at baseline: %s", totals(r.baseline))
 	compareHandlers(t, runc, podsec, minPodsecPassesContainerd2)
 	for handler, rs := range map[string]map[string]critestResult{"runc": runc, "podsec": podsec} {
 		for _, name := range sortedNames(rs) {
@@ -151,5 +134,5 @@ func TestCritestContainerd2(t *testing.T) {
 			t.Logf("failed with podsec-runtime (runc: %s): %q: %s", runc[name].Status, name, firstLine(r.Message))
 		}
 	}
-	checkBaseline(t, podsec, baseline, policy)
+	checkBaseline(t, podsec, r.baseline, r.policy)
 }

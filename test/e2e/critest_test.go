@@ -60,31 +60,44 @@ func TestCritest(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need(t, "root")
 	}
+	r := runCritest(t, debianContainerd(t))
+	t.Logf("critest runc:              %s", totals(r.runc))
+	t.Logf("critest podsec-runtime:    %s", totals(r.podsec))
+	t.Logf("critest podsec at baseline: %s", totals(r.baseline))
+
+	compareHandlers(t, r.runc, r.podsec, minPodsecPasses)
+
+	checkBaseline(t, r.podsec, r.baseline, r.policy)
+}
+
+// critestRuns are critest's outcomes through one containerd, by handler.
+type critestRuns struct {
+	runc, podsec map[string]critestResult // node policy privileged
+	baseline     map[string]critestResult // podsec on a baseline node
+	policy       string                   // that node's policy file
+}
+
+// runCritest runs critest with runc and podsec on a privileged node, then
+// with podsec on a baseline node, each a containerd of its own.
+func runCritest(t *testing.T, cd containerdBin) critestRuns {
+	t.Helper()
 	critest := e2eBin(t, "critest")
 	registry := serveCRIImages(t)
-
-	var runc, podsec, baseline map[string]critestResult
-	var policy string
+	var r critestRuns
 	t.Run("privileged", func(t *testing.T) {
-		node := startCRINode(t, registry, debianContainerd(t), false)
-		runc = node.critest(t, critest, "runc")
-		podsec = node.critest(t, critest, "podsec")
+		node := startCRINode(t, registry, cd, false)
+		r.runc = node.critest(t, critest, "runc")
+		r.podsec = node.critest(t, critest, "podsec")
 	})
 	t.Run("baseline", func(t *testing.T) {
-		node := startCRINode(t, registry, debianContainerd(t), true)
-		baseline = node.critest(t, critest, "podsec")
-		policy = node.policy
+		node := startCRINode(t, registry, cd, true)
+		r.baseline = node.critest(t, critest, "podsec")
+		r.policy = node.policy
 	})
-	if runc == nil || podsec == nil || baseline == nil {
+	if r.runc == nil || r.podsec == nil || r.baseline == nil {
 		t.Fatal("critest did not run with every handler")
 	}
-	t.Logf("critest runc:              %s", totals(runc))
-	t.Logf("critest podsec-runtime:    %s", totals(podsec))
-	t.Logf("critest podsec at baseline: %s", totals(baseline))
-
-	compareHandlers(t, runc, podsec, minPodsecPasses)
-
-	checkBaseline(t, podsec, baseline, policy)
+	return r
 }
 
 // checkBaseline compares the cases podsec-runtime passes on a privileged
