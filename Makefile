@@ -5,8 +5,9 @@
 #   make test    static checks (scripts/lint) + go test; root or non-root
 #   make lint    gofmt + static checks + go vet
 #   make fuzz    short fuzz run of FuzzPod in ./spec (FUZZTIME=20s)
-#   make e2e     real etcd, kube-apiserver, kubectl, critest from the Go module
-#                proxy (cached in build/e2e), then test/e2e against them (root)
+#   make e2e     real etcd, kube-apiserver, kubectl, critest, containerd 2, runc
+#                from the Go module proxy (cached in build/e2e), then test/e2e
+#                against them (root)
 #   make oci-conformance  runtime-tools validation: podsec-runtime, runc, crun (root)
 #   make vagrant-test  make test in a Debian 12 VM built here (scripts/vagrant; root)
 #   make vagrant-clean destroy that VM, its libvirt network and storage pool

@@ -20,15 +20,18 @@ import (
 	"github.com/podsec/podsec/test/harness"
 )
 
-// criNode is a containerd 1.6 with the CRI plugin, started by a test with
-// its own root, state, sockets, runc roots, CNI network and registry
-// mirrors, all under one temporary directory, configured from the files of
-// deploy/containerd/ as a node would be. Its handlers are the deploy
-// file's: runc, and podsec, podsec-runtime with the node policy
+// criNode is a containerd with the CRI plugin, started by a test with its
+// own root, state, sockets, runc roots, CNI network and registry mirrors,
+// all under one temporary directory, configured from the files of
+// deploy/containerd/ as a node would be: Debian's containerd 1.6 from
+// config.toml, or containerd 2 (scripts/e2e-build) from containerd2.toml.
+// Its handlers are the deploy file's: runc, and podsec, podsec-runtime with
+// the node policy
 //
 //   - "level: privileged" (baseline false), to compare podsec-runtime with
 //     runc on every case;
-//   - deploy/containerd/runtime-policy.yaml (baseline true), with the deploy
+//   - deploy/containerd/runtime-policy.yaml, or for containerd 2
+//     runtime-policy-containerd2.yaml (baseline true), with the deploy
 //     file's unset_seccomp_profile line on, as a baseline node has it.
 type criNode struct {
 	dir      string
@@ -37,22 +40,58 @@ type criNode struct {
 	policy   string // podsec-runtime's node policy file
 }
 
+// containerdBin is one containerd the suite starts.
+type containerdBin struct {
+	major int    // 1: Debian's containerd 1.6; 2: containerd 2.x
+	path  string // the containerd binary
+	// shim and runc are containerd 2's: its containerd-shim-runc-v2 (the
+	// one on PATH is Debian's, of 1.6), and the runc handler's binary
+	// (Debian's runc 1.1 predates the idmapped mounts of its user
+	// namespaces). Empty: found on PATH.
+	shim, runc string
+}
+
+// debianContainerd is Debian's containerd 1.6 and runc, from PATH.
+func debianContainerd(t *testing.T) containerdBin {
+	t.Helper()
+	for _, bin := range []string{"containerd", "runc"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			need(t, fmt.Sprintf("%s (scripts/setup installs containerd and runc): %v", bin, err))
+		}
+	}
+	return containerdBin{major: 1, path: "containerd"}
+}
+
+// builtContainerd2 is containerd 2, its shim and runc, built by
+// scripts/e2e-build at the versions of scripts/e2e-versions.
+func builtContainerd2(t *testing.T) containerdBin {
+	t.Helper()
+	return containerdBin{major: 2, path: e2eBin(t, "containerd"),
+		shim: e2eBin(t, "containerd-shim-runc-v2"), runc: e2eBin(t, "runc")}
+}
+
 // cniSubnetOctet picks the third octet of the test network, 10.91.X.0/24.
 func cniSubnetOctet() int { return os.Getpid()%200 + 20 }
 
 // startCRINode starts containerd; its cleanup removes every pod, stops
 // containerd and the shims it left by PID, unmounts and removes what they
 // made, and deletes the bridge.
-func startCRINode(t *testing.T, registryHost string, baseline bool) *criNode {
+func startCRINode(t *testing.T, registryHost string, cd containerdBin, baseline bool) *criNode {
 	t.Helper()
-	for _, bin := range []string{"containerd", "runc", "/usr/lib/cni/bridge", "/usr/lib/cni/portmap", "/usr/lib/cni/loopback", "ipcmk"} {
+	for _, bin := range []string{"/usr/lib/cni/bridge", "/usr/lib/cni/portmap", "/usr/lib/cni/loopback", "ipcmk"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			need(t, fmt.Sprintf("%s (scripts/setup installs containerd, runc, containernetworking-plugins, util-linux): %v", bin, err))
+			need(t, fmt.Sprintf("%s (scripts/setup installs containernetworking-plugins, util-linux): %v", bin, err))
 		}
 	}
 	// Short: unix socket paths are limited to 108 bytes.
 	dir, err := os.MkdirTemp("", "pscri-")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Searchable by all, as containerd makes /run/containerd: a container
+	// in a user namespace runs as a host ID that must still reach its
+	// rootfs under the state directory (0700 fails the pod with EACCES).
+	if err := os.Chmod(dir, 0o711); err != nil {
 		t.Fatal(err)
 	}
 	suffix := make([]byte, 2)
@@ -68,7 +107,11 @@ func startCRINode(t *testing.T, registryHost string, baseline bool) *criNode {
 
 	rt := harness.RuntimeBin(t)
 	if baseline {
-		policy, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "containerd", "runtime-policy.yaml"))
+		file := "runtime-policy.yaml"
+		if cd.major == 2 {
+			file = "runtime-policy-containerd2.yaml"
+		}
+		policy, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "containerd", file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +127,12 @@ func startCRINode(t *testing.T, registryHost string, baseline bool) *criNode {
 	// policy file is given by a wrapper, as the deploy file says.
 	wrapper := filepath.Join(dir, "podsec-runtime")
 	writeFile(t, wrapper, fmt.Sprintf("#!/bin/sh\nexec %s --policy %s \"$@\"\n", rt, n.policy), 0o755)
-	config := n.containerdConfig(t, wrapper, baseline)
+	var config string
+	if cd.major == 2 {
+		config = n.containerd2Config(t, cd, wrapper, baseline)
+	} else {
+		config = n.containerdConfig(t, wrapper, baseline)
+	}
 	writeFile(t, filepath.Join(dir, "config.toml"), config, 0o644)
 	writeFile(t, filepath.Join(dir, "net.d", "10-podsec-critest.conflist"), fmt.Sprintf(`{
   "cniVersion": "0.4.0",
@@ -105,7 +153,7 @@ func startCRINode(t *testing.T, registryHost string, baseline bool) *criNode {
 			"server = \"http://%[1]s\"\n\n[host.\"http://%[1]s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", registryHost), 0o644)
 	}
 
-	p := start(t, dir, "containerd", "containerd", "--config", filepath.Join(dir, "config.toml"))
+	p := start(t, dir, "containerd", cd.path, "--config", filepath.Join(dir, "config.toml"))
 	// Runs before start's cleanup stops containerd.
 	t.Cleanup(func() { n.removePods(t) })
 	waitFor(t, "containerd's CRI", p, 60*time.Second, func(ctx context.Context) error {

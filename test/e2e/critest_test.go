@@ -24,7 +24,7 @@ const minPodsecPasses = 90
 // critestResult is one critest case's outcome.
 type critestResult struct {
 	Status  string // passed, failed, skipped, ...
-	Message string // the failure's message and text
+	Message string // the failure's message and text, or why it skipped
 }
 
 // junitReport is the part of ginkgo's JUnit report read here.
@@ -41,11 +41,15 @@ type junitReport struct {
 				Message string `xml:"message,attr"`
 				Text    string `xml:",chardata"`
 			} `xml:"error"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
 		} `xml:"testcase"`
 	} `xml:"testsuite"`
 }
 
-// TestCritest runs cri-tools's critest through containerd 1.6's CRI with
+// TestCritest runs cri-tools's critest through Debian's containerd 1.6's
+// CRI (TestCritestContainerd2 does the same through containerd 2) with
 // the handlers runc and podsec (podsec-runtime, node policy privileged),
 // case by case: podsec-runtime must pass every case runc passes, and at
 // least minPodsecPasses. Then, on a containerd configured for a baseline
@@ -56,37 +60,52 @@ func TestCritest(t *testing.T) {
 	if os.Geteuid() != 0 {
 		need(t, "root")
 	}
+	r := runCritest(t, debianContainerd(t))
+	t.Logf("critest runc:              %s", totals(r.runc))
+	t.Logf("critest podsec-runtime:    %s", totals(r.podsec))
+	t.Logf("critest podsec at baseline: %s", totals(r.baseline))
+
+	compareHandlers(t, r.runc, r.podsec, minPodsecPasses)
+
+	checkBaseline(t, r.podsec, r.baseline, r.policy)
+}
+
+// critestRuns are critest's outcomes through one containerd, by handler.
+type critestRuns struct {
+	runc, podsec map[string]critestResult // node policy privileged
+	baseline     map[string]critestResult // podsec on a baseline node
+	policy       string                   // that node's policy file
+}
+
+// runCritest runs critest with runc and podsec on a privileged node, then
+// with podsec on a baseline node, each a containerd of its own.
+func runCritest(t *testing.T, cd containerdBin) critestRuns {
+	t.Helper()
 	critest := e2eBin(t, "critest")
 	registry := serveCRIImages(t)
-
-	var runc, podsec, baseline map[string]critestResult
-	var policy string
+	var r critestRuns
 	t.Run("privileged", func(t *testing.T) {
-		node := startCRINode(t, registry, false)
-		runc = node.critest(t, critest, "runc")
-		podsec = node.critest(t, critest, "podsec")
+		node := startCRINode(t, registry, cd, false)
+		r.runc = node.critest(t, critest, "runc")
+		r.podsec = node.critest(t, critest, "podsec")
 	})
 	t.Run("baseline", func(t *testing.T) {
-		node := startCRINode(t, registry, true)
-		baseline = node.critest(t, critest, "podsec")
-		policy = node.policy
+		node := startCRINode(t, registry, cd, true)
+		r.baseline = node.critest(t, critest, "podsec")
+		r.policy = node.policy
 	})
-	if runc == nil || podsec == nil || baseline == nil {
+	if r.runc == nil || r.podsec == nil || r.baseline == nil {
 		t.Fatal("critest did not run with every handler")
 	}
-	t.Logf("critest runc:              %s", totals(runc))
-	t.Logf("critest podsec-runtime:    %s", totals(podsec))
-	t.Logf("critest podsec at baseline: %s", totals(baseline))
+	return r
+}
 
-	for _, name := range sortedNames(runc) {
-		if runc[name].Status == "passed" && podsec[name].Status != "passed" {
-			t.Errorf("critest %q: passes with runc, %s with podsec-runtime: %s", name, or(podsec[name].Status, "missing"), firstLine(podsec[name].Message))
-		}
-	}
-	if n := count(podsec, "passed"); n < minPodsecPasses && os.Getenv("E2E_CRITEST_FOCUS") == "" {
-		t.Errorf("podsec-runtime passes %d critest cases, want at least %d", n, minPodsecPasses)
-	}
-
+// checkBaseline compares the cases podsec-runtime passes on a privileged
+// node with the same cases on a baseline node: every case that no longer
+// passes must fail with podsec's refusal, every privileged container must
+// be refused, and the pod sandboxes must still run.
+func checkBaseline(t *testing.T, podsec, baseline map[string]critestResult, policy string) {
+	t.Helper()
 	refusal := "(node policy in " + policy + ")"
 	var refused []string
 	for _, name := range sortedNames(podsec) {
@@ -120,6 +139,24 @@ func TestCritest(t *testing.T) {
 	}
 	if privileged == 0 && os.Getenv("E2E_CRITEST_FOCUS") == "" {
 		t.Errorf("no privileged critest case passed with podsec-runtime: nothing shows the baseline refusing one")
+	}
+}
+
+// compareHandlers fails the test for every critest case that passes with
+// runc and not with podsec-runtime, and when podsec-runtime passes fewer
+// than runc or than min.
+func compareHandlers(t *testing.T, runc, podsec map[string]critestResult, min int) {
+	t.Helper()
+	for _, name := range sortedNames(runc) {
+		if runc[name].Status == "passed" && podsec[name].Status != "passed" {
+			t.Errorf("critest %q: passes with runc, %s with podsec-runtime: %s", name, or(podsec[name].Status, "missing"), firstLine(podsec[name].Message))
+		}
+	}
+	if os.Getenv("E2E_CRITEST_FOCUS") != "" {
+		return
+	}
+	if n := count(podsec, "passed"); n < min || n < count(runc, "passed") {
+		t.Errorf("podsec-runtime passes %d critest cases, want at least %d and runc's %d", n, min, count(runc, "passed"))
 	}
 }
 
@@ -193,6 +230,9 @@ func (n *criNode) critest(t *testing.T, bin, handler string) map[string]critestR
 			}
 			if c.Error != nil {
 				res.Message += c.Error.Message + "\n" + c.Error.Text
+			}
+			if c.Skipped != nil {
+				res.Message += c.Skipped.Message
 			}
 			if !strings.HasPrefix(c.Name, "[It] ") {
 				// [BeforeSuite] and the like: not cases, but the run is

@@ -1,10 +1,13 @@
 // Package e2e runs podsec against real Kubernetes components built from the
 // Go module proxy by scripts/e2e-build (etcd, kube-apiserver, kubectl,
-// critest, crictl; versions in scripts/e2e-versions):
+// critest, crictl, containerd 2 and its shim, runc; versions in
+// scripts/e2e-versions):
 //
 //   - the admission webhook registered in a real API server with RBAC and
 //     client-certificate users (TestWebhook*);
-//   - podsec-runtime as a containerd 1.6 CRI runtime handler (TestCritest):
+//   - podsec-runtime as a CRI runtime handler of Debian's containerd 1.6
+//     (TestCritest) and of containerd 2 (TestCritestContainerd2, where the
+//     user namespace, rro and SupplementalGroupsPolicy cases must run):
 //     containerd started with its own root, state, sockets, CNI network and
 //     registry mirrors from deploy/containerd/, critest's images served as
 //     busybox-static stand-ins by a read-only registry on loopback, critest
