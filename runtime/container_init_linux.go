@@ -10,53 +10,88 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
 // earlyMemfdName names the memory file that hands a container's init its
-// early seccomp filter (seccomp_split_linux.go), as its first extra file
-// (fd 3). earlyMagic starts its content, then the load flags (4 bytes,
+// early seccomp filter (seccomp_split_linux.go), as an extra file of the
+// process (fd 3 as podsec passes it; the init looks for it among all its
+// files). earlyMagic starts its content, then the load flags (4 bytes,
 // little endian), then the program.
 const (
 	earlyMemfdName = "podsec-early-seccomp"
 	earlyMagic     = "podsec-early-v1\n"
-	earlyFd        = 3
+)
+
+// logLevelEnv is the variable through which libcontainer hands a
+// process's LogLevel to its init (nsexec's C code and the Go init parse
+// it as a base-10 integer). earlyAsked, written before the level, is how
+// podsec tells the init that its profile was split: a level written with
+// leading zeros parses as the same number for both, and no level
+// libcontainer or podsec writes otherwise starts with two zeros.
+const (
+	logLevelEnv = "_LIBCONTAINER_LOGLEVEL"
+	earlyAsked  = "00"
 )
 
 func encodeEarly(flags uint32, prog []byte) []byte {
 	return append(binary.LittleEndian.AppendUint32([]byte(earlyMagic), flags), prog...)
 }
 
+// askEarly hands p the early filter f and marks p as a process that must
+// not run without it: its init refuses to go on unless it loads f.
+func askEarly(p *libcontainer.Process, f *os.File) {
+	p.ExtraFiles = append([]*os.File{f}, p.ExtraFiles...)
+	level := strings.TrimLeft(p.LogLevel, "0")
+	if level == "" {
+		level = strconv.Itoa(int(logrus.GetLevel()))
+	}
+	p.LogLevel = earlyAsked + level
+}
+
 // ContainerInit is a container's init process, when libcontainer
 // re-executes podsec as "PROGRAM init": it loads the early seccomp filter
 // podsec handed it, if any, then runs libcontainer's init, which sets the
 // container up, loads the late filter and execs the container's process.
+// An init told that its profile was split (askEarly) that finds no early
+// filter exits before libcontainer's init runs: the container's process
+// is never executed under the late filter alone, whether it is a
+// container's init (podsec run) or a process joining one (podsec exec).
 // A program that embeds this package calls it from an init function, as
 // for SandboxArg. It never returns.
 func ContainerInit() {
-	if err := loadEarlyFilter(); err != nil {
-		fmt.Fprintf(os.Stderr, "podsec init: %v\n", err)
+	asked := strings.HasPrefix(os.Getenv(logLevelEnv), earlyAsked)
+	if err := loadEarlyFilter(asked); err != nil {
+		fmt.Fprintf(os.Stderr, "podsec init: seccomp: %v\n", err)
 		os.Exit(1)
 	}
 	libcontainer.Init()
 }
 
-// loadEarlyFilter loads the filter of fd 3 into every thread when fd 3 is
-// the sealed memory file podsec makes for it, and leaves fd 3 to be
-// closed when the container's process is executed. Any other fd 3 (an
-// extra file of the process) is left alone: the parent checks, once the
-// process runs, that it has both filters (checkSeccompFilters).
-func loadEarlyFilter() error {
-	link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(earlyFd))
-	if err != nil || !strings.HasPrefix(link, "/memfd:"+earlyMemfdName+" ") {
+// loadEarlyFilter loads into every thread the early filter of the sealed
+// memory file podsec makes for it, found among the process's files by
+// its name, and leaves that file to be closed when the container's
+// process is executed. Without one it fails when asked is true (the
+// parent split the profile: the late filter alone is not the profile),
+// and does nothing otherwise (a whole profile, or none).
+func loadEarlyFilter(asked bool) error {
+	fd, err := findEarlyMemfd()
+	if err != nil {
+		return err
+	}
+	if fd < 0 {
+		if asked {
+			return errors.New("the profile was split but its early filter was not handed to the init: refusing to run the process under the late filter alone")
+		}
 		return nil
 	}
-	seals, err := unix.FcntlInt(earlyFd, unix.F_GET_SEALS, 0)
+	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
 	if err != nil || seals&(unix.F_SEAL_WRITE|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW) != unix.F_SEAL_WRITE|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW {
 		return errors.New("the early seccomp filter is not sealed")
 	}
 	buf := make([]byte, len(earlyMagic)+4+bpfMaxBytes+1)
-	n, err := unix.Pread(earlyFd, buf, 0)
+	n, err := unix.Pread(fd, buf, 0)
 	if err != nil {
 		return fmt.Errorf("reading the early seccomp filter: %w", err)
 	}
@@ -74,10 +109,37 @@ func loadEarlyFilter() error {
 	if err := setFilter(prog, flags); err != nil {
 		return fmt.Errorf("loading the early seccomp filter: %w", err)
 	}
-	if _, err := unix.FcntlInt(earlyFd, unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
 		return fmt.Errorf("early seccomp filter: %w", err)
 	}
 	return nil
+}
+
+// findEarlyMemfd is the descriptor of the init's early filter memory
+// file, or -1 when it has none. Its position is not trusted: a change of
+// how libcontainer orders a process's files must not turn the filter
+// into a file the init ignores. Two are refused.
+func findEarlyMemfd() (int, error) {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1, fmt.Errorf("listing the init's files: %w", err)
+	}
+	found := -1
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < 3 {
+			continue
+		}
+		link, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil || !strings.HasPrefix(link, "/memfd:"+earlyMemfdName+" ") {
+			continue
+		}
+		if found >= 0 {
+			return -1, errors.New("the init was handed two early seccomp filters")
+		}
+		found = fd
+	}
+	return found, nil
 }
 
 // checkSeccompFilters makes sure the process pid, started with a split
