@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,10 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
+
+// earlyMemfd makes the early filter's memory file; tests replace it to
+// hand an init something else.
+var earlyMemfd = sealedMemfd
 
 // earlyMemfdName names the memory file that hands a container's init its
 // early seccomp filter (seccomp_split_linux.go), as an extra file of the
@@ -32,6 +37,7 @@ const (
 // libcontainer or podsec writes otherwise starts with two zeros.
 const (
 	logLevelEnv = "_LIBCONTAINER_LOGLEVEL"
+	logPipeEnv  = "_LIBCONTAINER_LOGPIPE"
 	earlyAsked  = "00"
 )
 
@@ -63,10 +69,22 @@ func askEarly(p *libcontainer.Process, f *os.File) {
 func ContainerInit() {
 	asked := strings.HasPrefix(os.Getenv(logLevelEnv), earlyAsked)
 	if err := loadEarlyFilter(asked); err != nil {
-		fmt.Fprintf(os.Stderr, "podsec init: seccomp: %v\n", err)
-		os.Exit(1)
+		initFatal(fmt.Sprintf("podsec init: seccomp: %v", err))
 	}
 	libcontainer.Init()
+}
+
+// initFatal ends the init with msg as a fatal entry of libcontainer's log
+// pipe, which the parent's Start or Run returns in its error (as the
+// errors of nsexec and of libcontainer's own init), and on stderr.
+func initFatal(msg string) {
+	fmt.Fprintln(os.Stderr, msg)
+	if fd, err := strconv.Atoi(os.Getenv(logPipeEnv)); err == nil && fd > 2 {
+		if b, err := json.Marshal(map[string]string{"level": "fatal", "msg": msg}); err == nil {
+			_, _ = unix.Write(fd, append(b, '\n'))
+		}
+	}
+	os.Exit(1)
 }
 
 // loadEarlyFilter loads into every thread the early filter of the sealed

@@ -187,7 +187,7 @@ func earlyFilter(root string, sp *seccompSplit) (*os.File, error) {
 			flags |= unix.SECCOMP_FILTER_FLAG_LOG
 		}
 	}
-	return sealedMemfd(earlyMemfdName, encodeEarly(flags, prog))
+	return earlyMemfd(earlyMemfdName, encodeEarly(flags, prog))
 }
 
 // runcVersion is the libcontainer module podsec was built with: its code
