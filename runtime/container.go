@@ -310,7 +310,7 @@ func (ct *container) run() error {
 	}
 	if err != nil {
 		ct.kill()
-		return fmt.Errorf("seccomp: %w", err)
+		return fmt.Errorf("seccomp: %w: the container's process was not executed", err)
 	}
 	return ct.lc.Exec()
 }

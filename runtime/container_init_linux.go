@@ -87,6 +87,9 @@ func initFatal(msg string) {
 	os.Exit(1)
 }
 
+// errNoEarly is why an init told its profile was split refuses to go on.
+const errNoEarly = "the profile was split but its early filter was not handed to the init: the process was not executed"
+
 // loadEarlyFilter loads into every thread the early filter of the sealed
 // memory file podsec makes for it, found among the process's files by
 // its name, and leaves that file to be closed when the container's
@@ -100,7 +103,7 @@ func loadEarlyFilter(asked bool) error {
 	}
 	if fd < 0 {
 		if asked {
-			return errors.New("the profile was split but its early filter was not handed to the init: refusing to run the process under the late filter alone")
+			return errors.New(errNoEarly)
 		}
 		return nil
 	}
