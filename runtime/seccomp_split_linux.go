@@ -47,6 +47,12 @@ import (
 // runs, until the late filter is in, under the profile less the calls it
 // needs to set the container up, where it used to run under nothing.
 //
+// The late filter alone is far weaker than the profile, so the
+// container's process must never be executed without the early one: the
+// init refuses to go on without it when podsec marked it as split
+// (askEarly, ContainerInit), and a container's init is counted at the exec
+// fifo before its process is executed ((*container).run).
+//
 // initSyscalls are what libcontainer's init calls that RuntimeDefault
 // denies (mounts old and new, pivot_root, the session keyring, the
 // hostname, device nodes, namespaces), whatever the container's
