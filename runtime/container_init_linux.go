@@ -34,7 +34,10 @@ const (
 // it as a base-10 integer). earlyAsked, written before the level, is how
 // podsec tells the init that its profile was split: a level written with
 // leading zeros parses as the same number for both, and no level
-// libcontainer or podsec writes otherwise starts with two zeros.
+// libcontainer or podsec writes otherwise starts with two zeros. Should a
+// libcontainer stop passing it, inits would go on as unmarked ones (the
+// filter still loaded when present, a container's init still counted at
+// the exec fifo) and TestEarlyFilterMissingExec would fail.
 const (
 	logLevelEnv = "_LIBCONTAINER_LOGLEVEL"
 	logPipeEnv  = "_LIBCONTAINER_LOGPIPE"
@@ -49,7 +52,7 @@ func encodeEarly(flags uint32, prog []byte) []byte {
 // not run without it: its init refuses to go on unless it loads f.
 func askEarly(p *libcontainer.Process, f *os.File) {
 	p.ExtraFiles = append([]*os.File{f}, p.ExtraFiles...)
-	level := strings.TrimLeft(p.LogLevel, "0")
+	level := p.LogLevel
 	if level == "" {
 		level = strconv.Itoa(int(logrus.GetLevel()))
 	}
