@@ -58,7 +58,7 @@ func TestDevicesInListedOrder(t *testing.T) {
 			{Allow: true, Type: "b", Major: i64(10), Minor: i64(200), Access: "r"},
 		}
 	})
-	if err := os.Symlink("busybox", filepath.Join(b, "rootfs", "bin", "mknod")); err != nil {
+	if err := symlinkApplet(b, "mknod"); err != nil {
 		t.Fatal(err)
 	}
 	e.must("create", "--bundle", b, "devorder")
@@ -115,4 +115,9 @@ func cgroupDir(t *testing.T, pid int, controller string) string {
 	}
 	t.Fatalf("pid %d has no %s cgroup:\n%s", pid, controller, cg)
 	return ""
+}
+
+// symlinkApplet adds a busybox applet to a bundle's rootfs.
+func symlinkApplet(bundle, name string) error {
+	return os.Symlink("busybox", filepath.Join(bundle, "rootfs", "bin", name))
 }
