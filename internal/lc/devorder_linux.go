@@ -38,7 +38,8 @@ import (
 // anything but the container's init (other processes, child cgroups):
 // a deny-all there would be seen by others, and the kernel takes
 // entries from child cgroups that it does not give back (libcontainer
-// refuses both at create already; this guards the moment after). On an error
+// refuses a cgroup with processes at create, and one with children when
+// it has to deny all itself; this guards the rest). On an error
 // the list holds at most the entries of S written so far: never more
 // than libcontainer allowed.
 func OrderDevices(c *libcontainer.Container, rules []specs.LinuxDeviceCgroup) error {
