@@ -99,7 +99,7 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 		ConsoleSocket: f.consoleSocket,
 		PidFile:       f.pidFile,
 		PreserveFDs:   f.preserveFDs,
-		AfterCreate:   func() error { return oci.ApplyKernelTCP(c, s) },
+		AfterCreate:   func() error { return oci.AfterCreate(c, s) },
 	}
 	if createOnly {
 		r.Destroy = true // a failed create leaves nothing behind
