@@ -14,6 +14,7 @@ import (
 	"github.com/podsec/podsec/internal/handover"
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/runtime/logs"
+	"github.com/podsec/podsec/runtime/probe/netprobe"
 )
 
 // suspendAfter is how long a supervisor waits with nothing happening
@@ -54,6 +55,8 @@ type Events struct {
 	// Logs are the read ends of the running containers' stdout and
 	// stderr pipes, by container.
 	Logs map[string][2]int
+	// Probes are the probes the monitor ran, where they stand.
+	Probes []netprobe.Spec
 }
 
 // Event arguments of the supervise command, as podsec-monitor passes them.
@@ -62,7 +65,8 @@ const (
 	argExit   = "--exit="  // PID:WAITSTATUS:UNIXNANO
 	argTimer  = "--timer=" // CONTAINER
 	argStop   = "--stop"
-	argLogs   = "--logs=" // CONTAINER:STDOUTFD:STDERRFD
+	argLogs   = "--logs="  // CONTAINER:STDOUTFD:STDERRFD
+	argProbe  = "--probe=" // netprobe.Spec.Encode
 )
 
 // ParseEvents splits the event arguments from the other arguments of a
@@ -84,6 +88,12 @@ func ParseEvents(args []string) (rest []string, ev Events, resume bool, err erro
 				return nil, ev, false, fmt.Errorf("%s: %w", a, e)
 			}
 			ev.Exits[int(n[0])] = runtime.Exit{Status: syscall.WaitStatus(n[1]), At: time.Unix(0, n[2])}
+		case strings.HasPrefix(a, argProbe):
+			p, e := netprobe.Decode(strings.TrimPrefix(a, argProbe))
+			if e != nil {
+				return nil, ev, false, e
+			}
+			ev.Probes = append(ev.Probes, p)
 		case strings.HasPrefix(a, argLogs):
 			f := strings.Split(strings.TrimPrefix(a, argLogs), ":")
 			if len(f) != 3 {
@@ -134,26 +144,42 @@ type savedState struct {
 	RestartAt time.Time `json:"restartAt"`
 }
 
-// canSuspend reports whether nothing but the monitor's waiting is needed.
+// canSuspend reports whether nothing but the monitor's waiting, copying
+// and probing is needed.
 func (sv *supervisor) canSuspend() bool {
 	if sv.hand.Monitor == "" || len(sv.timers) > 0 || len(sv.probes) > 0 {
 		return false
 	}
-	// Probes run in the supervisor.
-	for _, c := range sv.pod.Spec.Containers {
-		if c.LivenessProbe != nil || c.ReadinessProbe != nil || c.StartupProbe != nil {
-			return false
-		}
-	}
-	return true
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return sv.probesWatchable()
 }
 
 // suspend hands the pod to the monitor: the process executes it, and
-// suspend returns only if it could not.
+// suspend returns only if it could not. The probe workers stop first and
+// the monitor goes on from where they stood; if a change came meanwhile,
+// or the hand-off fails, they go on here and the supervisor acts on it.
 func (sv *supervisor) suspend() {
 	if !sv.canSuspend() {
 		return
 	}
+	paused, changes := sv.pauseProbes()
+	defer func() {
+		sv.unpauseProbes(paused)
+		for _, pe := range changes {
+			sv.probed(pe)
+		}
+		if len(changes) > 0 {
+			sv.writeStatus()
+		}
+	}()
+	if len(changes) == 0 {
+		sv.handOff(paused)
+	}
+}
+
+// handOff executes the monitor with the pod and its paused probes.
+func (sv *supervisor) handOff(paused []pausedProbe) {
 	s, resume, err := sv.p.Suspend()
 	if err != nil {
 		return
@@ -201,7 +227,17 @@ func (sv *supervisor) suspend() {
 		argv = append(argv, "--container", fmt.Sprintf("%s:%d:%d:%d:%s", a.Name, a.Pid, o, e,
 			sv.store.LogPath(sv.pod.Namespace, sv.pod.Name, a.Name, a.Attempt)))
 	}
-	err = atomicfile.WriteJSON(filepath.Join(sv.dir, suspendedFile), st)
+	for _, p := range paused {
+		enc, perr := p.spec.Encode()
+		if perr != nil {
+			err = fmt.Errorf("%s probe of container %s: %w", p.spec.Kind, p.spec.Container, perr)
+			break
+		}
+		argv = append(argv, "--probe", enc)
+	}
+	if err == nil {
+		err = atomicfile.WriteJSON(filepath.Join(sv.dir, suspendedFile), st)
+	}
 	if err == nil {
 		argv = append(append(argv, "--"), sv.hand.Argv...)
 		sv.events.Sync()
@@ -267,6 +303,14 @@ func Resume(ctx context.Context, root, namespace, name string, images runtime.Im
 		}
 		sv.pumps[n] = pump
 	}
+	ctxs := map[string]context.Context{}
+	for n, c := range sv.ctrs {
+		if c.running {
+			ctx, cancel := context.WithCancel(context.Background())
+			c.cancel, ctxs[n] = cancel, ctx
+		}
+	}
+	changes, handback := sv.resumeProbes(ctxs, ev.Probes)
 	due := map[string]bool{}
 	for _, n := range ev.Timers {
 		due[n] = true
@@ -283,7 +327,11 @@ func Resume(ctx context.Context, root, namespace, name string, images runtime.Im
 	}
 	_, statErr := os.Stat(filepath.Join(sv.dir, StopFile))
 	stop := ev.Stop || statErr == nil
-	if !stop && len(ev.Exits) == 0 && len(ev.Timers) == 0 {
+	for _, pe := range changes {
+		sv.probed(pe)
+	}
+	sv.writeStatus()
+	if !stop && len(ev.Exits) == 0 && len(ev.Timers) == 0 && len(changes) == 0 && !handback {
 		// The monitor gave the pod back for nothing: it could not watch it
 		// (see supervisor.log). The supervisor keeps it.
 		sv.event("Warning", "MonitorFailed", "the monitor gave the pod back; the supervisor keeps watching it")

@@ -2,16 +2,19 @@
 // nothing to do, so that what stays resident per pod is small (as
 // conmon): a supervisor (podsec supervise) executes it in its own process
 // (see supervisor.Handoff), and it executes the supervisor again when a
-// container exits, a restart is due or the pod is to stop. Meanwhile it
-// copies the containers' output into their CRI log files and keeps the
-// pod's sandbox and containers as its children.
+// container exits, a restart is due, a probe's result changes or the pod
+// is to stop. Meanwhile it copies the containers' output into their CRI
+// log files, keeps the pod's sandbox and containers as its children, and
+// runs the containers' tcpSocket and httpGet probes (netprobe.Spec: the
+// supervisor hands them over with their thresholds and where they stand).
 //
 // It uses only the standard library, golang.org/x/sys and podsec's log
-// writer: no Kubernetes types, no libcontainer.
+// writer and network probes: no Kubernetes types, no libcontainer, no
+// net package.
 //
 //	podsec-monitor --record DIR --sandbox PID --keep-fd FD
 //	    [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]...
-//	    -- SUPERVISE-COMMAND...
+//	    [--probe NETPROBE-SPEC]... -- SUPERVISE-COMMAND...
 package main
 
 import (
@@ -30,6 +33,7 @@ import (
 	"github.com/podsec/podsec/internal/handover"
 	"github.com/podsec/podsec/internal/memtrim"
 	"github.com/podsec/podsec/runtime/logs"
+	"github.com/podsec/podsec/runtime/probe/netprobe"
 )
 
 // stopFile is supervisor.StopFile (this binary does not import
@@ -46,6 +50,7 @@ type config struct {
 	keep       []int
 	timers     map[string]time.Time
 	containers []*container
+	probes     []*netprobe.Spec
 	supervise  []string
 }
 
@@ -107,6 +112,12 @@ func parse(args []string) (*config, error) {
 				return nil, fmt.Errorf("--timer %q: want NAME:UNIXNANO", v)
 			}
 			cfg.timers[name] = time.Unix(0, ns)
+		case "--probe":
+			p, err := netprobe.Decode(v)
+			if err != nil {
+				return nil, fmt.Errorf("--probe: %w", err)
+			}
+			cfg.probes = append(cfg.probes, &p)
 		case "--container":
 			f := strings.SplitN(v, ":", 5)
 			if len(f) != 5 {
@@ -126,7 +137,7 @@ func parse(args []string) (*config, error) {
 		}
 	}
 	if cfg.record == "" || len(cfg.supervise) == 0 {
-		return nil, fmt.Errorf("usage: podsec-monitor --record DIR --sandbox PID --keep-fd FD [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]... -- SUPERVISE-COMMAND")
+		return nil, fmt.Errorf("usage: podsec-monitor --record DIR --sandbox PID --keep-fd FD [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]... [--probe SPEC]... -- SUPERVISE-COMMAND")
 	}
 	return cfg, nil
 }
@@ -136,9 +147,17 @@ type events struct {
 	stop   bool
 	exits  []string // PID:WAITSTATUS:UNIXNANO
 	timers []string
+	probed bool // a probe's result changed, or it needs the supervisor
 }
 
-func (e *events) any() bool { return e.stop || len(e.exits) > 0 || len(e.timers) > 0 }
+func (e *events) any() bool { return e.stop || len(e.exits) > 0 || len(e.timers) > 0 || e.probed }
+
+// stepped is a probe attempt's outcome: the probe after it.
+type stepped struct {
+	i    int
+	spec netprobe.Spec
+	more bool
+}
 
 func run(cfg *config, sigs chan os.Signal) error {
 	// Nothing the monitor starts (none) may inherit the pod's descriptors.
@@ -161,6 +180,11 @@ func run(cfg *config, sigs chan os.Signal) error {
 	if _, err := os.Stat(filepath.Join(cfg.record, stopFile)); err == nil {
 		ev.stop = true
 	}
+	// Each probe has at most one attempt in flight, in its own goroutine
+	// on a copy (the socket waits in the poller, not on a thread).
+	probed := make(chan stepped, len(cfg.probes))
+	inflight := make([]bool, len(cfg.probes))
+	ended := make([]bool, len(cfg.probes))
 	for {
 		// Exits that came before the signal handler, or between signals.
 		reap(cfg, &ev)
@@ -172,6 +196,20 @@ func run(cfg *config, sigs chan os.Signal) error {
 				delete(cfg.timers, name)
 			} else if next.IsZero() || at.Before(next) {
 				next = at
+			}
+		}
+		for i, p := range cfg.probes {
+			switch {
+			case ended[i] || inflight[i]:
+			case !p.Next.After(now):
+				inflight[i] = true
+				c := *p
+				go func() {
+					more := c.Step(now)
+					probed <- stepped{i, c, more}
+				}()
+			case next.IsZero() || p.Next.Before(next):
+				next = p.Next
 			}
 		}
 		if ev.any() {
@@ -189,6 +227,10 @@ func run(cfg *config, sigs chan os.Signal) error {
 				ev.stop = true
 			}
 		case <-wake:
+		case r := <-probed:
+			inflight[r.i], ended[r.i] = false, !r.more
+			*cfg.probes[r.i] = r.spec
+			ev.probed = ev.probed || r.spec.Changed || r.spec.Handback
 		}
 		if t != nil {
 			t.Stop()
@@ -229,6 +271,20 @@ func resume(cfg *config, ev *events) error {
 	}
 	for _, t := range ev.timers {
 		argv = append(argv, "--timer="+t)
+	}
+	// The probes of the containers still running, where they stand (one
+	// in flight as it was before: the supervisor makes it again).
+	exited := map[string]bool{}
+	for _, c := range cfg.containers {
+		exited[c.name] = c.pid < 0
+	}
+	for _, p := range cfg.probes {
+		if exited[p.Container] {
+			continue
+		}
+		if enc, err := p.Encode(); err == nil {
+			argv = append(argv, "--probe="+enc)
+		}
 	}
 	keep := append([]int{}, cfg.keep...)
 	for _, c := range cfg.containers {
