@@ -43,6 +43,7 @@ const stopFile = "stop"
 // drain bounds how long an exited container's output is awaited.
 const drain = 2 * time.Second
 
+
 // config is the monitor's command line.
 type config struct {
 	record     string
@@ -152,12 +153,6 @@ type events struct {
 
 func (e *events) any() bool { return e.stop || len(e.exits) > 0 || len(e.timers) > 0 || e.probed }
 
-// stepped is a probe attempt's outcome: the probe after it.
-type stepped struct {
-	i    int
-	spec netprobe.Spec
-	more bool
-}
 
 func run(cfg *config, sigs chan os.Signal) error {
 	// Nothing the monitor starts (none) may inherit the pod's descriptors.
@@ -180,11 +175,10 @@ func run(cfg *config, sigs chan os.Signal) error {
 	if _, err := os.Stat(filepath.Join(cfg.record, stopFile)); err == nil {
 		ev.stop = true
 	}
-	// Each probe has at most one attempt in flight, in its own goroutine
-	// on a copy (the socket waits in the poller, not on a thread).
-	probed := make(chan stepped, len(cfg.probes))
-	inflight := make([]bool, len(cfg.probes))
-	ended := make([]bool, len(cfg.probes))
+	probes := startProbers(cfg.probes)
+	// One timer for the whole watch.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		// Exits that came before the signal handler, or between signals.
 		reap(cfg, &ev)
@@ -198,28 +192,14 @@ func run(cfg *config, sigs chan os.Signal) error {
 				next = at
 			}
 		}
-		for i, p := range cfg.probes {
-			switch {
-			case ended[i] || inflight[i]:
-			case !p.Next.After(now):
-				inflight[i] = true
-				c := *p
-				go func() {
-					more := c.Step(now)
-					probed <- stepped{i, c, more}
-				}()
-			case next.IsZero() || p.Next.Before(next):
-				next = p.Next
-			}
-		}
+		next = probes.start(now, next)
 		if ev.any() {
 			return resume(cfg, &ev)
 		}
 		var wake <-chan time.Time
-		var t *time.Timer
 		if !next.IsZero() {
-			t = time.NewTimer(time.Until(next))
-			wake = t.C
+			timer.Reset(time.Until(next))
+			wake = timer.C
 		}
 		select {
 		case s := <-sigs:
@@ -227,14 +207,10 @@ func run(cfg *config, sigs chan os.Signal) error {
 				ev.stop = true
 			}
 		case <-wake:
-		case r := <-probed:
-			inflight[r.i], ended[r.i] = false, !r.more
-			*cfg.probes[r.i] = r.spec
-			ev.probed = ev.probed || r.spec.Changed || r.spec.Handback
+		case r := <-probes.results:
+			ev.probed = probes.done(r) || ev.probed
 		}
-		if t != nil {
-			t.Stop()
-		}
+		timer.Stop()
 	}
 }
 

@@ -1,12 +1,8 @@
 package netprobe
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"net/netip"
-	"os"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -15,99 +11,133 @@ import (
 // Attempt connects to addr (an IP address and port) within timeout:
 // Success if it opens. With a request (an httpGet probe's, Connection:
 // close), it writes it and reads the status line: Success for 2xx,
-// Failure for 4xx and 5xx, and redirect for 3xx, which the kubelet
+// Failure for 1xx, 4xx and 5xx, and redirect for 3xx, which the kubelet
 // follows to the same host (Attempt does not: it is the supervisor's).
 // Timeouts, refusals and malformed answers are Failure; an address that
 // does not parse is Unknown.
 //
-// The socket goes through the runtime's poller (a non-blocking
-// descriptor in an os.File), so a probe neither blocks a thread nor
-// needs the net package; SO_LINGER is 1 s, as the kubelet's ProbeDialer
-// sets, so frequent probes end with a reset and leave no TIME_WAIT.
+// It works on a raw non-blocking socket with poll(2): no net package, no
+// os.File, and almost no garbage, so a long-lived watcher making an
+// attempt every few seconds keeps a steady heap. SO_LINGER is 1 s, as
+// the kubelet's ProbeDialer sets, so frequent probes end with a reset
+// and leave no TIME_WAIT.
 func Attempt(addr string, request []byte, timeout time.Duration) (res Result, redirect bool) {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil {
+	sa := resolve(addr)
+	if sa == nil {
 		return Unknown, false
+	}
+	return sa.attempt(request, timeout)
+}
+
+// sockAddr is a parsed address, kept by a Spec between its attempts.
+type sockAddr struct {
+	family int
+	sa     unix.Sockaddr
+}
+
+// resolve parses an IP address and port; nil if it does not parse.
+func resolve(addr string) *sockAddr {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || ap.Addr().Zone() != "" {
+		return nil
 	}
 	ip := ap.Addr().Unmap()
-	var sa unix.Sockaddr
-	family := unix.AF_INET
 	if ip.Is4() {
-		sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
-	} else {
-		family = unix.AF_INET6
-		sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16(), ZoneId: zone(ip.Zone())}
+		return &sockAddr{unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}}
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	return &sockAddr{unix.AF_INET6, &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}}
+}
+
+func (a *sockAddr) attempt(request []byte, timeout time.Duration) (res Result, redirect bool) {
+	deadline := time.Now().Add(timeout)
+	fd, err := unix.Socket(a.family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return Unknown, false
 	}
+	defer unix.Close(fd)
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 1})
-	// Registered with the poller before connecting: no readiness is missed.
-	f := os.NewFile(uintptr(fd), "probe")
-	defer f.Close()
-	if err := f.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return Unknown, false
-	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return Unknown, false
-	}
-	var cerr error
-	if err := rc.Write(func(fd uintptr) bool {
-		// Linux answers a connect again with its progress or its outcome.
-		switch e := unix.Connect(int(fd), sa); e {
-		case unix.EINPROGRESS, unix.EALREADY, unix.EINTR:
-			return false
-		case nil, unix.EISCONN:
-			cerr = nil
-		default:
-			cerr = e
+	switch err := unix.Connect(fd, a.sa); err {
+	case nil:
+	case unix.EINPROGRESS, unix.EINTR:
+		if !wait(fd, unix.POLLOUT, deadline) {
+			return Failure, false
 		}
-		return true
-	}); err != nil || cerr != nil {
+		if e, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err != nil || e != 0 {
+			return Failure, false
+		}
+	default:
 		return Failure, false
 	}
 	if len(request) == 0 {
 		return Success, false
 	}
-	if _, err := f.Write(request); err != nil {
+	for off := 0; off < len(request); {
+		n, err := unix.Write(fd, request[off:])
+		switch {
+		case err == unix.EAGAIN || err == unix.EINTR:
+			if !wait(fd, unix.POLLOUT, deadline) {
+				return Failure, false
+			}
+		case err != nil:
+			return Failure, false
+		default:
+			off += n
+		}
+	}
+	var buf [64]byte
+	n := 0
+	for n < len(buf) && bytes.IndexByte(buf[:n], '\n') < 0 {
+		m, err := unix.Read(fd, buf[n:])
+		switch {
+		case err == unix.EAGAIN || err == unix.EINTR:
+			if !wait(fd, unix.POLLIN, deadline) {
+				return Failure, false
+			}
+		case err != nil:
+			return Failure, false
+		case m == 0:
+			return status(buf[:n])
+		default:
+			n += m
+		}
+	}
+	return status(buf[:n])
+}
+
+// wait polls fd for events until the deadline.
+func wait(fd int, events int16, deadline time.Time) bool {
+	for {
+		ms := time.Until(deadline).Milliseconds()
+		if ms <= 0 {
+			return false
+		}
+		fds := [1]unix.PollFd{{Fd: int32(fd), Events: events}}
+		n, err := unix.Poll(fds[:], int(min(ms+1, 1<<30)))
+		if err == unix.EINTR {
+			continue
+		}
+		// Readiness or an error condition: the next call tells which.
+		return err == nil && n > 0
+	}
+}
+
+// status judges an HTTP/1.x status line.
+func status(line []byte) (Result, bool) {
+	if !bytes.HasPrefix(line, []byte("HTTP/1.")) || len(line) < 12 || line[8] != ' ' {
 		return Failure, false
 	}
-	code, ok := statusCode(bufio.NewReaderSize(f, 512))
+	code := 0
+	for _, c := range line[9:12] {
+		if c < '0' || c > '9' {
+			return Failure, false
+		}
+		code = code*10 + int(c-'0')
+	}
 	switch {
-	case !ok:
-		return Failure, false
 	case code >= 200 && code < 300:
 		return Success, false
 	case code >= 300 && code < 400:
 		return Unknown, true
 	}
 	return Failure, false
-}
-
-// statusCode reads an HTTP/1.x status line's code.
-func statusCode(r *bufio.Reader) (int, bool) {
-	line, err := r.ReadSlice('\n')
-	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-		return 0, false
-	}
-	if !bytes.HasPrefix(line, []byte("HTTP/1.")) || len(line) < 12 || line[8] != ' ' {
-		return 0, false
-	}
-	code, err := strconv.Atoi(string(line[9:12]))
-	if err != nil || code < 100 {
-		return 0, false
-	}
-	return code, true
-}
-
-func zone(z string) uint32 {
-	if z == "" {
-		return 0
-	}
-	if n, err := strconv.ParseUint(z, 10, 32); err == nil {
-		return uint32(n)
-	}
-	return 0
 }

@@ -39,6 +39,8 @@ type Spec struct {
 	// Handback is set by the monitor when it could not judge an attempt
 	// (an HTTP redirect, which only the supervisor follows).
 	Handback bool
+
+	addr *sockAddr // Addr parsed, by the first attempt
 }
 
 // sep separates a Spec's fields in its encoding: a control character no
@@ -127,10 +129,15 @@ func (s *Spec) Step(now time.Time) bool {
 	return more
 }
 
-// attempt makes one attempt, bounded by TimeoutSeconds.
+// attempt makes one attempt, bounded by TimeoutSeconds. It allocates
+// nothing after the first: a watcher making attempts for days keeps a
+// steady heap and never has to collect for them.
 func (s *Spec) attempt() (res Result, redirect bool) {
-	if s.Addr == "" {
+	if s.addr == nil && s.Addr != "" {
+		s.addr = resolve(s.Addr)
+	}
+	if s.addr == nil {
 		return Unknown, false
 	}
-	return Attempt(s.Addr, s.Request, time.Duration(s.TimeoutSeconds)*time.Second)
+	return s.addr.attempt(s.Request, time.Duration(s.TimeoutSeconds)*time.Second)
 }
