@@ -43,7 +43,6 @@ const stopFile = "stop"
 // drain bounds how long an exited container's output is awaited.
 const drain = 2 * time.Second
 
-
 // config is the monitor's command line.
 type config struct {
 	record     string
@@ -152,7 +151,6 @@ type events struct {
 }
 
 func (e *events) any() bool { return e.stop || len(e.exits) > 0 || len(e.timers) > 0 || e.probed }
-
 
 func run(cfg *config, sigs chan os.Signal) error {
 	// Nothing the monitor starts (none) may inherit the pod's descriptors.

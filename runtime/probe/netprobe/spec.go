@@ -107,7 +107,9 @@ func flag(b bool) string {
 // attempts until InitialDelaySeconds whole seconds have passed since the
 // container started.
 func (s *Spec) Due(now time.Time) bool {
-	return int32(now.Sub(s.StartedAt).Seconds()) >= s.InitialDelaySeconds
+	// Whole seconds compared with a whole number: the same as comparing
+	// the seconds, without int32 overflowing for a distant StartedAt.
+	return now.Sub(s.StartedAt).Seconds() >= float64(s.InitialDelaySeconds)
 }
 
 // Step makes the attempt due at now (see Due), counts it and schedules

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestMonitorRunsProbes has podsec-monitor watch a pod with an httpGet
+// readiness and a tcpSocket liveness probe against a real server in the
+// container, and checks that what the probes find while the monitor
+// watches reaches the pod as it would from the supervisor: readiness
+// goes off and on again (as get pods shows it), and a dead server gets
+// the container restarted, with the kubelet's events. Before each change
+// the pod is with the monitor, probes and all.
+func TestMonitorRunsProbes(t *testing.T) {
+	n := newNode(t)
+	// The pod is on the node's network (only 127.0.0.1 is probed): a
+	// port free now.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	if out, err := n.runD(fmt.Sprintf(`
+apiVersion: v1
+kind: Pod
+metadata: {name: lc-mprobe}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: localhost/busybox:latest
+    command: ["sh", "-c", "mkdir -p /www; echo ok >/www/ok; httpd -f -p 127.0.0.1:%[1]d -h /www & echo $! >/tmp/httpd.pid; sleep 600"]
+    readinessProbe:
+      httpGet: {path: /ok, port: %[1]d}
+      periodSeconds: 1
+      failureThreshold: 2
+    livenessProbe:
+      tcpSocket: {host: 127.0.0.1, port: %[1]d}
+      periodSeconds: 1
+      failureThreshold: 2
+`, port)); err != nil {
+		t.Fatalf("run -d: %v: %s", err, out)
+	}
+	var sup struct {
+		PID int `json:"pid"`
+	}
+	b, err := os.ReadFile(filepath.Join(n.root, "supervisor", "default", "lc-mprobe", "supervisor.json"))
+	if err != nil || json.Unmarshal(b, &sup) != nil {
+		t.Fatalf("supervisor.json: %v: %s", err, b)
+	}
+	proc := "/proc/" + strconv.Itoa(sup.PID)
+	watched := func() bool {
+		exe, _ := os.Readlink(proc + "/exe")
+		cmdline, _ := os.ReadFile(proc + "/cmdline")
+		return filepath.Base(exe) == "podsec-monitor" && strings.Count(string(cmdline), "\x00--probe\x00") == 2
+	}
+	ready := func(want string) func() bool {
+		return func() bool {
+			out := n.must("get", "pods", "lc-mprobe")
+			return strings.Contains(out, " "+want+" ") && strings.Contains(out, "Running")
+		}
+	}
+	n.eventually("the pod is ready", ready("1/1"))
+	n.eventually("podsec-monitor watches the pod and its two probes", watched)
+
+	n.must("exec", "lc-mprobe", "--", "rm", "/www/ok")
+	n.eventually("a failing readiness probe seen by the monitor makes the pod unready", ready("0/1"))
+	if p := n.pod("lc-mprobe"); status(p, "web").Ready || status(p, "web").RestartCount != 0 {
+		t.Errorf("after readiness failed: container status %+v, want not ready and not restarted", status(p, "web"))
+	}
+	n.eventually("podsec-monitor takes the unready pod back", watched)
+	n.must("exec", "lc-mprobe", "--", "sh", "-c", "echo ok >/www/ok")
+	n.eventually("a passing readiness probe seen by the monitor makes the pod ready", ready("1/1"))
+
+	n.eventually("podsec-monitor takes the ready pod back", watched)
+	n.must("exec", "lc-mprobe", "--", "sh", "-c", "kill $(cat /tmp/httpd.pid)")
+	n.eventually("a failing liveness probe seen by the monitor restarts the container", func() bool {
+		st := status(n.pod("lc-mprobe"), "web")
+		return st.RestartCount >= 1 && st.LastTerminationState.Terminated != nil
+	})
+	d := n.must("describe", "pod", "lc-mprobe")
+	for _, want := range []string{"Readiness probe failed for container web", "Liveness probe failed for container web", "will be restarted"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("describe pod lc-mprobe: no %q:\n%s", want, d)
+		}
+	}
+	// The new start serves again: ready, and with the monitor.
+	n.eventually("the restarted container is ready", ready("1/1"))
+	n.eventually("podsec-monitor watches the restarted container", watched)
+	if st := status(n.pod("lc-mprobe"), "web"); st.State.Running == nil {
+		t.Errorf("web after its restart: %+v, want running", st.State)
+	}
+	n.must("delete", "pod", "lc-mprobe")
+	n.assertClean(n.must("gc"))
+}
