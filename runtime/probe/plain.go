@@ -78,8 +78,16 @@ func Plain(kind Kind, p *corev1.Probe, t Target) (netprobe.Spec, error) {
 	default:
 		return s, fmt.Errorf("%w: not a tcpSocket or httpGet probe", ErrNotPlain)
 	}
-	if ap, err := netip.ParseAddrPort(s.Addr); err != nil || ap.Addr().Zone() != "" {
+	ap, err := netip.ParseAddrPort(s.Addr)
+	if err != nil || ap.Addr().Zone() != "" {
 		return s, fmt.Errorf("%w: %s is not an IP address and port", ErrNotPlain, s.Addr)
+	}
+	// The form netprobe reads without the net packages.
+	ip := ap.Addr().Unmap()
+	if ip.Is4() {
+		s.Addr = ip.String() + ":" + strconv.Itoa(int(ap.Port()))
+	} else {
+		s.Addr = "[" + ip.StringExpanded() + "]:" + strconv.Itoa(int(ap.Port()))
 	}
 	return s, nil
 }

@@ -2,7 +2,8 @@ package netprobe
 
 import (
 	"bytes"
-	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -35,17 +36,54 @@ type sockAddr struct {
 	sa     unix.Sockaddr
 }
 
-// resolve parses an IP address and port; nil if it does not parse.
+// resolve parses an IP address and port in the form Spec.Addr has; nil
+// if it is not in that form. It does not use net/netip, whose package
+// initialisation alone costs a small process like podsec-monitor heap.
 func resolve(addr string) *sockAddr {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil || ap.Addr().Zone() != "" {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
 		return nil
 	}
-	ip := ap.Addr().Unmap()
-	if ip.Is4() {
-		return &sockAddr{unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}}
+	port, err := strconv.ParseUint(addr[i+1:], 10, 16)
+	if err != nil {
+		return nil
 	}
-	return &sockAddr{unix.AF_INET6, &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}}
+	host := addr[:i]
+	if v4, ok := parse4(host); ok {
+		return &sockAddr{unix.AF_INET, &unix.SockaddrInet4{Port: int(port), Addr: v4}}
+	}
+	if len(host) != 2+8*4+7 || host[0] != '[' || host[len(host)-1] != ']' {
+		return nil
+	}
+	var v6 [16]byte
+	for g := 0; g < 8; g++ {
+		f := host[1+g*5 : 1+g*5+4]
+		if g < 7 && host[1+g*5+4] != ':' {
+			return nil
+		}
+		n, err := strconv.ParseUint(f, 16, 16)
+		if err != nil {
+			return nil
+		}
+		v6[2*g], v6[2*g+1] = byte(n>>8), byte(n)
+	}
+	return &sockAddr{unix.AF_INET6, &unix.SockaddrInet6{Port: int(port), Addr: v6}}
+}
+
+// parse4 parses a dotted IPv4 address of four decimal bytes.
+func parse4(s string) (ip [4]byte, ok bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return ip, false
+	}
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 8)
+		if err != nil || (len(p) > 1 && p[0] == '0') {
+			return ip, false
+		}
+		ip[i] = byte(n)
+	}
+	return ip, true
 }
 
 func (a *sockAddr) attempt(request []byte, timeout time.Duration) (res Result, redirect bool) {

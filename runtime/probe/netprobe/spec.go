@@ -25,8 +25,10 @@ type Spec struct {
 	Next time.Time
 	State
 
-	// Addr is the IP address and port to connect to ("10.0.0.2:80",
-	// "[fd00::2]:80"); "" makes every attempt Unknown, with Err.
+	// Addr is the IP address and port to connect to: dotted IPv4
+	// ("10.0.0.2:80") or expanded IPv6 ("[fd00:0000:0000:0000:0000:0000:0000:0002]:80",
+	// as netip.Addr.StringExpanded writes it); "" makes every attempt
+	// Unknown, with Err.
 	Addr string
 	// Err is why Addr is empty (a pod without an IP).
 	Err string
