@@ -7,15 +7,21 @@ import (
 	"github.com/podsec/podsec/runtime/probe/netprobe"
 )
 
-// probers run the probes the supervisor handed over: one goroutine each,
-// living as long as the monitor, with its own copy of the probe, making
-// an attempt when told (at most one in flight) and sending the probe back
-// after it. An attempt blocks its goroutine in poll(2), never the loop.
-// Nothing is allocated per attempt, so the monitor's heap stays as it
-// is: no collection runs for the probes.
+// probers run the probes the supervisor handed over, in one goroutine
+// living as long as the monitor, with its own copies of the probes: it
+// makes the attempts it is told are due (at most one in flight per
+// probe), one after the other, and sends each probe back after its
+// attempt. An attempt blocks that goroutine in poll(2), never the loop.
+// One goroutine, not one per probe, as each blocked goroutine holds a
+// thread and a stack: attempts take well under a millisecond against a
+// live server, and one that times out delays the pod's next attempts by
+// at most its timeoutSeconds, never their count or their schedule (each
+// probe's next attempt is due a period after the last was). Nothing is
+// allocated per attempt, so the monitor's heap stays as it is: no
+// collection runs for the probes.
 type probers struct {
 	specs    []*netprobe.Spec // the loop's copies, as of the last attempt
-	due      []chan time.Time
+	due      chan dueAttempt
 	results  chan stepped
 	inflight []bool
 	ended    []bool
@@ -30,18 +36,26 @@ type stepped struct {
 	more bool
 }
 
+// dueAttempt asks for probe i's attempt due at now.
+type dueAttempt struct {
+	i   int
+	now time.Time
+}
+
 func startProbers(specs []*netprobe.Spec) *probers {
-	p := &probers{specs: specs, results: make(chan stepped, len(specs)),
+	p := &probers{specs: specs, due: make(chan dueAttempt, len(specs)), results: make(chan stepped, len(specs)),
 		inflight: make([]bool, len(specs)), ended: make([]bool, len(specs)), tried: make([]bool, len(specs)), fresh: len(specs)}
-	for i, s := range specs {
-		due := make(chan time.Time, 1)
-		p.due = append(p.due, due)
-		go p.run(i, *s, due)
+	if len(specs) > 0 {
+		own := make([]netprobe.Spec, len(specs))
+		for i, s := range specs {
+			own[i] = *s
+		}
+		go p.run(own)
 	}
 	return p
 }
 
-// run makes probe i's attempts when told, on its own copy s.
+// run makes the attempts it is told are due, on its own copies.
 //
 // Its frame holds a 9 KiB ballast, so its goroutine's stack grows once,
 // here, straight to 16 KiB, with one frame to copy; an attempt (about
@@ -50,12 +64,12 @@ func startProbers(specs []*netprobe.Spec) *probers {
 // walks the binary's tables (pclntab) for each frame on it: with the
 // kernel's fault-around that maps some 500 KiB of the binary into a
 // process that otherwise keeps 25 KiB of them.
-func (p *probers) run(i int, s netprobe.Spec, due <-chan time.Time) {
+func (p *probers) run(specs []netprobe.Spec) {
 	var ballast [9 << 10]byte
 	hold(&ballast)
-	for now := range due {
-		more := s.Step(now)
-		p.results <- stepped{i, s, more}
+	for d := range p.due {
+		more := specs[d.i].Step(d.now)
+		p.results <- stepped{d.i, specs[d.i], more}
 	}
 }
 
@@ -72,7 +86,7 @@ func (p *probers) start(now, next time.Time) time.Time {
 		case p.ended[i] || p.inflight[i]:
 		case !s.Next.After(now):
 			p.inflight[i] = true
-			p.due[i] <- now
+			p.due <- dueAttempt{i, now}
 		case next.IsZero() || s.Next.Before(next):
 			next = s.Next
 		}

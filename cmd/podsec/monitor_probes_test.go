@@ -45,6 +45,7 @@ spec:
       failureThreshold: 2
     livenessProbe:
       tcpSocket: {host: 127.0.0.1, port: %[1]d}
+      initialDelaySeconds: 2
       periodSeconds: 1
       failureThreshold: 2
 `, port)); err != nil {
