@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -51,14 +50,7 @@ spec:
 `, port)); err != nil {
 		t.Fatalf("run -d: %v: %s", err, out)
 	}
-	var sup struct {
-		PID int `json:"pid"`
-	}
-	b, err := os.ReadFile(filepath.Join(n.root, "supervisor", "default", "lc-mprobe", "supervisor.json"))
-	if err != nil || json.Unmarshal(b, &sup) != nil {
-		t.Fatalf("supervisor.json: %v: %s", err, b)
-	}
-	proc := "/proc/" + strconv.Itoa(sup.PID)
+	proc := "/proc/" + strconv.Itoa(n.supervisorPID("lc-mprobe"))
 	watched := func() bool {
 		exe, _ := os.Readlink(proc + "/exe")
 		cmdline, _ := os.ReadFile(proc + "/cmdline")
