@@ -96,7 +96,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 		if s.Result != Success {
 			t.Fatalf("Step against %s (request %q): result %v, want success", addr, req, s.Result)
 		}
-		if n := testing.AllocsPerRun(50, func() { s.Step(time.Now()) }); n != 0 {
+		if n := testing.AllocsPerRun(50, func() { s.Step(time.Now()) }); n != 0 && !raceEnabled {
 			t.Errorf("Step (request %q): %v allocations per attempt, want 0", req, n)
 		}
 		if s.Result != Success || s.Changed != true {
