@@ -24,6 +24,10 @@ const suspendAfter = time.Second
 // suspendedFile holds what the supervisor needs to take its pod back.
 const suspendedFile = "suspended.json"
 
+// ProbesFile holds, in a pod's record, the probes the supervisor and its
+// monitor hand each other (netprobe.EncodeAll), where they stand.
+const ProbesFile = "probes"
+
 // StopFile is made in a pod's record by podsec stop and delete before
 // they signal its supervisor: the request survives a signal that comes
 // while the supervisor's process changes image.
@@ -55,8 +59,9 @@ type Events struct {
 	// Logs are the read ends of the running containers' stdout and
 	// stderr pipes, by container.
 	Logs map[string][2]int
-	// Probes are the probes the monitor ran, where they stand.
-	Probes []netprobe.Spec
+	// Probed says the monitor ran probes: where they stand is in the
+	// record's ProbesFile.
+	Probed bool
 }
 
 // Event arguments of the supervise command, as podsec-monitor passes them.
@@ -65,8 +70,8 @@ const (
 	argExit   = "--exit="  // PID:WAITSTATUS:UNIXNANO
 	argTimer  = "--timer=" // CONTAINER
 	argStop   = "--stop"
-	argLogs   = "--logs="  // CONTAINER:STDOUTFD:STDERRFD
-	argProbe  = "--probe=" // netprobe.Spec.Encode
+	argLogs   = "--logs=" // CONTAINER:STDOUTFD:STDERRFD
+	argProbes = "--probes"
 )
 
 // ParseEvents splits the event arguments from the other arguments of a
@@ -88,12 +93,8 @@ func ParseEvents(args []string) (rest []string, ev Events, resume bool, err erro
 				return nil, ev, false, fmt.Errorf("%s: %w", a, e)
 			}
 			ev.Exits[int(n[0])] = runtime.Exit{Status: syscall.WaitStatus(n[1]), At: time.Unix(0, n[2])}
-		case strings.HasPrefix(a, argProbe):
-			p, e := netprobe.Decode(strings.TrimPrefix(a, argProbe))
-			if e != nil {
-				return nil, ev, false, e
-			}
-			ev.Probes = append(ev.Probes, p)
+		case a == argProbes:
+			ev.Probed = true
 		case strings.HasPrefix(a, argLogs):
 			f := strings.Split(strings.TrimPrefix(a, argLogs), ":")
 			if len(f) != 3 {
@@ -227,13 +228,17 @@ func (sv *supervisor) handOff(paused []pausedProbe) {
 		argv = append(argv, "--container", fmt.Sprintf("%s:%d:%d:%d:%s", a.Name, a.Pid, o, e,
 			sv.store.LogPath(sv.pod.Namespace, sv.pod.Name, a.Name, a.Attempt)))
 	}
-	for _, p := range paused {
-		enc, perr := p.spec.Encode()
-		if perr != nil {
-			err = fmt.Errorf("%s probe of container %s: %w", p.spec.Kind, p.spec.Container, perr)
-			break
+	if len(paused) > 0 {
+		specs := make([]netprobe.Spec, len(paused))
+		for i, p := range paused {
+			specs[i] = p.spec
 		}
-		argv = append(argv, "--probe", enc)
+		var b []byte
+		if b, err = netprobe.EncodeAll(specs); err == nil {
+			path := filepath.Join(sv.dir, ProbesFile)
+			err = atomicfile.Write(path, b, 0o600)
+			argv = append(argv, "--probes", path)
+		}
 	}
 	if err == nil {
 		err = atomicfile.WriteJSON(filepath.Join(sv.dir, suspendedFile), st)
@@ -310,7 +315,17 @@ func Resume(ctx context.Context, root, namespace, name string, images runtime.Im
 			c.cancel, ctxs[n] = cancel, ctx
 		}
 	}
-	changes, handback := sv.resumeProbes(ctxs, ev.Probes)
+	var probes []netprobe.Spec
+	if ev.Probed {
+		b, err := os.ReadFile(filepath.Join(sv.dir, ProbesFile))
+		if err == nil {
+			probes, err = netprobe.DecodeAll(b)
+		}
+		if err != nil {
+			sv.event("Warning", "Unhealthy", fmt.Sprintf("probes from the monitor: %v; they start again", err))
+		}
+	}
+	changes, handback := sv.resumeProbes(ctxs, probes)
 	due := map[string]bool{}
 	for _, n := range ev.Timers {
 		due[n] = true

@@ -162,5 +162,26 @@ func (sv *supervisor) resumeProbes(ctxs map[string]context.Context, specs []netp
 	if handback {
 		sv.hand.Monitor = ""
 	}
+	// A running container whose probes did not come back (the monitor
+	// could not write them) has them start again, as after a start.
+	for name, ctx := range ctxs {
+		sv.mu.Lock()
+		c := sv.ctrs[name]
+		fresh := c.running && len(c.probes) == 0
+		spec := sv.pod.Spec.Containers[c.idx]
+		sv.mu.Unlock()
+		if fresh && !returned(specs, name) {
+			sv.startProbes(ctx, spec)
+		}
+	}
 	return changes, handback
+}
+
+func returned(specs []netprobe.Spec, name string) bool {
+	for _, s := range specs {
+		if s.Container == name {
+			return true
+		}
+	}
+	return false
 }

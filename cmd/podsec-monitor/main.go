@@ -14,7 +14,7 @@
 //
 //	podsec-monitor --record DIR --sandbox PID --keep-fd FD
 //	    [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]...
-//	    [--probe NETPROBE-SPEC]... -- SUPERVISE-COMMAND...
+//	    [--probes FILE] -- SUPERVISE-COMMAND...
 //
 // make build links it with asynchronous preemption off (GODEBUG's
 // asyncpreemptoff=1 as the binary's default, which //go:debug does not
@@ -59,6 +59,7 @@ type config struct {
 	timers     map[string]time.Time
 	containers []*container
 	probes     []*netprobe.Spec
+	probesFile string // where the probes came from and go back
 	supervise  []string
 }
 
@@ -120,12 +121,19 @@ func parse(args []string) (*config, error) {
 				return nil, fmt.Errorf("--timer %q: want NAME:UNIXNANO", v)
 			}
 			cfg.timers[name] = time.Unix(0, ns)
-		case "--probe":
-			p, err := netprobe.Decode(v)
+		case "--probes":
+			b, err := os.ReadFile(v)
 			if err != nil {
-				return nil, fmt.Errorf("--probe: %w", err)
+				return nil, err
 			}
-			cfg.probes = append(cfg.probes, &p)
+			specs, err := netprobe.DecodeAll(b)
+			if err != nil {
+				return nil, fmt.Errorf("--probes %s: %w", v, err)
+			}
+			for i := range specs {
+				cfg.probes = append(cfg.probes, &specs[i])
+			}
+			cfg.probesFile = v
 		case "--container":
 			f := strings.SplitN(v, ":", 5)
 			if len(f) != 5 {
@@ -145,7 +153,7 @@ func parse(args []string) (*config, error) {
 		}
 	}
 	if cfg.record == "" || len(cfg.supervise) == 0 {
-		return nil, fmt.Errorf("usage: podsec-monitor --record DIR --sandbox PID --keep-fd FD [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]... [--probe SPEC]... -- SUPERVISE-COMMAND")
+		return nil, fmt.Errorf("usage: podsec-monitor --record DIR --sandbox PID --keep-fd FD [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]... [--probes FILE] -- SUPERVISE-COMMAND")
 	}
 	return cfg, nil
 }
@@ -220,6 +228,32 @@ func run(cfg *config, sigs chan os.Signal) error {
 	}
 }
 
+// writeProbes puts the probes of the containers still running, where
+// they stand (one in flight as it was before: the supervisor makes it
+// again), back in their file, whole or not at all. Without them the
+// supervisor starts the probes again.
+func writeProbes(cfg *config) error {
+	exited := map[string]bool{}
+	for _, c := range cfg.containers {
+		exited[c.name] = c.pid < 0
+	}
+	var specs []netprobe.Spec
+	for _, p := range cfg.probes {
+		if !exited[p.Container] {
+			specs = append(specs, *p)
+		}
+	}
+	b, err := netprobe.EncodeAll(specs)
+	if err != nil {
+		return err
+	}
+	tmp := cfg.probesFile + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, cfg.probesFile)
+}
+
 // reap collects the exits of the monitor's children: a container's is an
 // event; the sandbox's and others' are only reaped.
 func reap(cfg *config, ev *events) {
@@ -254,19 +288,8 @@ func resume(cfg *config, ev *events) error {
 	for _, t := range ev.timers {
 		argv = append(argv, "--timer="+t)
 	}
-	// The probes of the containers still running, where they stand (one
-	// in flight as it was before: the supervisor makes it again).
-	exited := map[string]bool{}
-	for _, c := range cfg.containers {
-		exited[c.name] = c.pid < 0
-	}
-	for _, p := range cfg.probes {
-		if exited[p.Container] {
-			continue
-		}
-		if enc, err := p.Encode(); err == nil {
-			argv = append(argv, "--probe="+enc)
-		}
+	if cfg.probesFile != "" && writeProbes(cfg) == nil {
+		argv = append(argv, "--probes")
 	}
 	keep := append([]int{}, cfg.keep...)
 	for _, c := range cfg.containers {

@@ -39,7 +39,7 @@ spec:
     image: localhost/busybox:latest
     command: ["sh", "-c", "mkdir -p /www; echo ok >/www/ok; httpd -f -p 127.0.0.1:%[1]d -h /www & echo $! >/tmp/httpd.pid; sleep 600"]
     readinessProbe:
-      httpGet: {path: /ok, port: %[1]d}
+      httpGet: {path: /ok, port: %[1]d, httpHeaders: [{name: Authorization, value: "Bearer s3cr3t-probe-token"}]}
       periodSeconds: 1
       failureThreshold: 2
     livenessProbe:
@@ -51,10 +51,21 @@ spec:
 		t.Fatalf("run -d: %v: %s", err, out)
 	}
 	proc := "/proc/" + strconv.Itoa(n.supervisorPID("lc-mprobe"))
+	probes := filepath.Join(n.root, "supervisor", "default", "lc-mprobe", "probes")
 	watched := func() bool {
 		exe, _ := os.Readlink(proc + "/exe")
 		cmdline, _ := os.ReadFile(proc + "/cmdline")
-		return filepath.Base(exe) == "podsec-monitor" && strings.Count(string(cmdline), "\x00--probe\x00") == 2
+		// A probe's headers are in the record (0600), never on a command
+		// line every user of the node reads.
+		if strings.Contains(string(cmdline), "s3cr3t") {
+			t.Fatalf("%s's command line shows the probe's header: %q", exe, cmdline)
+		}
+		if filepath.Base(exe) != "podsec-monitor" || !strings.Contains(string(cmdline), "\x00--probes\x00"+probes+"\x00") {
+			return false
+		}
+		fi, err := os.Stat(probes)
+		b, _ := os.ReadFile(probes)
+		return err == nil && fi.Mode().Perm() == 0o600 && strings.Contains(string(b), "s3cr3t") && strings.Contains(string(b), "GET /ok")
 	}
 	ready := func(want string) func() bool {
 		return func() bool {

@@ -45,14 +45,19 @@ type Spec struct {
 	addr *sockAddr // Addr parsed, by the first attempt
 }
 
-// sep separates a Spec's fields in its encoding: a control character no
-// HTTP request line or header may hold (Encode refuses it elsewhere).
-const sep = "\x1f"
+// sep separates a Spec's fields in its encoding, and recordSep Specs in
+// EncodeAll's: control characters no HTTP request line or header may
+// hold (Encode refuses them elsewhere).
+const (
+	sep       = "\x1f"
+	recordSep = "\x1e"
+)
 
 // ErrUnencodable is returned by Encode for a Spec holding the separator.
 var ErrUnencodable = errors.New("probe holds a control character")
 
-// Encode writes s as one command-line argument.
+// Encode writes s as one line of text without NUL (a command-line
+// argument, a record of EncodeAll).
 func (s *Spec) Encode() (string, error) {
 	f := []string{s.Container, strconv.Itoa(s.Attempt), strconv.Itoa(int(s.Kind)),
 		i32(s.PeriodSeconds), i32(s.TimeoutSeconds), i32(s.InitialDelaySeconds), i32(s.SuccessThreshold), i32(s.FailureThreshold),
@@ -60,11 +65,44 @@ func (s *Spec) Encode() (string, error) {
 		strconv.Itoa(int(s.Result)), strconv.Itoa(int(s.Last)), strconv.Itoa(s.Run),
 		s.Addr, s.Err, string(s.Request), flag(s.Changed), flag(s.Handback)}
 	for _, v := range f {
-		if strings.Contains(v, sep) || strings.IndexByte(v, 0) >= 0 {
+		if strings.Contains(v, sep) || strings.Contains(v, recordSep) || strings.IndexByte(v, 0) >= 0 {
 			return "", ErrUnencodable
 		}
 	}
 	return strings.Join(f, sep), nil
+}
+
+// EncodeAll writes specs as one file's contents: podsec-monitor and the
+// supervisor hand probes to each other in a file of the pod's record
+// (0600), not on their command lines, which every user of the node can
+// read and which would show an httpGet probe's headers (credentials,
+// sometimes).
+func EncodeAll(specs []Spec) ([]byte, error) {
+	recs := make([]string, len(specs))
+	for i := range specs {
+		r, err := specs[i].Encode()
+		if err != nil {
+			return nil, fmt.Errorf("%s probe of container %s: %w", specs[i].Kind, specs[i].Container, err)
+		}
+		recs[i] = r
+	}
+	return []byte(strings.Join(recs, recordSep)), nil
+}
+
+// DecodeAll reads what EncodeAll wrote.
+func DecodeAll(b []byte) ([]Spec, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var out []Spec
+	for _, r := range strings.Split(string(b), recordSep) {
+		s, err := Decode(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // Decode reads what Encode wrote.

@@ -26,10 +26,27 @@ func TestEncodeDecode(t *testing.T) {
 	if !reflect.DeepEqual(out, in) {
 		t.Errorf("Decode(Encode(%+v)) = %+v", in, out)
 	}
-	bad := in
-	bad.Request = []byte("GET / HTTP/1.1\r\nX: a" + sep + "b\r\n\r\n")
-	if _, err := bad.Encode(); !errors.Is(err, ErrUnencodable) {
-		t.Errorf("Encode(a request holding the separator) = %v, want ErrUnencodable", err)
+	for _, c := range []string{sep, recordSep} {
+		bad := in
+		bad.Request = []byte("GET / HTTP/1.1\r\nX: a" + c + "b\r\n\r\n")
+		if _, err := bad.Encode(); !errors.Is(err, ErrUnencodable) {
+			t.Errorf("Encode(a request holding %q) = %v, want ErrUnencodable", c, err)
+		}
+		if _, err := EncodeAll([]Spec{in, bad}); !errors.Is(err, ErrUnencodable) {
+			t.Errorf("EncodeAll(a request holding %q) = %v, want ErrUnencodable", c, err)
+		}
+	}
+	two := in
+	two.Container, two.Request, two.Kind = "db", nil, Liveness
+	all, err := EncodeAll([]Spec{in, two})
+	if err != nil {
+		t.Fatalf("EncodeAll = %v", err)
+	}
+	if got, err := DecodeAll(all); err != nil || !reflect.DeepEqual(got, []Spec{in, two}) {
+		t.Errorf("DecodeAll(EncodeAll(two probes)) = %+v, %v", got, err)
+	}
+	if got, err := DecodeAll(nil); err != nil || got != nil {
+		t.Errorf("DecodeAll(nothing) = %+v, %v; want none", got, err)
 	}
 	for _, arg := range []string{"", "web", strings.Replace(enc, sep+"2"+sep, sep+"x"+sep, 1), strings.Replace(enc, "web"+sep+"3"+sep+"1"+sep+"2", "web"+sep+"3"+sep+"1"+sep+"0", 1)} {
 		if _, err := Decode(arg); err == nil {
