@@ -11,12 +11,22 @@ import (
 )
 
 // TestMonitorRunsProbes has podsec-monitor watch a pod with an httpGet
-// readiness and a tcpSocket liveness probe against a real server in the
-// container, and checks that what the probes find while the monitor
-// watches reaches the pod as it would from the supervisor: readiness
-// goes off and on again (as get pods shows it), and a dead server gets
-// the container restarted, with the kubelet's events. Before each change
-// the pod is with the monitor, probes and all.
+// startup and readiness and a tcpSocket liveness probe against a real
+// server in the container, and checks that what the probes find while
+// the monitor watches reaches the pod as it would from the supervisor:
+// the startup probe passes and the others start, readiness goes off and
+// on again (as get pods shows it), and a dead server gets the container
+// restarted, with the kubelet's events. Before each change the pod is
+// with the monitor, probes and all.
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestMonitorRunsProbes(t *testing.T) {
 	n := newNode(t)
 	// The pod is on the node's network (only 127.0.0.1 is probed): a
@@ -38,6 +48,10 @@ spec:
   - name: web
     image: localhost/busybox:latest
     command: ["sh", "-c", "mkdir -p /www; echo ok >/www/ok; httpd -f -p 127.0.0.1:%[1]d -h /www & echo $! >/tmp/httpd.pid; sleep 600"]
+    startupProbe:
+      httpGet: {path: /started, port: %[1]d}
+      periodSeconds: 1
+      failureThreshold: 1000
     readinessProbe:
       httpGet: {path: /ok, port: %[1]d, httpHeaders: [{name: Authorization, value: "Bearer s3cr3t-probe-token"}]}
       periodSeconds: 1
@@ -52,7 +66,9 @@ spec:
 	}
 	proc := "/proc/" + strconv.Itoa(n.supervisorPID("lc-mprobe"))
 	probes := filepath.Join(n.root, "supervisor", "default", "lc-mprobe", "probes")
-	watched := func() bool {
+	// watchedWith: the monitor holds the pod and n probes, with these
+	// words in them.
+	watchedWith := func(n int, want ...string) bool {
 		exe, _ := os.Readlink(proc + "/exe")
 		cmdline, _ := os.ReadFile(proc + "/cmdline")
 		// A probe's headers are in the record (0600), never on a command
@@ -65,7 +81,18 @@ spec:
 		}
 		fi, err := os.Stat(probes)
 		b, _ := os.ReadFile(probes)
-		return err == nil && fi.Mode().Perm() == 0o600 && strings.Contains(string(b), "s3cr3t") && strings.Contains(string(b), "GET /ok")
+		if err != nil || fi.Mode().Perm() != 0o600 || strings.Count(string(b), "\x1e")+1 != n {
+			return false
+		}
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				return false
+			}
+		}
+		return true
+	}
+	watched := func() bool {
+		return watchedWith(2, "GET /ok", "s3cr3t", fmt.Sprintf("127.0.0.1:%d", port)) && !strings.Contains(mustRead(t, probes), "/started")
 	}
 	ready := func(want string) func() bool {
 		return func() bool {
@@ -73,8 +100,16 @@ spec:
 			return strings.Contains(out, " "+want+" ") && strings.Contains(out, "Running")
 		}
 	}
-	n.eventually("the pod is ready", ready("1/1"))
-	n.eventually("podsec-monitor watches the pod and its two probes", watched)
+	n.eventually("podsec-monitor watches the pod's startup probe", func() bool { return watchedWith(1, "GET /started") })
+	if out := n.must("get", "pods", "lc-mprobe"); !strings.Contains(out, " 0/1 ") {
+		t.Errorf("get pods before the startup probe passed: want 0/1:\n%s", out)
+	}
+	n.must("exec", "lc-mprobe", "--", "sh", "-c", "echo yes >/www/started")
+	n.eventually("a passing startup probe seen by the monitor starts the others: the pod is ready", ready("1/1"))
+	if st := status(n.pod("lc-mprobe"), "web"); st.Started == nil || !*st.Started {
+		t.Errorf("web after its startup probe passed: started %v, want true", st.Started)
+	}
+	n.eventually("podsec-monitor watches the pod's readiness and liveness probes", watched)
 
 	n.must("exec", "lc-mprobe", "--", "rm", "/www/ok")
 	n.eventually("a failing readiness probe seen by the monitor makes the pod unready", ready("0/1"))
@@ -97,7 +132,9 @@ spec:
 			t.Errorf("describe pod lc-mprobe: no %q:\n%s", want, d)
 		}
 	}
-	// The new start serves again: ready, and with the monitor.
+	// The new start (a new root file system) starts up again.
+	n.eventually("podsec-monitor watches the restarted container's startup probe", func() bool { return watchedWith(1, "GET /started") })
+	n.must("exec", "lc-mprobe", "--", "sh", "-c", "echo yes >/www/started")
 	n.eventually("the restarted container is ready", ready("1/1"))
 	n.eventually("podsec-monitor watches the restarted container", watched)
 	if st := status(n.pod("lc-mprobe"), "web"); st.State.Running == nil {
