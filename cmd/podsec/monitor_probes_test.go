@@ -143,3 +143,46 @@ spec:
 	n.must("delete", "pod", "lc-mprobe")
 	n.assertClean(n.must("gc"))
 }
+
+// TestMonitorHandsBackRedirects: an httpGet probe answered with a
+// redirect, which the kubelet follows and podsec-monitor does not, gives
+// the pod back to the supervisor for good; the probe passes there.
+func TestMonitorHandsBackRedirects(t *testing.T) {
+	n := newNode(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	// busybox httpd answers /dir with 301 to /dir/, served from its index.
+	if out, err := n.runD(fmt.Sprintf(`
+apiVersion: v1
+kind: Pod
+metadata: {name: lc-mredir}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: localhost/busybox:latest
+    command: ["sh", "-c", "mkdir -p /www/dir; echo ok >/www/dir/index.html; exec httpd -f -p 127.0.0.1:%[1]d -h /www"]
+    readinessProbe:
+      httpGet: {path: /dir, port: %[1]d}
+      periodSeconds: 1
+`, port)); err != nil {
+		t.Fatalf("run -d: %v: %s", err, out)
+	}
+	proc := "/proc/" + strconv.Itoa(n.supervisorPID("lc-mredir"))
+	n.eventually("the monitor gives the redirected probe back to the supervisor", func() bool {
+		return strings.Contains(n.must("describe", "pod", "lc-mredir"), "Readiness probe of container web redirects: the supervisor runs it")
+	})
+	if exe, _ := os.Readlink(proc + "/exe"); filepath.Base(exe) != "podsec" {
+		t.Errorf("after the hand-back the pod's process is %s, want the supervisor (podsec)", exe)
+	}
+	n.eventually("the supervisor follows the redirect: the pod is ready", func() bool {
+		return strings.Contains(n.must("get", "pods", "lc-mredir"), " 1/1 ")
+	})
+	n.must("delete", "pod", "lc-mredir")
+	n.assertClean(n.must("gc"))
+}
