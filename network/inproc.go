@@ -13,6 +13,8 @@ import (
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // The in-process network does what podsec's default conflist asks of the
@@ -51,10 +53,13 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	_, sn, _ := net.ParseCIDR(m.cfg.Subnet) // checked by setDefaults
 	gw := gatewayOf(sn)
 	ones, _ := sn.Mask.Size()
+	end := trace.Step("bridge")
 	br, err := ensureBridge(m.cfg.Bridge, &net.IPNet{IP: gw, Mask: sn.Mask})
 	if err != nil {
 		return err
 	}
+	end()
+	end = trace.Step("sysctls and FORWARD")
 	if err := writeSysctl("/proc/sys/net/ipv4/ip_forward", "1"); err != nil {
 		return err
 	}
@@ -68,10 +73,14 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 			return err
 		}
 	}
+	end()
+	end = trace.Step("IPAM")
 	ip, err := m.ipam().allocate(a.ContainerID, a.IfName, sn)
 	if err != nil {
 		return err
 	}
+	end()
+	end = trace.Step("veth")
 	a.forgot = forgetFlowsAsync(ip) // waited for by commit
 	h, err := netns.GetFromPath(netnsPath)
 	if err != nil {
@@ -93,6 +102,8 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	if err := netlink.LinkSetHairpin(host, true); err != nil {
 		return fmt.Errorf("setting hairpin mode on %s: %w", a.HostIf, err)
 	}
+	end()
+	end = trace.Step("address and route")
 	nh, err := netlink.NewHandleAt(h)
 	if err != nil {
 		return fmt.Errorf("opening network namespace %s: %w", netnsPath, err)
@@ -113,6 +124,7 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	if err := nh.RouteAdd(&netlink.Route{LinkIndex: pod.Attrs().Index, Dst: def, Gw: gw}); err != nil {
 		return fmt.Errorf("adding the pod's default route via %s: %w", gw, err)
 	}
+	end()
 	if inProcessFailpoint != nil {
 		if err := inProcessFailpoint(); err != nil {
 			return err
@@ -189,6 +201,7 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 	if err != nil {
 		return err
 	}
+	end := trace.Step("guard and NAT tables")
 	cur, err := m.readRecord(a.Pod)
 	if err == nil && cur != nil && cur.ContainerID == a.ContainerID && !cur.Pending {
 		cur.Pending = true
@@ -197,9 +210,11 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 		}
 	}
 	l.unlock()
+	end()
 	if err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 	}
+	end = trace.Step("veth")
 	if a.HostIf != "" {
 		if link, err := netlink.LinkByName(a.HostIf); err == nil {
 			if err := netlink.LinkDel(link); err != nil && !errors.As(err, new(netlink.LinkNotFoundError)) {
@@ -207,6 +222,9 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 			}
 		}
 	}
+	end()
+	end = trace.Step("IPAM and record")
+	defer end()
 	if err := m.ipam().release(a.ContainerID, a.IfName); err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 	}

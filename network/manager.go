@@ -16,6 +16,8 @@ import (
 
 	"github.com/containernetworking/cni/libcni"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // podIfName is the pod's interface, as every Kubernetes runtime names it.
@@ -113,9 +115,11 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 	if m.inProcess {
 		a.InProcess, a.Masquerade, a.HostIf = true, !m.cfg.DisableIPMasq, newHostIfName()
 	}
+	end := trace.Step("reserve")
 	if err := m.reserve(a); err != nil {
 		return nil, err
 	}
+	end()
 	defer func() {
 		if err != nil {
 			if terr := m.teardown(ctx, a); terr != nil {
@@ -123,6 +127,7 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 			}
 		}
 	}()
+	end = trace.Step("loopback and IPv6 off")
 	if err := loopbackUp(netnsPath); err != nil {
 		return nil, err
 	}
@@ -130,6 +135,7 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 	if err := disableIPv6(netnsPath); err != nil {
 		return nil, err
 	}
+	end()
 	if m.inProcess {
 		if err := m.setupInProcess(a, netnsPath); err != nil {
 			return nil, err
@@ -175,9 +181,11 @@ func (m *Manager) setupInProcess(a *Attachment, netnsPath string) error {
 	if err := m.attachInProcess(a, netnsPath); err != nil {
 		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
 	}
+	end := trace.Step("IPv6 off on " + a.IfName)
 	if err := disableIPv6(netnsPath, a.IfName); err != nil {
 		return err
 	}
+	end()
 	return m.commit(a)
 }
 
@@ -193,18 +201,23 @@ func (m *Manager) commit(a *Attachment) error {
 	if wait == nil {
 		wait = func() error { return forgetFlows(a.IP) }
 	}
+	end := trace.Step("conntrack")
 	if err := wait(); err != nil {
 		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
 	}
+	end()
 	a.Pending = false
 	l, err := m.lockState()
 	if err != nil {
 		return err
 	}
 	defer l.unlock()
+	end = trace.Step("record")
 	if err := m.writeRecord(a); err != nil {
 		return err
 	}
+	end()
+	defer trace.Step("guard and NAT tables")()
 	if err := m.syncGuardLocked(); err != nil {
 		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
 	}

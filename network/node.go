@@ -11,6 +11,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // isNetNS reports whether path is a network namespace file (nsfs), such as
@@ -95,12 +97,16 @@ func (m *Manager) Close(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	end := trace.Step("guard and NAT tables")
 	if err := m.syncGuardLocked(); err != nil {
 		errs = append(errs, err)
 	}
+	end()
+	end = trace.Step("bridge")
 	if err := deleteBridge(m.cfg.Bridge); err != nil {
 		errs = append(errs, err)
 	}
+	end()
 	// The conflist may be another state root's too (/etc/cni/net.d is
 	// shared), and host-local then keeps that root's allocations here:
 	// removing them would give a running pod's address to the next pod.
@@ -112,6 +118,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	if m.inProcess {
 		// CNI's shared chains are the plugins': a podsec running them
 		// removes them at its own Close.
+		defer trace.Step("FORWARD")()
 		if err := m.closeForward(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("removing the FORWARD rules: %w", err))
 		}

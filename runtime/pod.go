@@ -545,6 +545,7 @@ func (p *Pod) Cleanup() error {
 	}
 	end()
 	if p.att != nil {
+		end := trace.Step("network")
 		// Before the namespace goes, so CNI DEL still finds the veth.
 		if err := p.rt.cfg.Network.Teardown(context.Background(), podRef(p.pod)); err != nil {
 			errs = append(errs, err)
@@ -557,6 +558,7 @@ func (p *Pod) Cleanup() error {
 				}
 			}
 		}
+		end()
 	}
 	if p.sb != nil {
 		end := trace.Step("sandbox")
