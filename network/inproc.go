@@ -190,47 +190,6 @@ func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
 	return br, nil
 }
 
-// detachInProcess undoes attachInProcess from the record: the pod is taken
-// out of the NAT and guard tables first (its record marked pending), so no
-// hostPort leads to its address once another pod may be given it; then the
-// veth goes (the pod's eth0 with it) and the address is released. Each
-// step finds nothing to do when it was done before: a teardown that was
-// interrupted is run again from the pending record.
-func (m *Manager) detachInProcess(a *Attachment) error {
-	l, err := m.lockState()
-	if err != nil {
-		return err
-	}
-	end := trace.Step("guard and NAT tables")
-	cur, err := m.readRecord(a.Pod)
-	if err == nil && cur != nil && cur.ContainerID == a.ContainerID && !cur.Pending {
-		cur.Pending = true
-		if err = m.writeRecord(cur); err == nil {
-			err = m.syncGuardLocked()
-		}
-	}
-	l.unlock()
-	end()
-	if err != nil {
-		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
-	}
-	end = trace.Step("veth")
-	if a.HostIf != "" {
-		if link, err := netlink.LinkByName(a.HostIf); err == nil {
-			if err := netlink.LinkDel(link); err != nil && !errors.As(err, new(netlink.LinkNotFoundError)) {
-				return fmt.Errorf("tearing down network of pod %s: deleting veth %s: %w", a.Pod, a.HostIf, err)
-			}
-		}
-	}
-	end()
-	end = trace.Step("IPAM and record")
-	defer end()
-	if err := m.ipam().release(a.ContainerID, a.IfName); err != nil {
-		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
-	}
-	return m.removeRecord(a.Pod)
-}
-
 // checkInProcess tells whether the attachment is still what Setup made:
 // the pod's interface with its address, the host veth on the bridge, and
 // the address held by the attachment in the IPAM data.

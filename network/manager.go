@@ -286,15 +286,15 @@ func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
 	if err := m.detach(ctx, a); err != nil {
 		return err
 	}
+	if a.InProcess {
+		return nil // detachInProcess took it out of the tables and forgot its flows
+	}
 	// Flows to the pod's hostPorts end with it, as portmap ends them;
 	// the next pod given the address forgets all of its flows anyway.
 	if len(a.Ports) > 0 {
 		if err := forgetFlows(a.IP); err != nil {
 			return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 		}
-	}
-	if a.InProcess {
-		return nil // detachInProcess took it out of the tables first
 	}
 	return m.syncGuard()
 }

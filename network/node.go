@@ -103,7 +103,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	}
 	end()
 	end = trace.Step("bridge")
-	if err := deleteBridge(m.cfg.Bridge); err != nil {
+	if err := deleteBridge(m.cfg.Bridge, ""); err != nil {
 		errs = append(errs, err)
 	}
 	end()
@@ -152,8 +152,9 @@ func holdsAllocations(dir string) bool {
 }
 
 // deleteBridge deletes the bridge unless it is missing, not a bridge, or
-// still has interfaces on it.
-func deleteBridge(name string) error {
+// still has interfaces on it other than the veth going (which the kernel
+// takes off the bridge as it deletes it).
+func deleteBridge(name, going string) error {
 	br, err := netlink.LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
@@ -170,7 +171,7 @@ func deleteBridge(name string) error {
 		return fmt.Errorf("listing links: %w", err)
 	}
 	for _, l := range links {
-		if l.Attrs().MasterIndex == br.Attrs().Index {
+		if l.Attrs().MasterIndex == br.Attrs().Index && l.Attrs().Name != going {
 			return nil
 		}
 	}
