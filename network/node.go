@@ -103,7 +103,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	}
 	end()
 	end = trace.Step("bridge")
-	if err := deleteBridge(m.cfg.Bridge, ""); err != nil {
+	if _, err := deleteBridge(m.cfg.Bridge, ""); err != nil {
 		errs = append(errs, err)
 	}
 	end()
@@ -152,31 +152,36 @@ func holdsAllocations(dir string) bool {
 }
 
 // deleteBridge deletes the bridge unless it is missing, not a bridge, or
-// still has interfaces on it other than the veth going (which the kernel
-// takes off the bridge as it deletes it).
-func deleteBridge(name, going string) error {
+// still has interfaces on it other than the veth going, which is then
+// deleted with it (done).
+func deleteBridge(name, going string) (done bool, err error) {
 	br, err := netlink.LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if errors.As(err, &nf) {
-			return nil
+			return false, nil
 		}
-		return fmt.Errorf("finding bridge %s: %w", name, err)
+		return false, fmt.Errorf("finding bridge %s: %w", name, err)
 	}
 	if _, ok := br.(*netlink.Bridge); !ok {
-		return nil
+		return false, nil
 	}
 	links, err := netlink.LinkList()
 	if err != nil {
-		return fmt.Errorf("listing links: %w", err)
+		return false, fmt.Errorf("listing links: %w", err)
 	}
+	del := []netlink.Link{br}
 	for _, l := range links {
-		if l.Attrs().MasterIndex == br.Attrs().Index && l.Attrs().Name != going {
-			return nil
+		if l.Attrs().MasterIndex != br.Attrs().Index {
+			continue
 		}
+		if l.Attrs().Name != going || going == "" {
+			return false, nil
+		}
+		del = append(del, l)
 	}
-	if err := netlink.LinkDel(br); err != nil {
-		return fmt.Errorf("deleting bridge %s: %w", name, err)
+	if err := deleteTogether(del...); err != nil {
+		return false, fmt.Errorf("deleting bridge %s: %w", name, err)
 	}
-	return nil
+	return len(del) > 1, nil
 }
