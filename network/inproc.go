@@ -53,7 +53,18 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	_, sn, _ := net.ParseCIDR(m.cfg.Subnet) // checked by setDefaults
 	gw := gatewayOf(sn)
 	ones, _ := sn.Mask.Size()
-	end := trace.Step("bridge")
+	end := trace.Step("IPAM")
+	ip, err := m.ipam().allocate(a.ContainerID, a.IfName, sn)
+	if err != nil {
+		return err
+	}
+	// The walk of the conntrack table overlaps the rest of the attachment.
+	a.forgot = forgetFlowsAsync(ip) // waited for by commit
+	end()
+	if err := prepareNetNS(netnsPath); err != nil {
+		return err
+	}
+	end = trace.Step("bridge")
 	br, err := ensureBridge(m.cfg.Bridge, &net.IPNet{IP: gw, Mask: sn.Mask})
 	if err != nil {
 		return err
@@ -74,14 +85,7 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 		}
 	}
 	end()
-	end = trace.Step("IPAM")
-	ip, err := m.ipam().allocate(a.ContainerID, a.IfName, sn)
-	if err != nil {
-		return err
-	}
-	end()
 	end = trace.Step("veth")
-	a.forgot = forgetFlowsAsync(ip) // waited for by commit
 	h, err := netns.GetFromPath(netnsPath)
 	if err != nil {
 		return fmt.Errorf("opening network namespace %s: %w", netnsPath, err)

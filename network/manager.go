@@ -127,20 +127,14 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 			}
 		}
 	}()
-	end = trace.Step("loopback and IPv6 off")
-	if err := loopbackUp(netnsPath); err != nil {
-		return nil, err
-	}
-	// Before eth0 exists, so that it never has an fe80:: address.
-	if err := disableIPv6(netnsPath); err != nil {
-		return nil, err
-	}
-	end()
 	if m.inProcess {
 		if err := m.setupInProcess(a, netnsPath); err != nil {
 			return nil, err
 		}
 		return a, nil
+	}
+	if err := prepareNetNS(netnsPath); err != nil {
+		return nil, err
 	}
 	nl, err := lockNode()
 	if err != nil {
@@ -174,6 +168,16 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 		return nil, fmt.Errorf("attaching pod %s to network %q: %w", pod, m.list.Name, err)
 	}
 	return a, m.commit(a)
+}
+
+// prepareNetNS brings lo up and turns IPv6 off in the pod's namespace,
+// before eth0 exists, so that it never has an fe80:: address.
+func prepareNetNS(netnsPath string) error {
+	defer trace.Step("loopback and IPv6 off")()
+	if err := loopbackUp(netnsPath); err != nil {
+		return err
+	}
+	return disableIPv6(netnsPath)
 }
 
 // setupInProcess attaches the pod in-process and commits its record.
