@@ -137,12 +137,12 @@ func deleteTogether(links ...netlink.Link) error {
 	var b [4]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	group := binary.BigEndian.Uint32(b[:])&0x3fffffff | 0x40000000
-	batch := true
+	batch := len(links) > 1
 	for _, l := range links {
-		if err := netlink.LinkSetGroup(l, int(group)); err != nil {
-			batch = false
+		if !batch {
 			break
 		}
+		batch = netlink.LinkSetGroup(l, int(group)) == nil
 	}
 	if batch {
 		all, err := netlink.LinkList()
