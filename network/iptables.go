@@ -210,7 +210,10 @@ func removeSharedChains(ctx context.Context) error {
 		}
 		for _, c := range t.chains {
 			if ours[c] {
-				if _, err := iptables(ctx, "-t", t.table, "-X", c); err != nil {
+				// EBUSY: a jump to it was added meanwhile (another
+				// runtime's network, another podsec's FORWARD rules):
+				// it is in use again, and stays.
+				if _, err := iptables(ctx, "-t", t.table, "-X", c); err != nil && !strings.Contains(err.Error(), "resource busy") {
 					errs = append(errs, err)
 				}
 			}
