@@ -54,7 +54,11 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 	if err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 	}
-	endLinks := trace.Step("veth")
+	step := "veth"
+	if last {
+		step = "veth and bridge"
+	}
+	endLinks := trace.Step(step)
 	links := async(func() error {
 		defer endLinks()
 		return m.deleteLinks(a.HostIf, last)
