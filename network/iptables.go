@@ -27,6 +27,25 @@ func iptables(ctx context.Context, args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// iptablesRestore applies lines ("-I FORWARD 1 ...", "-D FORWARD ...") to
+// the filter table in one iptables-restore --noflush: one fork, one
+// transaction. No lines, no fork.
+func iptablesRestore(ctx context.Context, lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, iptablesTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "iptables-restore", "-w", "5", "--noflush")
+	cmd.Stdin = strings.NewReader("*filter\n" + strings.Join(lines, "\n") + "\nCOMMIT\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("iptables-restore (%s): %w: %s", strings.Join(lines, "; "), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
 // rule is one "-A CHAIN ..." line of iptables -S, split like a shell does.
 type rule struct {
 	chain string
