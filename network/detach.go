@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -24,10 +25,10 @@ import (
 // chains waits for RCU grace periods (15-50 ms each here) while using
 // little CPU. So the veth is deleted while the tables are rebuilt, and
 // the flows of a pod with hostPorts are forgotten while the veth goes. The
-// last pod of the state directory also takes the bridge with it, at the
-// same time, instead of leaving Close to delete it afterwards: the state
-// lock is then held until the bridge is gone, so no Setup puts a veth on
-// a bridge being deleted.
+// last pod of the state directory also takes the bridge and the FORWARD
+// rules with it, at the same time, instead of leaving Close to delete them
+// afterwards: the state lock is then held until the bridge is gone, so no
+// Setup puts a veth on a bridge being deleted.
 func (m *Manager) detachInProcess(a *Attachment) error {
 	l, err := m.lockState()
 	if err != nil {
@@ -63,6 +64,12 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 		defer endLinks()
 		return m.deleteLinks(a.HostIf, last)
 	})
+	forward := func() error { return nil }
+	if last {
+		// Its forks overlap the bridge's wait, rather than follow it in
+		// Close.
+		forward = async(func() error { return m.closeForward(context.Background()) })
+	}
 	var errs []error
 	if sync {
 		end := trace.Step("guard and NAT tables")
@@ -81,7 +88,7 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 		errs = append(errs, forgetFlows(a.IP))
 		end()
 	}
-	errs = append(errs, links())
+	errs = append(errs, links(), forward())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 	}

@@ -4,16 +4,29 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os/exec"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 )
 
-// TestTeardownLastPodDeletesBridge: in-process, the bridge stays while a
-// pod is attached and goes with the last pod's Teardown, before Close.
+// TestTeardownLastPodDeletesBridge: in-process, the bridge and the
+// FORWARD rules (made on a node with a CNI-ADMIN chain) stay while a pod
+// is attached and go with the last pod's Teardown, before Close.
 func TestTeardownLastPodDeletesBridge(t *testing.T) {
 	e := newEnv(t, BackendInProcess)
 	ctx := context.Background()
+	if exec.Command("iptables", "-N", cniAdminChain).Run() == nil {
+		t.Cleanup(func() { exec.Command("iptables", "-X", cniAdminChain).Run() })
+	}
+	forward := func() int {
+		t.Helper()
+		rs, err := e.m.ourForwardRules(ctx)
+		if err != nil {
+			t.Fatalf("ourForwardRules: %v", err)
+		}
+		return len(rs)
+	}
 	for _, p := range []string{"a", "b"} {
 		if _, err := e.m.Setup(ctx, ref(p), e.newNetNS(), nil); err != nil {
 			t.Fatalf("Setup(%s): %v", p, err)
@@ -25,11 +38,17 @@ func TestTeardownLastPodDeletesBridge(t *testing.T) {
 	if _, err := netlink.LinkByName(e.cfg.Bridge); err != nil {
 		t.Fatalf("bridge %s after Teardown(a), with b attached: %v", e.cfg.Bridge, err)
 	}
+	if n := forward(); n != 2 {
+		t.Errorf("after Teardown(a), with b attached: %d FORWARD rules of the network, want its 2 jumps to %s", n, cniAdminChain)
+	}
 	if err := e.m.Teardown(ctx, ref("b")); err != nil {
 		t.Fatalf("Teardown(b): %v", err)
 	}
 	if _, err := netlink.LinkByName(e.cfg.Bridge); err == nil {
 		t.Errorf("bridge %s left after the last pod's Teardown", e.cfg.Bridge)
+	}
+	if n := forward(); n != 0 {
+		t.Errorf("%d FORWARD rules of the network left after the last pod's Teardown", n)
 	}
 }
 
