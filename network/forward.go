@@ -33,9 +33,10 @@ import (
 // Without those jumps the administrator's rules held through the CNI
 // plugins and silently not in-process (TestRedteamNetworkCNIAdmin).
 //
-// A marker file in the state directory remembers them; Close removes
-// them with the last pod. A node whose FORWARD policy is ACCEPT (the
-// default) and that has no CNI-ADMIN chain gets nothing, and no fork.
+// A marker file in the state directory remembers them; the last pod's
+// teardown (or Close) removes them. They are read with one iptables -S and
+// changed with one iptables-restore. A node whose FORWARD policy is ACCEPT
+// (the default) and that has no CNI-ADMIN chain gets nothing, and no fork.
 
 // cniAdminChain is the firewall plugin's chain for the administrator's
 // rules.
