@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os/exec"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -14,19 +13,9 @@ import (
 // FORWARD rules (made on a node with a CNI-ADMIN chain) stay while a pod
 // is attached and go with the last pod's Teardown, before Close.
 func TestTeardownLastPodDeletesBridge(t *testing.T) {
+	withCNIAdmin(t) // before the env: its cleanup then runs after the env's
 	e := newEnv(t, BackendInProcess)
 	ctx := context.Background()
-	if exec.Command("iptables", "-N", cniAdminChain).Run() == nil {
-		t.Cleanup(func() { exec.Command("iptables", "-X", cniAdminChain).Run() })
-	}
-	forward := func() int {
-		t.Helper()
-		rs, err := e.m.ourForwardRules(ctx)
-		if err != nil {
-			t.Fatalf("ourForwardRules: %v", err)
-		}
-		return len(rs)
-	}
 	for _, p := range []string{"a", "b"} {
 		if _, err := e.m.Setup(ctx, ref(p), e.newNetNS(), nil); err != nil {
 			t.Fatalf("Setup(%s): %v", p, err)
@@ -38,7 +27,7 @@ func TestTeardownLastPodDeletesBridge(t *testing.T) {
 	if _, err := netlink.LinkByName(e.cfg.Bridge); err != nil {
 		t.Fatalf("bridge %s after Teardown(a), with b attached: %v", e.cfg.Bridge, err)
 	}
-	if n := forward(); n != 2 {
+	if n := e.forwardRules(t); n != 2 {
 		t.Errorf("after Teardown(a), with b attached: %d FORWARD rules of the network, want its 2 jumps to %s", n, cniAdminChain)
 	}
 	if err := e.m.Teardown(ctx, ref("b")); err != nil {
@@ -47,7 +36,7 @@ func TestTeardownLastPodDeletesBridge(t *testing.T) {
 	if _, err := netlink.LinkByName(e.cfg.Bridge); err == nil {
 		t.Errorf("bridge %s left after the last pod's Teardown", e.cfg.Bridge)
 	}
-	if n := forward(); n != 0 {
+	if n := e.forwardRules(t); n != 0 {
 		t.Errorf("%d FORWARD rules of the network left after the last pod's Teardown", n)
 	}
 }

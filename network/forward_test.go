@@ -13,32 +13,15 @@ import (
 // it runs, and closeForward takes every rule with the network's comment
 // out again, duplicates included (two Setups at once make them).
 func TestForwardRules(t *testing.T) {
+	withCNIAdmin(t) // before the env: its cleanup then runs after the env's
 	e := newEnv(t, BackendInProcess)
 	ctx := context.Background()
-	// A chain this test made goes at its end (cleanups run last in,
-	// first out: after the env has closed the network).
-	if exec.Command("iptables", "-N", cniAdminChain).Run() == nil {
-		t.Cleanup(func() { exec.Command("iptables", "-X", cniAdminChain).Run() })
-	}
-	count := func() int {
-		t.Helper()
-		rs, err := e.m.ourForwardRules(ctx)
-		if err != nil {
-			t.Fatalf("ourForwardRules: %v", err)
-		}
-		for _, r := range rs {
-			if !strings.Contains(r.line, e.cfg.Subnet) {
-				t.Errorf("FORWARD rule %q has the comment of %s but not its subnet %s", r.line, e.cfg.Bridge, e.cfg.Subnet)
-			}
-		}
-		return len(rs)
-	}
 	for i := range 2 {
 		os.Remove(e.m.forwardMarker()) // as a podsec whose marker was lost
 		if err := e.m.openForward(ctx); err != nil {
 			t.Fatalf("openForward #%d: %v", i+1, err)
 		}
-		if n := count(); n != 2 {
+		if n := e.forwardRules(t); n != 2 {
 			t.Fatalf("after openForward #%d: %d rules with the comment %q, want the 2 jumps to %s", i+1, n, e.m.forwardComment(), cniAdminChain)
 		}
 	}
@@ -49,12 +32,36 @@ func TestForwardRules(t *testing.T) {
 	if err := e.m.closeForward(ctx); err != nil {
 		t.Fatalf("closeForward: %v", err)
 	}
-	if n := count(); n != 0 {
+	if n := e.forwardRules(t); n != 0 {
 		t.Errorf("after closeForward: %d rules with the comment %q, want none", n, e.m.forwardComment())
 	}
 	if _, err := os.Stat(e.m.forwardMarker()); !os.IsNotExist(err) {
 		t.Errorf("after closeForward: marker %s: %v, want it gone", e.m.forwardMarker(), err)
 	}
+}
+
+// withCNIAdmin makes sure the node has a CNI-ADMIN chain, as an
+// administrator makes it; one the test made goes at its end.
+func withCNIAdmin(t *testing.T) {
+	if exec.Command("iptables", "-N", cniAdminChain).Run() == nil {
+		t.Cleanup(func() { exec.Command("iptables", "-X", cniAdminChain).Run() })
+	}
+}
+
+// forwardRules counts the FORWARD rules with the network's comment; each
+// must name its subnet.
+func (e *env) forwardRules(t *testing.T) int {
+	t.Helper()
+	rs, err := e.m.ourForwardRules(context.Background())
+	if err != nil {
+		t.Fatalf("ourForwardRules: %v", err)
+	}
+	for _, r := range rs {
+		if !strings.Contains(r.line, e.cfg.Subnet) {
+			t.Errorf("FORWARD rule %q has the comment of %s but not its subnet %s", r.line, e.cfg.Bridge, e.cfg.Subnet)
+		}
+	}
+	return len(rs)
 }
 
 // TestQuoteArgs: an argument with a space or a quote reaches
