@@ -28,14 +28,16 @@ type Handler struct {
 	// slots holds one token per review being decided: its capacity is
 	// the in-flight limit.
 	slots chan struct{}
-	mu    sync.Mutex // serializes log lines
-	log   io.Writer
+	// workers decide the reviews, on stacks grown by earlier ones.
+	workers *workers
+	mu      sync.Mutex // serializes log lines
+	log     io.Writer
 }
 
 // NewHandler returns the handler of /mutate, /validate and /healthz for
 // cfg; the server's TLS settings are Serve's.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), log: cfg.log()}
+	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(), log: cfg.log()}
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -95,6 +97,11 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusTooManyRequests, "too many reviews in flight (%d): retry later", cap(h.slots))
 		return
 	}
+	h.workers.run(func() { h.answer(w, r, phase) })
+}
+
+// answer reads, decides and answers a review once its slot is taken.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission.Phase) {
 	body, err := readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
