@@ -2,6 +2,7 @@ package admission
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -139,4 +140,30 @@ func wholeDocumentPatch(t *testing.T, from, to *corev1.Pod) string {
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// TestEncodePatch: encodePatch writes what json.Marshal writes of the
+// operations, byte for byte: HTML and control characters escaped, null
+// values kept, remove without a value, nested values with their keys
+// sorted.
+func TestEncodePatch(t *testing.T) {
+	values := []any{nil, true, 1.5, 1e21, -0.0, "<a&b>\u2028\x01é", []any{"x", 2.0, nil},
+		map[string]any{"z": 1.0, "a": map[string]any{"<": ">"}, "m": []any{}}, map[string]any{}}
+	var ops []PatchOperation
+	for i, v := range values {
+		ops = append(ops, PatchOperation{Op: "add", Path: fmt.Sprintf("/metadata/annotations/k~1<%d>", i), Value: v},
+			PatchOperation{Op: "replace", Path: "/spec/x&y", Value: v}, PatchOperation{Op: "remove", Path: "/a\"\u00e9"})
+	}
+	for _, tc := range [][]PatchOperation{nil, {}, ops[:1], ops} {
+		want, err := json.Marshal(tc)
+		if tc == nil {
+			want = []byte("[]")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := encodePatch(tc); err != nil || string(got) != string(want) {
+			t.Errorf("encodePatch(%d operations) = %s, %v; want %s", len(tc), got, err, want)
+		}
+	}
 }
