@@ -48,7 +48,10 @@ func (o PatchOperation) MarshalJSON() ([]byte, error) {
 // some 20 times the pod's size, which a hostile 3 MB pod turned into
 // gigabytes across a webhook's concurrent reviews.
 func Patch(from, to *corev1.Pod) ([]byte, error) {
-	ops, err := diffValue(nil, "", reflect.ValueOf(from).Elem(), reflect.ValueOf(to).Elem())
+	if from == to {
+		return []byte("[]"), nil
+	}
+	ops, err := diffUnequal(nil, "", reflect.ValueOf(from).Elem(), reflect.ValueOf(to).Elem())
 	if err != nil {
 		return nil, fmt.Errorf("patching pod %q: %w", from.Name, err)
 	}
@@ -96,18 +99,11 @@ func encodePatch(ops []PatchOperation) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// diffValue appends the operations that turn a into b, two values of one
-// type present in both documents at path.
-func diffValue(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOperation, error) {
-	if equalValues(a, b) {
-		return ops, nil
-	}
-	return diffUnequal(ops, path, a, b)
-}
-
-// diffUnequal is diffValue for values known to differ. The walk compares
-// each value before it builds the value's path: most of a pod is equal,
-// and neither the path nor a second comparison is then made.
+// diffUnequal appends the operations that turn a into b, two values of
+// one type present in both documents at path, known to differ or
+// walkable. The walk compares each value that is not walkable before it
+// builds the value's path: most of a pod is equal, and neither the path
+// nor a second comparison is then made.
 func diffUnequal(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOperation, error) {
 	t := a.Type()
 	if !customJSON(t) {
@@ -124,7 +120,7 @@ func diffUnequal(ops []PatchOperation, path string, a, b reflect.Value) ([]Patch
 			if !a.IsNil() && !b.IsNil() && a.Len() == b.Len() && t.Elem().Kind() != reflect.Uint8 {
 				var err error
 				for i := range a.Len() {
-					if equalValues(a.Index(i), b.Index(i)) {
+					if !walkable(a.Index(i), b.Index(i)) && equalValues(a.Index(i), b.Index(i)) {
 						continue
 					}
 					if ops, err = diffUnequal(ops, path+"/"+strconv.Itoa(i), a.Index(i), b.Index(i)); err != nil {
@@ -155,7 +151,7 @@ func diffStruct(ops []PatchOperation, path string, fields []jsonField, a, b refl
 	for _, f := range fields {
 		fa, fb := a.FieldByIndex(f.index), b.FieldByIndex(f.index)
 		inA, inB := !f.omitted(fa), !f.omitted(fb)
-		if inA && inB && equalValues(fa, fb) {
+		if inA && inB && !walkable(fa, fb) && equalValues(fa, fb) {
 			continue
 		}
 		p := path + "/" + escapePointer(f.name)
@@ -211,6 +207,33 @@ func diffMap(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOper
 		}
 	}
 	return ops, nil
+}
+
+// walkable reports values diffUnequal walks part by part (structs, and
+// pointers to them, field by field; slices of one length element by
+// element), whose walk finds nothing when they are equal. Those are not
+// compared first: a comparison at every level of the walk went over the
+// parts that differ once per level (the pod, its spec, a container, its
+// securityContext, ...), most of a mutating review's patch.
+func walkable(a, b reflect.Value) bool {
+	t := a.Type()
+	if customJSON(t) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		_, ok := fieldsOf(t)
+		return ok
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() || t.Elem().Kind() != reflect.Struct || customJSON(t.Elem()) {
+			return false
+		}
+		_, ok := fieldsOf(t.Elem())
+		return ok
+	case reflect.Slice:
+		return !a.IsNil() && !b.IsNil() && a.Len() == b.Len() && t.Elem().Kind() != reflect.Uint8
+	}
+	return false
 }
 
 // equalValues is reflect.DeepEqual without copying struct values: values
