@@ -37,7 +37,7 @@ type Handler struct {
 // NewHandler returns the handler of /mutate, /validate and /healthz for
 // cfg; the server's TLS settings are Serve's.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(), log: cfg.log()}
+	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(cfg.maxInflight()), log: cfg.log()}
 }
 
 var _ http.Handler = (*Handler)(nil)

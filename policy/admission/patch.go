@@ -51,11 +51,11 @@ func Patch(from, to *corev1.Pod) ([]byte, error) {
 	if from == to {
 		return []byte("[]"), nil
 	}
-	ops, err := diffUnequal(nil, "", reflect.ValueOf(from).Elem(), reflect.ValueOf(to).Elem())
-	if err != nil {
+	var w walk
+	if err := w.diffUnequal(reflect.ValueOf(from).Elem(), reflect.ValueOf(to).Elem()); err != nil {
 		return nil, fmt.Errorf("patching pod %q: %w", from.Name, err)
 	}
-	return encodePatch(ops)
+	return encodePatch(w.ops)
 }
 
 // encodePatch is json.Marshal(ops), with ops nil written as [], byte for
@@ -99,83 +99,113 @@ func encodePatch(ops []PatchOperation) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// walk is a walk over two pods: the JSON Pointer of the values it is at,
+// made into a string only for an operation (the walk goes over most of
+// the pod, and most of it has none), and the operations so far.
+type walk struct {
+	path []byte
+	ops  []PatchOperation
+}
+
+// push descends into the member or element token; pop(n), with what push
+// returned, goes back up.
+func (w *walk) push(token string) int {
+	n := len(w.path)
+	w.path = append(w.path, '/')
+	w.path = append(w.path, escapePointer(token)...)
+	return n
+}
+
+func (w *walk) pop(n int) { w.path = w.path[:n] }
+
 // diffUnequal appends the operations that turn a into b, two values of
-// one type present in both documents at path, known to differ or
-// walkable. The walk compares each value that is not walkable before it
-// builds the value's path: most of a pod is equal, and neither the path
-// nor a second comparison is then made.
-func diffUnequal(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOperation, error) {
+// one type present in both documents at the walk's path, known to differ
+// or walkable. The walk compares each value that is not walkable before
+// it descends: most of a pod is equal, and no second comparison is then
+// made.
+func (w *walk) diffUnequal(a, b reflect.Value) error {
 	t := a.Type()
 	if !customJSON(t) {
 		switch t.Kind() {
 		case reflect.Pointer:
 			if !a.IsNil() && !b.IsNil() && t.Elem().Kind() == reflect.Struct && !customJSON(t.Elem()) {
-				return diffUnequal(ops, path, a.Elem(), b.Elem())
+				return w.diffUnequal(a.Elem(), b.Elem())
 			}
 		case reflect.Struct:
 			if fields, ok := fieldsOf(t); ok {
-				return diffStruct(ops, path, fields, a, b)
+				return w.diffStruct(fields, a, b)
 			}
 		case reflect.Slice:
 			if !a.IsNil() && !b.IsNil() && a.Len() == b.Len() && t.Elem().Kind() != reflect.Uint8 {
-				var err error
 				for i := range a.Len() {
 					if !walkable(a.Index(i), b.Index(i)) && equalValues(a.Index(i), b.Index(i)) {
 						continue
 					}
-					if ops, err = diffUnequal(ops, path+"/"+strconv.Itoa(i), a.Index(i), b.Index(i)); err != nil {
-						return nil, err
+					n := w.push(strconv.Itoa(i))
+					if err := w.diffUnequal(a.Index(i), b.Index(i)); err != nil {
+						return err
 					}
+					w.pop(n)
 				}
-				return ops, nil
+				return nil
 			}
 		case reflect.Map:
 			if !a.IsNil() && !b.IsNil() && t.Key().Kind() == reflect.String && !customJSON(t.Key()) {
-				return diffMap(ops, path, a, b)
+				return w.diffMap(a, b)
 			}
 		}
 	}
 	// A leaf, or values whose shapes differ: compare their JSON.
 	av, err := jsonValue(a)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	bv, err := jsonValue(b)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return diff(ops, path, av, bv), nil
+	w.ops = diff(w.ops, string(w.path), av, bv)
+	return nil
 }
 
-func diffStruct(ops []PatchOperation, path string, fields []jsonField, a, b reflect.Value) ([]PatchOperation, error) {
+func (w *walk) diffStruct(fields []jsonField, a, b reflect.Value) error {
 	for _, f := range fields {
 		fa, fb := a.FieldByIndex(f.index), b.FieldByIndex(f.index)
 		inA, inB := !f.omitted(fa), !f.omitted(fb)
 		if inA && inB && !walkable(fa, fb) && equalValues(fa, fb) {
 			continue
 		}
-		p := path + "/" + escapePointer(f.name)
-		switch {
-		case !inA && !inB:
-		case !inB:
-			ops = append(ops, PatchOperation{Op: "remove", Path: p})
-		case !inA:
-			v, err := jsonValue(fb)
-			if err != nil {
-				return nil, err
-			}
-			ops = append(ops, PatchOperation{Op: "add", Path: p, Value: v})
-		default:
-			var err error
-			if ops, err = diffUnequal(ops, p, fa, fb); err != nil {
-				return nil, err
-			}
+		if !inA && !inB {
+			continue
 		}
+		n := w.push(f.name)
+		if err := w.change(inA, inB, fa, fb); err != nil {
+			return err
+		}
+		w.pop(n)
 	}
-	return ops, nil
+	return nil
 }
 
-func diffMap(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOperation, error) {
+// change appends the operations at the walk's path of a value present
+// in the first document (inA), the second (inB) or both.
+func (w *walk) change(inA, inB bool, a, b reflect.Value) error {
+	switch {
+	case !inB:
+		w.ops = append(w.ops, PatchOperation{Op: "remove", Path: string(w.path)})
+	case !inA:
+		v, err := jsonValue(b)
+		if err != nil {
+			return err
+		}
+		w.ops = append(w.ops, PatchOperation{Op: "add", Path: string(w.path), Value: v})
+	default:
+		return w.diffUnequal(a, b)
+	}
+	return nil
+}
+
+func (w *walk) diffMap(a, b reflect.Value) error {
 	keys := make([]reflect.Value, 0, a.Len()+b.Len())
 	keys = append(keys, a.MapKeys()...)
 	for _, k := range b.MapKeys() {
@@ -189,24 +219,13 @@ func diffMap(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOper
 		if av.IsValid() && bv.IsValid() && equalValues(av, bv) {
 			continue
 		}
-		p := path + "/" + escapePointer(k.String())
-		switch {
-		case !bv.IsValid():
-			ops = append(ops, PatchOperation{Op: "remove", Path: p})
-		case !av.IsValid():
-			v, err := jsonValue(bv)
-			if err != nil {
-				return nil, err
-			}
-			ops = append(ops, PatchOperation{Op: "add", Path: p, Value: v})
-		default:
-			var err error
-			if ops, err = diffUnequal(ops, p, av, bv); err != nil {
-				return nil, err
-			}
+		n := w.push(k.String())
+		if err := w.change(av.IsValid(), bv.IsValid(), av, bv); err != nil {
+			return err
 		}
+		w.pop(n)
 	}
-	return ops, nil
+	return nil
 }
 
 // walkable reports values diffUnequal walks part by part (structs, and
