@@ -2,12 +2,12 @@ package webhook
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -102,7 +102,9 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 
 // answer reads, decides and answers a review once its slot is taken.
 func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission.Phase) {
-	body, err := readBody(w, r)
+	in := getBuffer()
+	defer putBuffer(in)
+	body, err := readBody(w, r, in)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -132,13 +134,15 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission
 		return
 	}
 	resp.UID = review.Request.UID
-	out, err := json.Marshal(&admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
-	if err != nil {
+	out := getBuffer()
+	defer putBuffer(out)
+	if err := encodeReview(out, review.TypeMeta, resp); err != nil {
 		httpError(w, http.StatusInternalServerError, "encoding the AdmissionReview: %v", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(out)
+	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+	_, _ = w.Write(out.Bytes())
 }
 
 // decide answers one request. Anything but the creation or update of a
@@ -278,10 +282,9 @@ func outcome(res admission.Result, refused string) string {
 	return "allowed"
 }
 
-// readBody reads a request body of at most MaxReviewBytes into one buffer
-// of the announced size, not the doubling buffers of io.ReadAll.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	var buf bytes.Buffer
+// readBody reads a request body of at most MaxReviewBytes into buf, grown
+// once to the announced size, not the doubling buffers of io.ReadAll.
+func readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
