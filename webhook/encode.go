@@ -3,12 +3,13 @@ package webhook
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
-	"slices"
+	"strconv"
 	"sync"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/podsec/podsec/internal/jsonw"
 )
 
 // pooledBufferMax is the largest buffer kept for another review: the
@@ -35,89 +36,59 @@ func putBuffer(b *bytes.Buffer) {
 
 // encodeReview writes into buf what json.Marshal writes of an
 // AdmissionReview holding resp, byte for byte (TestEncodeReview), without
-// reflecting over the review and response: the status, if any, goes
-// through encoding/json whole.
+// reflecting over the review and response: the status, annotations and
+// warnings go through encoding/json whole.
 func encodeReview(buf *bytes.Buffer, tm metav1.TypeMeta, resp *admissionv1.AdmissionResponse) error {
-	enc := json.NewEncoder(buf)
-	// put writes v as json.Marshal does; an Encoder adds a newline.
-	put := func(v any) error {
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		buf.Truncate(buf.Len() - 1)
-		return nil
-	}
-	buf.WriteByte('{')
+	w := jsonw.New(buf)
+	w.Raw("{")
 	sep := ""
 	if tm.Kind != "" {
-		buf.WriteString(`"kind":`)
-		if err := put(tm.Kind); err != nil {
+		w.Raw(`"kind":`)
+		if err := w.Value(tm.Kind); err != nil {
 			return err
 		}
 		sep = ","
 	}
 	if tm.APIVersion != "" {
-		buf.WriteString(sep + `"apiVersion":`)
-		if err := put(tm.APIVersion); err != nil {
+		w.Raw(sep + `"apiVersion":`)
+		if err := w.Value(tm.APIVersion); err != nil {
 			return err
 		}
 		sep = ","
 	}
-	buf.WriteString(sep + `"response":{"uid":`)
-	if err := put(string(resp.UID)); err != nil {
+	w.Raw(sep + `"response":{"uid":`)
+	if err := w.Value(string(resp.UID)); err != nil {
 		return err
 	}
-	if resp.Allowed {
-		buf.WriteString(`,"allowed":true`)
-	} else {
-		buf.WriteString(`,"allowed":false`)
-	}
+	w.Raw(`,"allowed":` + strconv.FormatBool(resp.Allowed))
 	if resp.Result != nil {
-		buf.WriteString(`,"status":`)
-		if err := put(resp.Result); err != nil {
+		w.Raw(`,"status":`)
+		if err := w.Value(resp.Result); err != nil {
 			return err
 		}
 	}
 	if len(resp.Patch) > 0 {
-		buf.WriteString(`,"patch":"`)
-		enc64 := base64.NewEncoder(base64.StdEncoding, buf)
-		_, _ = enc64.Write(resp.Patch)
-		_ = enc64.Close()
-		buf.WriteByte('"')
+		// []byte is a base64 string, as encoding/json writes it.
+		w.Raw(`,"patch":"` + base64.StdEncoding.EncodeToString(resp.Patch) + `"`)
 	}
 	if resp.PatchType != nil {
-		buf.WriteString(`,"patchType":`)
-		if err := put(string(*resp.PatchType)); err != nil {
+		w.Raw(`,"patchType":`)
+		if err := w.Value(string(*resp.PatchType)); err != nil {
 			return err
 		}
 	}
 	if len(resp.AuditAnnotations) > 0 {
-		buf.WriteString(`,"auditAnnotations":{`)
-		keys := make([]string, 0, len(resp.AuditAnnotations))
-		for k := range resp.AuditAnnotations {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := put(k); err != nil {
-				return err
-			}
-			buf.WriteByte(':')
-			if err := put(resp.AuditAnnotations[k]); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	}
-	if len(resp.Warnings) > 0 {
-		buf.WriteString(`,"warnings":`)
-		if err := put(resp.Warnings); err != nil {
+		w.Raw(`,"auditAnnotations":`)
+		if err := w.Value(resp.AuditAnnotations); err != nil {
 			return err
 		}
 	}
-	buf.WriteString("}}")
+	if len(resp.Warnings) > 0 {
+		w.Raw(`,"warnings":`)
+		if err := w.Value(resp.Warnings); err != nil {
+			return err
+		}
+	}
+	w.Raw("}}")
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/internal/jsonw"
 )
 
 // PatchOperation is one operation of a JSON Patch (RFC 6902).
@@ -64,38 +66,29 @@ func Patch(from, to *corev1.Pod) ([]byte, error) {
 // what a Marshaler returns: some 20% of a mutating review's patch.
 func encodePatch(ops []PatchOperation) ([]byte, error) {
 	var buf bytes.Buffer
-	// An Encoder writes what json.Marshal does (HTML escaping included),
-	// then a newline, into one buffer.
-	enc := json.NewEncoder(&buf)
-	put := func(v any) error {
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		buf.Truncate(buf.Len() - 1)
-		return nil
-	}
-	buf.WriteByte('[')
+	w := jsonw.New(&buf)
+	w.Raw("[")
 	for i, o := range ops {
 		if i > 0 {
-			buf.WriteByte(',')
+			w.Raw(",")
 		}
-		buf.WriteString(`{"op":`)
-		if err := put(o.Op); err != nil {
+		w.Raw(`{"op":`)
+		if err := w.Value(o.Op); err != nil {
 			return nil, err
 		}
-		buf.WriteString(`,"path":`)
-		if err := put(o.Path); err != nil {
+		w.Raw(`,"path":`)
+		if err := w.Value(o.Path); err != nil {
 			return nil, err
 		}
 		if o.Op != "remove" {
-			buf.WriteString(`,"value":`)
-			if err := put(o.Value); err != nil {
+			w.Raw(`,"value":`)
+			if err := w.Value(o.Value); err != nil {
 				return nil, fmt.Errorf("encoding the value at %s: %w", o.Path, err)
 			}
 		}
-		buf.WriteByte('}')
+		w.Raw("}")
 	}
-	buf.WriteByte(']')
+	w.Raw("]")
 	return buf.Bytes(), nil
 }
 
