@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/test/harness"
 )
 
 // processConcurrency is the number of reviews the benchmark client keeps
@@ -163,15 +165,7 @@ func startServer(b *testing.B, logFile, name string, args ...string) *serverProc
 		defer close(done)
 		_ = cmd.Wait()
 	}()
-	b.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	harness.StopAtCleanup(b, cmd.Process, done)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	timeout := time.After(30 * time.Second)
