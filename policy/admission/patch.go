@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -260,6 +261,9 @@ func equalValues(a, b reflect.Value) bool {
 // jsonValue is the generic JSON value (maps, slices, strings, float64s,
 // bools, nil) of v as encoding/json writes it inside its parent.
 func jsonValue(v reflect.Value) (any, error) {
+	if g, ok := plainJSON(v); ok {
+		return g, nil
+	}
 	x := v.Interface()
 	if v.CanAddr() {
 		x = v.Addr().Interface()
@@ -273,6 +277,71 @@ func jsonValue(v reflect.Value) (any, error) {
 		return nil, fmt.Errorf("decoding %s: %w", v.Type(), err)
 	}
 	return out, nil
+}
+
+// plainJSON is jsonValue of the values encoding/json writes plainly and
+// json.Unmarshal gives back as they were, made without the round trip
+// through JSON text: strings of valid UTF-8, booleans, integers (as the
+// float64 json.Unmarshal makes of them, rounded alike), and maps and
+// slices of such strings, or pointers to any of those. ok is false for
+// anything else, which takes the round trip.
+func plainJSON(v reflect.Value) (g any, ok bool) {
+	for v.Kind() == reflect.Pointer {
+		if customJSON(v.Type()) {
+			return nil, false
+		}
+		if v.IsNil() {
+			return nil, true
+		}
+		v = v.Elem()
+	}
+	t := v.Type()
+	if customJSON(t) {
+		return nil, false
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return v.String(), utf8.ValidString(v.String())
+	case reflect.Bool:
+		return v.Bool(), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(v.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return float64(v.Uint()), true
+	case reflect.Slice:
+		if t.Elem().Kind() != reflect.String || customJSON(t.Elem()) {
+			return nil, false
+		}
+		if v.IsNil() {
+			return nil, true
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			s := v.Index(i).String()
+			if !utf8.ValidString(s) {
+				return nil, false
+			}
+			out[i] = s
+		}
+		return out, true
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String || t.Elem().Kind() != reflect.String || customJSON(t.Key()) || customJSON(t.Elem()) {
+			return nil, false
+		}
+		if v.IsNil() {
+			return nil, true
+		}
+		out := make(map[string]any, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			k, e := it.Key().String(), it.Value().String()
+			if !utf8.ValidString(k) || !utf8.ValidString(e) {
+				return nil, false
+			}
+			out[k] = e
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 var (
@@ -314,15 +383,36 @@ type isZeroer interface{ IsZero() bool }
 
 var isZeroerType = reflect.TypeFor[isZeroer]()
 
+// zeroer is how a type answers IsZero, which decides omitzero.
+type zeroer uint8
+
+const (
+	noIsZero      zeroer = iota // the zero value
+	valueIsZero                 // its own IsZero method
+	pointerIsZero               // the IsZero method of its pointer (metav1.Time's)
+)
+
+// zeroerOf is t's zeroer, found once per field (Implements is costly).
+func zeroerOf(t reflect.Type) zeroer {
+	switch {
+	case t.Implements(isZeroerType):
+		return valueIsZero
+	case reflect.PointerTo(t).Implements(isZeroerType):
+		return pointerIsZero
+	}
+	return noIsZero
+}
+
 // zeroValue is encoding/json's test for omitzero: the type's IsZero
-// method if it has one (metav1.Time does), else the zero value.
-func zeroValue(v reflect.Value) bool {
+// method if it has one (metav1.Time does), else the zero value; z is
+// zeroerOf(v.Type()).
+func zeroValue(v reflect.Value, z zeroer) bool {
 	switch {
 	case v.Kind() == reflect.Pointer && v.IsNil():
 		return true
-	case v.Type().Implements(isZeroerType):
+	case z == valueIsZero:
 		return v.Interface().(isZeroer).IsZero()
-	case reflect.PointerTo(v.Type()).Implements(isZeroerType):
+	case z == pointerIsZero:
 		if !v.CanAddr() {
 			c := reflect.New(v.Type()).Elem()
 			c.Set(v)
@@ -339,11 +429,12 @@ type jsonField struct {
 	index     []int
 	omitEmpty bool
 	omitZero  bool
+	zeroer    zeroer
 }
 
 // omitted reports that encoding/json leaves the field out.
 func (f jsonField) omitted(v reflect.Value) bool {
-	return f.omitEmpty && emptyValue(v) || f.omitZero && zeroValue(v)
+	return f.omitEmpty && emptyValue(v) || f.omitZero && zeroValue(v, f.zeroer)
 }
 
 type fieldList struct {
@@ -405,7 +496,7 @@ func collectFields(t reflect.Type, index []int, out *[]jsonField) bool {
 			case "omitempty":
 				f.omitEmpty = true
 			case "omitzero":
-				f.omitZero = true
+				f.omitZero, f.zeroer = true, zeroerOf(sf.Type)
 			case "string":
 				return false
 			}

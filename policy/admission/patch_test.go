@@ -167,3 +167,32 @@ func TestEncodePatch(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainJSON: the values plainJSON makes are those of the round trip
+// through JSON text, and the others are left to it.
+func TestPlainJSON(t *testing.T) {
+	big := int64(1)<<62 + 1
+	var nilMap map[string]string
+	var nilSlice []corev1.Capability
+	values := []any{"a<&>", "bad \xff utf-8", true, int64(-3), big, uint64(1<<64 - 1), new(int64(7)), (*int64)(nil),
+		corev1.ProcMountType("Default"), []corev1.Capability{"ALL", "NET_ADMIN"}, nilSlice, []string{},
+		map[string]string{"b": "1", "a/b": "<"}, map[string]string{"k": "\xfe"}, nilMap,
+		resource.MustParse("100m"), metav1.NewTime(time.Unix(1e9, 0)), 1.5, []int{1}}
+	for _, x := range values {
+		v := reflect.ValueOf(&x).Elem().Elem()
+		data, err := json.Marshal(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want any
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := plainJSON(v); ok && !reflect.DeepEqual(got, want) {
+			t.Errorf("plainJSON(%#v) = %#v, want %#v", x, got, want)
+		}
+		if got, err := jsonValue(v); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("jsonValue(%#v) = %#v, %v; want %#v", x, got, err, want)
+		}
+	}
+}
