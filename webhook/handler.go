@@ -75,7 +75,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusMethodNotAllowed, "method %s not allowed: POST an AdmissionReview", r.Method)
 		return
 	}
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+	if !jsonContent(r.Header) {
 		httpError(w, http.StatusUnsupportedMediaType, "content type %q not supported: want application/json", r.Header.Get("Content-Type"))
 		return
 	}
@@ -280,6 +280,18 @@ func outcome(res admission.Result, refused string) string {
 		return fmt.Sprintf("allowed by podsecuritypolicy %q", res.Policy)
 	}
 	return "allowed"
+}
+
+// jsonContent reports a Content-Type of application/json. The API server's
+// exact one is looked up in the map as the server stored it: Header.Get
+// canonicalizes the key, deep enough on a request's fresh goroutine to
+// grow its stack.
+func jsonContent(h http.Header) bool {
+	if v := h["Content-Type"]; len(v) > 0 && v[0] == "application/json" {
+		return true
+	}
+	ct, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && ct == "application/json"
 }
 
 // readBody reads a request body of at most MaxReviewBytes into buf, grown

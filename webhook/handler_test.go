@@ -104,3 +104,28 @@ func TestPolicyChangeSeenByNextReview(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONContent: the exact type takes the map lookup; others, with
+// parameters or in other cases, are parsed as before.
+func TestJSONContent(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		want   bool
+	}{
+		{[]string{"application/json"}, true},
+		{[]string{"application/json; charset=utf-8"}, true},
+		{[]string{"Application/JSON"}, true},
+		{[]string{"text/plain"}, false},
+		{[]string{"application/json;"}, true},
+		{[]string{""}, false},
+		{nil, false},
+	} {
+		h := http.Header{}
+		if tc.values != nil {
+			h["Content-Type"] = tc.values
+		}
+		if got := jsonContent(h); got != tc.want {
+			t.Errorf("jsonContent(%q) = %v, want %v", tc.values, got, tc.want)
+		}
+	}
+}
