@@ -50,7 +50,12 @@ The webhook bounds what the cluster can make it take: request bodies of
 past it), and read, write and idle timeouts. With --client-ca-file, only
 clients with a certificate that CA signed are served, as the API server
 presents one from its --admission-control-config-file kubeconfig. See
-deploy/webhook/README.md.`,
+deploy/webhook/README.md.
+
+The process runs Go's garbage collector at GOGC=400 with a soft memory
+limit of 128 MiB (GOMEMLIMIT), unless those variables are set: a review's
+allocations are all garbage once it is answered. Log lines are written in
+batches, at most 50 ms after the review.`,
 		Example: `  # Serve the objects exported from the cluster into /srv/podsec
   podsec apply --root /srv/podsec -f psp.yaml -f rbac.yaml
   podsec webhook --objects-dir /srv/podsec --listen :8443 \
