@@ -189,7 +189,7 @@ func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.Ad
 		refused = res.Err.Error()
 	}
 	if h.log != io.Discard {
-		h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res, refused))
+		h.logDecision(phase, op, req, pod, requester.Name, res, refused)
 	}
 
 	resp := &admissionv1.AdmissionResponse{Allowed: res.Allowed, Warnings: res.Warnings, AuditAnnotations: webhookAuditAnnotations(res.AuditAnnotations)}
@@ -237,6 +237,33 @@ func webhookAuditAnnotations(in map[string]string) map[string]string {
 	return out
 }
 
+// logDecision logs a review's decision: "podsec webhook: mutate CREATE pod
+// team/web by "alice": allowed by podsecuritypolicy "default"". The line
+// is appended to a pooled buffer rather than formatted by fmt: one is
+// written per review.
+func (h *Handler) logDecision(phase admission.Phase, op admission.Operation, req *requestIn, pod *corev1.Pod, user string, res admission.Result, refused string) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := append(buf.AvailableBuffer(), "podsec webhook: "...)
+	b = append(append(append(b, phaseName(phase)...), ' '), op...)
+	b = append(append(append(b, " pod "...), req.Namespace...), '/')
+	b = append(append(b, podLabel(pod, req.Name)...), subresourceLabel(req.SubResource)...)
+	b = strconv.AppendQuote(append(b, " by "...), user)
+	b = append(b, ": "...)
+	switch {
+	case !res.Allowed:
+		b = append(append(b, "refused: "...), refused...)
+	case res.Policy != "":
+		b = strconv.AppendQuote(append(b, "allowed by podsecuritypolicy "...), res.Policy)
+	default:
+		b = append(b, "allowed"...)
+	}
+	b = append(b, '\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, _ = h.log.Write(b)
+}
+
 func (h *Handler) logf(format string, args ...any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -269,17 +296,6 @@ func subresourceLabel(sub string) string {
 		return ""
 	}
 	return "/" + sub
-}
-
-// outcome is the log's word on a decision; refused is res.Err's text.
-func outcome(res admission.Result, refused string) string {
-	switch {
-	case !res.Allowed:
-		return "refused: " + refused
-	case res.Policy != "":
-		return fmt.Sprintf("allowed by podsecuritypolicy %q", res.Policy)
-	}
-	return "allowed"
 }
 
 // jsonContent reports a Content-Type of application/json. The API server's
