@@ -282,9 +282,11 @@ func jsonValue(v reflect.Value) (any, error) {
 // plainJSON is jsonValue of the values encoding/json writes plainly and
 // json.Unmarshal gives back as they were, made without the round trip
 // through JSON text: strings of valid UTF-8, booleans, integers (as the
-// float64 json.Unmarshal makes of them, rounded alike), and maps and
-// slices of such strings, or pointers to any of those. ok is false for
-// anything else, which takes the round trip.
+// float64 json.Unmarshal makes of them, rounded alike), and structs,
+// slices, maps with string keys and pointers made of those. ok is false
+// for anything else (a custom JSON form, a float, bytes, an interface),
+// which takes the round trip: a mutating review adds whole structs
+// (securityContext), which the round trip made a third of its patch.
 func plainJSON(v reflect.Value) (g any, ok bool) {
 	for v.Kind() == reflect.Pointer {
 		if customJSON(v.Type()) {
@@ -308,8 +310,24 @@ func plainJSON(v reflect.Value) (g any, ok bool) {
 		return float64(v.Int()), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return float64(v.Uint()), true
+	case reflect.Struct:
+		fields, ok := fieldsOf(t)
+		if !ok {
+			return nil, false
+		}
+		out := make(map[string]any, len(fields))
+		for _, f := range fields {
+			fv := v.FieldByIndex(f.index)
+			if f.omitted(fv) {
+				continue
+			}
+			if out[f.name], ok = plainJSON(fv); !ok {
+				return nil, false
+			}
+		}
+		return out, true
 	case reflect.Slice:
-		if t.Elem().Kind() != reflect.String || customJSON(t.Elem()) {
+		if t.Elem().Kind() == reflect.Uint8 {
 			return nil, false
 		}
 		if v.IsNil() {
@@ -317,15 +335,13 @@ func plainJSON(v reflect.Value) (g any, ok bool) {
 		}
 		out := make([]any, v.Len())
 		for i := range out {
-			s := v.Index(i).String()
-			if !utf8.ValidString(s) {
+			if out[i], ok = plainJSON(v.Index(i)); !ok {
 				return nil, false
 			}
-			out[i] = s
 		}
 		return out, true
 	case reflect.Map:
-		if t.Key().Kind() != reflect.String || t.Elem().Kind() != reflect.String || customJSON(t.Key()) || customJSON(t.Elem()) {
+		if t.Key().Kind() != reflect.String || customJSON(t.Key()) {
 			return nil, false
 		}
 		if v.IsNil() {
@@ -333,11 +349,13 @@ func plainJSON(v reflect.Value) (g any, ok bool) {
 		}
 		out := make(map[string]any, v.Len())
 		for it := v.MapRange(); it.Next(); {
-			k, e := it.Key().String(), it.Value().String()
-			if !utf8.ValidString(k) || !utf8.ValidString(e) {
+			k := it.Key().String()
+			if !utf8.ValidString(k) {
 				return nil, false
 			}
-			out[k] = e
+			if out[k], ok = plainJSON(it.Value()); !ok {
+				return nil, false
+			}
 		}
 		return out, true
 	}

@@ -177,7 +177,14 @@ func TestPlainJSON(t *testing.T) {
 	values := []any{"a<&>", "bad \xff utf-8", true, int64(-3), big, uint64(1<<64 - 1), new(int64(7)), (*int64)(nil),
 		corev1.ProcMountType("Default"), []corev1.Capability{"ALL", "NET_ADMIN"}, nilSlice, []string{},
 		map[string]string{"b": "1", "a/b": "<"}, map[string]string{"k": "\xfe"}, nilMap,
-		resource.MustParse("100m"), metav1.NewTime(time.Unix(1e9, 0)), 1.5, []int{1}}
+		resource.MustParse("100m"), metav1.NewTime(time.Unix(1e9, 0)), 1.5, []int{1}, []byte("ab"),
+		corev1.SecurityContext{RunAsUser: new(int64(13000)), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"NET_RAW"}},
+			SeccompProfile: &corev1.SeccompProfile{Type: "RuntimeDefault"}, ReadOnlyRootFilesystem: new(false)},
+		&corev1.PodSecurityContext{SupplementalGroups: []int64{1, 2}, Sysctls: []corev1.Sysctl{{Name: "a", Value: "\xff"}}},
+		corev1.Container{Name: "c", Env: []corev1.EnvVar{{Name: "A", Value: "<b>"}}, Ports: []corev1.ContainerPort{{ContainerPort: 80}}},
+		corev1.Container{Name: "c", Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{"cpu": resource.MustParse("1")}}},
+		map[string][]string{"a": {"b"}, "c": nil}, map[string]any{"x": 1}, []*int64{nil, new(int64(1))}}
+	plain := 0
 	for _, x := range values {
 		v := reflect.ValueOf(&x).Elem().Elem()
 		data, err := json.Marshal(x)
@@ -188,11 +195,20 @@ func TestPlainJSON(t *testing.T) {
 		if err := json.Unmarshal(data, &want); err != nil {
 			t.Fatal(err)
 		}
-		if got, ok := plainJSON(v); ok && !reflect.DeepEqual(got, want) {
+		got, ok := plainJSON(v)
+		if ok && !reflect.DeepEqual(got, want) {
 			t.Errorf("plainJSON(%#v) = %#v, want %#v", x, got, want)
+		}
+		if ok {
+			plain++
 		}
 		if got, err := jsonValue(v); err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("jsonValue(%#v) = %#v, %v; want %#v", x, got, err, want)
 		}
+	}
+	// Those without invalid UTF-8, quantities, times, floats, bytes or
+	// interfaces: the fast path must be taken, not only be right.
+	if want := 18; plain != want {
+		t.Errorf("plainJSON made %d of the values, want %d", plain, want)
 	}
 }
