@@ -38,7 +38,13 @@ import (
 // labels.
 func clusterStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	st, err := store.Open(tb.TempDir())
+	return clusterStoreIn(tb, tb.TempDir())
+}
+
+// clusterStoreIn is clusterStore with its state root at root.
+func clusterStoreIn(tb testing.TB, root string) *store.Store {
+	tb.Helper()
+	st, err := store.Open(root)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,12 +2,12 @@ package webhook
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -28,14 +28,16 @@ type Handler struct {
 	// slots holds one token per review being decided: its capacity is
 	// the in-flight limit.
 	slots chan struct{}
-	mu    sync.Mutex // serializes log lines
-	log   io.Writer
+	// workers decide the reviews, on stacks grown by earlier ones.
+	workers *workers
+	mu      sync.Mutex // serializes log lines
+	log     io.Writer
 }
 
 // NewHandler returns the handler of /mutate, /validate and /healthz for
 // cfg; the server's TLS settings are Serve's.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), log: cfg.log()}
+	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(cfg.maxInflight()), log: cfg.log()}
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -73,7 +75,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusMethodNotAllowed, "method %s not allowed: POST an AdmissionReview", r.Method)
 		return
 	}
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+	if !jsonContent(r.Header) {
 		httpError(w, http.StatusUnsupportedMediaType, "content type %q not supported: want application/json", r.Header.Get("Content-Type"))
 		return
 	}
@@ -95,7 +97,14 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusTooManyRequests, "too many reviews in flight (%d): retry later", cap(h.slots))
 		return
 	}
-	body, err := readBody(w, r)
+	h.workers.run(func() { h.answer(w, r, phase) })
+}
+
+// answer reads, decides and answers a review once its slot is taken.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission.Phase) {
+	in := getBuffer()
+	defer putBuffer(in)
+	body, err := readBody(w, r, in)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -125,13 +134,15 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		return
 	}
 	resp.UID = review.Request.UID
-	out, err := json.Marshal(&admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
-	if err != nil {
+	out := getBuffer()
+	defer putBuffer(out)
+	if err := encodeReview(out, review.TypeMeta, resp); err != nil {
 		httpError(w, http.StatusInternalServerError, "encoding the AdmissionReview: %v", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(out)
+	w.Header().Set("Content-Length", strconv.Itoa(out.Len()))
+	_, _ = w.Write(out.Bytes())
 }
 
 // decide answers one request. Anything but the creation or update of a
@@ -178,7 +189,7 @@ func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.Ad
 		refused = res.Err.Error()
 	}
 	if h.log != io.Discard {
-		h.logf("%s %s pod %s/%s%s by %q: %s", phaseName(phase), op, req.Namespace, podLabel(pod, req.Name), subresourceLabel(req.SubResource), requester.Name, outcome(res, refused))
+		h.logDecision(phase, op, req, pod, requester.Name, res, refused)
 	}
 
 	resp := &admissionv1.AdmissionResponse{Allowed: res.Allowed, Warnings: res.Warnings, AuditAnnotations: webhookAuditAnnotations(res.AuditAnnotations)}
@@ -226,6 +237,33 @@ func webhookAuditAnnotations(in map[string]string) map[string]string {
 	return out
 }
 
+// logDecision logs a review's decision: "podsec webhook: mutate CREATE pod
+// team/web by "alice": allowed by podsecuritypolicy "default"". The line
+// is appended to a pooled buffer rather than formatted by fmt: one is
+// written per review.
+func (h *Handler) logDecision(phase admission.Phase, op admission.Operation, req *requestIn, pod *corev1.Pod, user string, res admission.Result, refused string) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	b := append(buf.AvailableBuffer(), "podsec webhook: "...)
+	b = append(append(append(b, phaseName(phase)...), ' '), op...)
+	b = append(append(append(b, " pod "...), req.Namespace...), '/')
+	b = append(append(b, podLabel(pod, req.Name)...), subresourceLabel(req.SubResource)...)
+	b = strconv.AppendQuote(append(b, " by "...), user)
+	b = append(b, ": "...)
+	switch {
+	case !res.Allowed:
+		b = append(append(b, "refused: "...), refused...)
+	case res.Policy != "":
+		b = strconv.AppendQuote(append(b, "allowed by podsecuritypolicy "...), res.Policy)
+	default:
+		b = append(b, "allowed"...)
+	}
+	b = append(b, '\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, _ = h.log.Write(b)
+}
+
 func (h *Handler) logf(format string, args ...any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -260,21 +298,21 @@ func subresourceLabel(sub string) string {
 	return "/" + sub
 }
 
-// outcome is the log's word on a decision; refused is res.Err's text.
-func outcome(res admission.Result, refused string) string {
-	switch {
-	case !res.Allowed:
-		return "refused: " + refused
-	case res.Policy != "":
-		return fmt.Sprintf("allowed by podsecuritypolicy %q", res.Policy)
+// jsonContent reports a Content-Type of application/json. The API server's
+// exact one is looked up in the map as the server stored it: Header.Get
+// canonicalizes the key, deep enough on a request's fresh goroutine to
+// grow its stack.
+func jsonContent(h http.Header) bool {
+	if v := h["Content-Type"]; len(v) > 0 && v[0] == "application/json" {
+		return true
 	}
-	return "allowed"
+	ct, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	return err == nil && ct == "application/json"
 }
 
-// readBody reads a request body of at most MaxReviewBytes into one buffer
-// of the announced size, not the doubling buffers of io.ReadAll.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	var buf bytes.Buffer
+// readBody reads a request body of at most MaxReviewBytes into buf, grown
+// once to the announced size, not the doubling buffers of io.ReadAll.
+func readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) ([]byte, error) {
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}

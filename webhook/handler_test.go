@@ -3,8 +3,10 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -101,6 +103,71 @@ func TestPolicyChangeSeenByNextReview(t *testing.T) {
 			if got, msg := review(); got != st.want {
 				t.Errorf("after %s: review %d allowed = %v (%s), want %v", st.name, i+1, got, msg, st.want)
 			}
+		}
+	}
+}
+
+// TestJSONContent: the exact type takes the map lookup; others, with
+// parameters or in other cases, are parsed as before.
+func TestJSONContent(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		want   bool
+	}{
+		{[]string{"application/json"}, true},
+		{[]string{"application/json; charset=utf-8"}, true},
+		{[]string{"Application/JSON"}, true},
+		{[]string{"text/plain"}, false},
+		{[]string{"application/json;"}, true},
+		{[]string{""}, false},
+		{nil, false},
+	} {
+		h := http.Header{}
+		if tc.values != nil {
+			h["Content-Type"] = tc.values
+		}
+		if got := jsonContent(h); got != tc.want {
+			t.Errorf("jsonContent(%q) = %v, want %v", tc.values, got, tc.want)
+		}
+	}
+}
+
+// TestLogLine: each review logs one line, as fmt formatted it before:
+// phase, operation, pod (generateName with a star), subresource,
+// requester quoted, and the decision with the policy quoted.
+func TestLogLine(t *testing.T) {
+	var log bytes.Buffer
+	h := NewHandler(Config{Store: seedStore(t), Log: &log})
+	review := func(path, user, meta, spec string) {
+		t.Helper()
+		body := `{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": "u1",
+ "kind": {"group": "", "version": "v1", "kind": "Pod"}, "resource": {"group": "", "version": "v1", "resource": "pods"},
+ "namespace": "team", "operation": "CREATE", "userInfo": {"username": ` + user + `, "groups": ["system:authenticated"]},
+ "object": {"apiVersion": "v1", "kind": "Pod", "metadata": ` + meta + `, "spec": ` + spec + `}}}`
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	plain := `{"containers": [{"name": "main", "image": "kubia"}]}`
+	review("/mutate", `"alice"`, `{"name": "web"}`, plain)
+	review("/validate", `"al\"ice"`, `{"generateName": "web-"}`, plain)
+	review("/validate", `"alice"`, `{"name": "web"}`, `{"hostNetwork": true, "containers": [{"name": "main", "image": "kubia"}]}`)
+	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
+	want := []string{
+		fmt.Sprintf("podsec webhook: mutate CREATE pod team/web by %q: allowed by podsecuritypolicy %q", "alice", "default"),
+		fmt.Sprintf("podsec webhook: validate CREATE pod team/web-* by %q: refused: ", `al"ice`),
+		fmt.Sprintf("podsec webhook: validate CREATE pod team/web by %q: refused: ", "alice"),
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("logged %q, want %d lines", lines, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) || strings.HasSuffix(w, ": ") && len(lines[i]) == len(w) {
+			t.Errorf("line %d = %q, want %q (and a reason after a refusal)", i, lines[i], w)
 		}
 	}
 }

@@ -81,8 +81,23 @@ func (c Config) TLSConfig() *tls.Config {
 }
 
 // Serve serves the webhook over TLS on ln until ctx ends, then shuts the
-// server down, letting requests in flight finish.
+// server down, letting requests in flight finish. Its log lines are
+// written in batches (batchLog), all of them by the time it returns.
 func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
+	if cfg.Log != nil {
+		bl := newBatchLog(cfg.Log)
+		cfg.Log = bl
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(stopped)
+			bl.run(stop)
+		}()
+		defer func() {
+			close(stop)
+			<-stopped
+			bl.Flush()
+		}()
+	}
 	srv := &http.Server{
 		Handler:           NewHandler(cfg),
 		TLSConfig:         cfg.TLSConfig(),

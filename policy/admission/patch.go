@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"bytes"
 	"encoding"
 	"encoding/json"
 	"fmt"
@@ -9,8 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/internal/jsonw"
 )
 
 // PatchOperation is one operation of a JSON Patch (RFC 6902).
@@ -47,100 +51,155 @@ func (o PatchOperation) MarshalJSON() ([]byte, error) {
 // some 20 times the pod's size, which a hostile 3 MB pod turned into
 // gigabytes across a webhook's concurrent reviews.
 func Patch(from, to *corev1.Pod) ([]byte, error) {
-	ops, err := diffValue(nil, "", reflect.ValueOf(from).Elem(), reflect.ValueOf(to).Elem())
-	if err != nil {
+	if from == to {
+		return []byte("[]"), nil
+	}
+	var w walk
+	if err := w.diffUnequal(reflect.ValueOf(from).Elem(), reflect.ValueOf(to).Elem()); err != nil {
 		return nil, fmt.Errorf("patching pod %q: %w", from.Name, err)
 	}
-	if ops == nil {
-		ops = []PatchOperation{}
-	}
-	return json.Marshal(ops)
+	return encodePatch(w.ops)
 }
 
-// diffValue appends the operations that turn a into b, two values of one
-// type present in both documents at path.
-func diffValue(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOperation, error) {
-	if equalValues(a, b) {
-		return ops, nil
+// encodePatch is json.Marshal(ops), with ops nil written as [], byte for
+// byte, without the reflection over each operation, the struct
+// MarshalJSON builds for it and the pass encoding/json makes again over
+// what a Marshaler returns: some 20% of a mutating review's patch.
+func encodePatch(ops []PatchOperation) ([]byte, error) {
+	var buf bytes.Buffer
+	w := jsonw.New(&buf)
+	w.Raw("[")
+	for i, o := range ops {
+		if i > 0 {
+			w.Raw(",")
+		}
+		w.Raw(`{"op":`)
+		if err := w.Value(o.Op); err != nil {
+			return nil, err
+		}
+		w.Raw(`,"path":`)
+		if err := w.Value(o.Path); err != nil {
+			return nil, err
+		}
+		if o.Op != "remove" {
+			w.Raw(`,"value":`)
+			if err := w.Value(o.Value); err != nil {
+				return nil, fmt.Errorf("encoding the value at %s: %w", o.Path, err)
+			}
+		}
+		w.Raw("}")
 	}
-	return diffUnequal(ops, path, a, b)
+	w.Raw("]")
+	return buf.Bytes(), nil
 }
 
-// diffUnequal is diffValue for values known to differ. The walk compares
-// each value before it builds the value's path: most of a pod is equal,
-// and neither the path nor a second comparison is then made.
-func diffUnequal(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOperation, error) {
+// walk is a walk over two pods: the JSON Pointer of the values it is at,
+// made into a string only for an operation (the walk goes over most of
+// the pod, and most of it has none), and the operations so far.
+type walk struct {
+	path []byte
+	ops  []PatchOperation
+}
+
+// push descends into the member or element token; pop(n), with what push
+// returned, goes back up.
+func (w *walk) push(token string) int {
+	n := len(w.path)
+	w.path = append(w.path, '/')
+	w.path = append(w.path, escapePointer(token)...)
+	return n
+}
+
+func (w *walk) pop(n int) { w.path = w.path[:n] }
+
+// diffUnequal appends the operations that turn a into b, two values of
+// one type present in both documents at the walk's path, known to differ
+// or walkable. The walk compares each value that is not walkable before
+// it descends: most of a pod is equal, and no second comparison is then
+// made.
+func (w *walk) diffUnequal(a, b reflect.Value) error {
 	t := a.Type()
 	if !customJSON(t) {
 		switch t.Kind() {
 		case reflect.Pointer:
 			if !a.IsNil() && !b.IsNil() && t.Elem().Kind() == reflect.Struct && !customJSON(t.Elem()) {
-				return diffUnequal(ops, path, a.Elem(), b.Elem())
+				return w.diffUnequal(a.Elem(), b.Elem())
 			}
 		case reflect.Struct:
 			if fields, ok := fieldsOf(t); ok {
-				return diffStruct(ops, path, fields, a, b)
+				return w.diffStruct(fields, a, b)
 			}
 		case reflect.Slice:
 			if !a.IsNil() && !b.IsNil() && a.Len() == b.Len() && t.Elem().Kind() != reflect.Uint8 {
-				var err error
 				for i := range a.Len() {
-					if equalValues(a.Index(i), b.Index(i)) {
+					if !walkable(a.Index(i), b.Index(i)) && equalValues(a.Index(i), b.Index(i)) {
 						continue
 					}
-					if ops, err = diffUnequal(ops, path+"/"+strconv.Itoa(i), a.Index(i), b.Index(i)); err != nil {
-						return nil, err
+					n := w.push(strconv.Itoa(i))
+					if err := w.diffUnequal(a.Index(i), b.Index(i)); err != nil {
+						return err
 					}
+					w.pop(n)
 				}
-				return ops, nil
+				return nil
 			}
 		case reflect.Map:
 			if !a.IsNil() && !b.IsNil() && t.Key().Kind() == reflect.String && !customJSON(t.Key()) {
-				return diffMap(ops, path, a, b)
+				return w.diffMap(a, b)
 			}
 		}
 	}
 	// A leaf, or values whose shapes differ: compare their JSON.
 	av, err := jsonValue(a)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	bv, err := jsonValue(b)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return diff(ops, path, av, bv), nil
+	w.ops = diff(w.ops, string(w.path), av, bv)
+	return nil
 }
 
-func diffStruct(ops []PatchOperation, path string, fields []jsonField, a, b reflect.Value) ([]PatchOperation, error) {
+func (w *walk) diffStruct(fields []jsonField, a, b reflect.Value) error {
 	for _, f := range fields {
 		fa, fb := a.FieldByIndex(f.index), b.FieldByIndex(f.index)
 		inA, inB := !f.omitted(fa), !f.omitted(fb)
-		if inA && inB && equalValues(fa, fb) {
+		if inA && inB && !walkable(fa, fb) && equalValues(fa, fb) {
 			continue
 		}
-		p := path + "/" + escapePointer(f.name)
-		switch {
-		case !inA && !inB:
-		case !inB:
-			ops = append(ops, PatchOperation{Op: "remove", Path: p})
-		case !inA:
-			v, err := jsonValue(fb)
-			if err != nil {
-				return nil, err
-			}
-			ops = append(ops, PatchOperation{Op: "add", Path: p, Value: v})
-		default:
-			var err error
-			if ops, err = diffUnequal(ops, p, fa, fb); err != nil {
-				return nil, err
-			}
+		if !inA && !inB {
+			continue
 		}
+		n := w.push(f.name)
+		if err := w.change(inA, inB, fa, fb); err != nil {
+			return err
+		}
+		w.pop(n)
 	}
-	return ops, nil
+	return nil
 }
 
-func diffMap(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOperation, error) {
+// change appends the operations at the walk's path of a value present
+// in the first document (inA), the second (inB) or both.
+func (w *walk) change(inA, inB bool, a, b reflect.Value) error {
+	switch {
+	case !inB:
+		w.ops = append(w.ops, PatchOperation{Op: "remove", Path: string(w.path)})
+	case !inA:
+		v, err := jsonValue(b)
+		if err != nil {
+			return err
+		}
+		w.ops = append(w.ops, PatchOperation{Op: "add", Path: string(w.path), Value: v})
+	default:
+		return w.diffUnequal(a, b)
+	}
+	return nil
+}
+
+func (w *walk) diffMap(a, b reflect.Value) error {
 	keys := make([]reflect.Value, 0, a.Len()+b.Len())
 	keys = append(keys, a.MapKeys()...)
 	for _, k := range b.MapKeys() {
@@ -154,24 +213,40 @@ func diffMap(ops []PatchOperation, path string, a, b reflect.Value) ([]PatchOper
 		if av.IsValid() && bv.IsValid() && equalValues(av, bv) {
 			continue
 		}
-		p := path + "/" + escapePointer(k.String())
-		switch {
-		case !bv.IsValid():
-			ops = append(ops, PatchOperation{Op: "remove", Path: p})
-		case !av.IsValid():
-			v, err := jsonValue(bv)
-			if err != nil {
-				return nil, err
-			}
-			ops = append(ops, PatchOperation{Op: "add", Path: p, Value: v})
-		default:
-			var err error
-			if ops, err = diffUnequal(ops, p, av, bv); err != nil {
-				return nil, err
-			}
+		n := w.push(k.String())
+		if err := w.change(av.IsValid(), bv.IsValid(), av, bv); err != nil {
+			return err
 		}
+		w.pop(n)
 	}
-	return ops, nil
+	return nil
+}
+
+// walkable reports values diffUnequal walks part by part (structs, and
+// pointers to them, field by field; slices of one length element by
+// element), whose walk finds nothing when they are equal. Those are not
+// compared first: a comparison at every level of the walk went over the
+// parts that differ once per level (the pod, its spec, a container, its
+// securityContext, ...), most of a mutating review's patch.
+func walkable(a, b reflect.Value) bool {
+	t := a.Type()
+	if customJSON(t) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		_, ok := fieldsOf(t)
+		return ok
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() || t.Elem().Kind() != reflect.Struct || customJSON(t.Elem()) {
+			return false
+		}
+		_, ok := fieldsOf(t.Elem())
+		return ok
+	case reflect.Slice:
+		return !a.IsNil() && !b.IsNil() && a.Len() == b.Len() && t.Elem().Kind() != reflect.Uint8
+	}
+	return false
 }
 
 // equalValues is reflect.DeepEqual without copying struct values: values
@@ -186,6 +261,9 @@ func equalValues(a, b reflect.Value) bool {
 // jsonValue is the generic JSON value (maps, slices, strings, float64s,
 // bools, nil) of v as encoding/json writes it inside its parent.
 func jsonValue(v reflect.Value) (any, error) {
+	if g, ok := plainJSON(v); ok {
+		return g, nil
+	}
 	x := v.Interface()
 	if v.CanAddr() {
 		x = v.Addr().Interface()
@@ -199,6 +277,89 @@ func jsonValue(v reflect.Value) (any, error) {
 		return nil, fmt.Errorf("decoding %s: %w", v.Type(), err)
 	}
 	return out, nil
+}
+
+// plainJSON is jsonValue of the values encoding/json writes plainly and
+// json.Unmarshal gives back as they were, made without the round trip
+// through JSON text: strings of valid UTF-8, booleans, integers (as the
+// float64 json.Unmarshal makes of them, rounded alike), and structs,
+// slices, maps with string keys and pointers made of those. ok is false
+// for anything else (a custom JSON form, a float, bytes, an interface),
+// which takes the round trip: a mutating review adds whole structs
+// (securityContext), which the round trip made a third of its patch.
+func plainJSON(v reflect.Value) (g any, ok bool) {
+	for v.Kind() == reflect.Pointer {
+		if customJSON(v.Type()) {
+			return nil, false
+		}
+		if v.IsNil() {
+			return nil, true
+		}
+		v = v.Elem()
+	}
+	t := v.Type()
+	if customJSON(t) {
+		return nil, false
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return v.String(), utf8.ValidString(v.String())
+	case reflect.Bool:
+		return v.Bool(), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(v.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return float64(v.Uint()), true
+	case reflect.Struct:
+		fields, ok := fieldsOf(t)
+		if !ok {
+			return nil, false
+		}
+		out := make(map[string]any, len(fields))
+		for _, f := range fields {
+			fv := v.FieldByIndex(f.index)
+			if f.omitted(fv) {
+				continue
+			}
+			if out[f.name], ok = plainJSON(fv); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return nil, false
+		}
+		if v.IsNil() {
+			return nil, true
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			if out[i], ok = plainJSON(v.Index(i)); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String || customJSON(t.Key()) {
+			return nil, false
+		}
+		if v.IsNil() {
+			return nil, true
+		}
+		out := make(map[string]any, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			k := it.Key().String()
+			if !utf8.ValidString(k) {
+				return nil, false
+			}
+			if out[k], ok = plainJSON(it.Value()); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 var (
@@ -240,15 +401,36 @@ type isZeroer interface{ IsZero() bool }
 
 var isZeroerType = reflect.TypeFor[isZeroer]()
 
+// zeroer is how a type answers IsZero, which decides omitzero.
+type zeroer uint8
+
+const (
+	noIsZero      zeroer = iota // the zero value
+	valueIsZero                 // its own IsZero method
+	pointerIsZero               // the IsZero method of its pointer (metav1.Time's)
+)
+
+// zeroerOf is t's zeroer, found once per field (Implements is costly).
+func zeroerOf(t reflect.Type) zeroer {
+	switch {
+	case t.Implements(isZeroerType):
+		return valueIsZero
+	case reflect.PointerTo(t).Implements(isZeroerType):
+		return pointerIsZero
+	}
+	return noIsZero
+}
+
 // zeroValue is encoding/json's test for omitzero: the type's IsZero
-// method if it has one (metav1.Time does), else the zero value.
-func zeroValue(v reflect.Value) bool {
+// method if it has one (metav1.Time does), else the zero value; z is
+// zeroerOf(v.Type()).
+func zeroValue(v reflect.Value, z zeroer) bool {
 	switch {
 	case v.Kind() == reflect.Pointer && v.IsNil():
 		return true
-	case v.Type().Implements(isZeroerType):
+	case z == valueIsZero:
 		return v.Interface().(isZeroer).IsZero()
-	case reflect.PointerTo(v.Type()).Implements(isZeroerType):
+	case z == pointerIsZero:
 		if !v.CanAddr() {
 			c := reflect.New(v.Type()).Elem()
 			c.Set(v)
@@ -265,11 +447,12 @@ type jsonField struct {
 	index     []int
 	omitEmpty bool
 	omitZero  bool
+	zeroer    zeroer
 }
 
 // omitted reports that encoding/json leaves the field out.
 func (f jsonField) omitted(v reflect.Value) bool {
-	return f.omitEmpty && emptyValue(v) || f.omitZero && zeroValue(v)
+	return f.omitEmpty && emptyValue(v) || f.omitZero && zeroValue(v, f.zeroer)
 }
 
 type fieldList struct {
@@ -331,7 +514,7 @@ func collectFields(t reflect.Type, index []int, out *[]jsonField) bool {
 			case "omitempty":
 				f.omitEmpty = true
 			case "omitzero":
-				f.omitZero = true
+				f.omitZero, f.zeroer = true, zeroerOf(sf.Type)
 			case "string":
 				return false
 			}

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -139,4 +140,75 @@ func wholeDocumentPatch(t *testing.T, from, to *corev1.Pod) string {
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// TestEncodePatch: encodePatch writes what json.Marshal writes of the
+// operations, byte for byte: HTML and control characters escaped, null
+// values kept, remove without a value, nested values with their keys
+// sorted.
+func TestEncodePatch(t *testing.T) {
+	values := []any{nil, true, 1.5, 1e21, -0.0, "<a&b>\u2028\x01é", []any{"x", 2.0, nil},
+		map[string]any{"z": 1.0, "a": map[string]any{"<": ">"}, "m": []any{}}, map[string]any{}}
+	var ops []PatchOperation
+	for i, v := range values {
+		ops = append(ops, PatchOperation{Op: "add", Path: fmt.Sprintf("/metadata/annotations/k~1<%d>", i), Value: v},
+			PatchOperation{Op: "replace", Path: "/spec/x&y", Value: v}, PatchOperation{Op: "remove", Path: "/a\"\u00e9"})
+	}
+	for _, tc := range [][]PatchOperation{nil, {}, ops[:1], ops} {
+		want, err := json.Marshal(tc)
+		if tc == nil {
+			want = []byte("[]")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := encodePatch(tc); err != nil || string(got) != string(want) {
+			t.Errorf("encodePatch(%d operations) = %s, %v; want %s", len(tc), got, err, want)
+		}
+	}
+}
+
+// TestPlainJSON: the values plainJSON makes are those of the round trip
+// through JSON text, and the others are left to it.
+func TestPlainJSON(t *testing.T) {
+	big := int64(1)<<62 + 1
+	var nilMap map[string]string
+	var nilSlice []corev1.Capability
+	values := []any{"a<&>", "bad \xff utf-8", true, int64(-3), big, uint64(1<<64 - 1), new(int64(7)), (*int64)(nil),
+		corev1.ProcMountType("Default"), []corev1.Capability{"ALL", "NET_ADMIN"}, nilSlice, []string{},
+		map[string]string{"b": "1", "a/b": "<"}, map[string]string{"k": "\xfe"}, nilMap,
+		resource.MustParse("100m"), metav1.NewTime(time.Unix(1e9, 0)), 1.5, []int{1}, []byte("ab"),
+		corev1.SecurityContext{RunAsUser: new(int64(13000)), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"NET_RAW"}},
+			SeccompProfile: &corev1.SeccompProfile{Type: "RuntimeDefault"}, ReadOnlyRootFilesystem: new(false)},
+		&corev1.PodSecurityContext{SupplementalGroups: []int64{1, 2}, Sysctls: []corev1.Sysctl{{Name: "a", Value: "\xff"}}},
+		corev1.Container{Name: "c", Env: []corev1.EnvVar{{Name: "A", Value: "<b>"}}, Ports: []corev1.ContainerPort{{ContainerPort: 80}}},
+		corev1.Container{Name: "c", Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{"cpu": resource.MustParse("1")}}},
+		map[string][]string{"a": {"b"}, "c": nil}, map[string]any{"x": 1}, []*int64{nil, new(int64(1))}}
+	plain := 0
+	for _, x := range values {
+		v := reflect.ValueOf(&x).Elem().Elem()
+		data, err := json.Marshal(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want any
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := plainJSON(v)
+		if ok && !reflect.DeepEqual(got, want) {
+			t.Errorf("plainJSON(%#v) = %#v, want %#v", x, got, want)
+		}
+		if ok {
+			plain++
+		}
+		if got, err := jsonValue(v); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("jsonValue(%#v) = %#v, %v; want %#v", x, got, err, want)
+		}
+	}
+	// Those without invalid UTF-8, quantities, times, floats, bytes or
+	// interfaces: the fast path must be taken, not only be right.
+	if want := 18; plain != want {
+		t.Errorf("plainJSON made %d of the values, want %d", plain, want)
+	}
 }

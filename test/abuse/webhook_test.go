@@ -151,15 +151,7 @@ func startWebhook(t testing.TB, bin, root string, p *pki, args ...string) *webho
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	harness.StopAtCleanup(t, cmd.Process, done)
 	addr := make(chan string, 1)
 	var said bytes.Buffer
 	go func() {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -301,4 +302,19 @@ func (n *Node) MustPodsec(args ...string) string {
 		n.t.Fatalf("podsec %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// StopAtCleanup stops a process the test started when the test ends, by
+// its PID: SIGTERM, then SIGKILL if it has not ended within 15s. done is
+// closed once the process has been waited for.
+func StopAtCleanup(tb testing.TB, p *os.Process, done <-chan struct{}) {
+	tb.Cleanup(func() {
+		_ = p.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = p.Kill()
+			<-done
+		}
+	})
 }
