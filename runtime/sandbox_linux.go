@@ -219,25 +219,6 @@ func startInOwnKeyring(cmd *exec.Cmd) error {
 	return <-errc
 }
 
-// sealedMemfd is a read-only memory file holding b, sealed so that no
-// one can change it.
-func sealedMemfd(name string, b []byte) (*os.File, error) {
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, err
-	}
-	f := os.NewFile(uintptr(fd), name)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
 // checkIDMaps makes sure the sandbox's user namespace maps exactly the
 // pod's range, as the plan says: the containers that join it take its
 // mapping for theirs.
