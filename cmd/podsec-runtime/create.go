@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/opencontainers/runc/libcontainer"
 	"github.com/spf13/cobra"
 
 	"github.com/podsec/podsec/internal/lc"
@@ -85,7 +86,7 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
-	c, poststart, err := oci.Create(g.root, id, bundle, s, pol, oci.CreateOptions{NoPivotRoot: f.noPivot, NoNewKeyring: f.noNewKeyring})
+	c, poststart, early, err := oci.Create(g.root, id, bundle, s, pol, oci.CreateOptions{NoPivotRoot: f.noPivot, NoNewKeyring: f.noNewKeyring})
 	if err != nil {
 		return err
 	}
@@ -99,7 +100,13 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 		ConsoleSocket: f.consoleSocket,
 		PidFile:       f.pidFile,
 		PreserveFDs:   f.preserveFDs,
-		AfterCreate:   func() error { return oci.ApplyKernelTCP(c, s) },
+		ExtraFiles:    early.Files(),
+		AfterCreate: func(p *libcontainer.Process) error {
+			if err := early.Check(p); err != nil {
+				return err
+			}
+			return oci.ApplyKernelTCP(c, s)
+		},
 	}
 	if createOnly {
 		r.Destroy = true // a failed create leaves nothing behind

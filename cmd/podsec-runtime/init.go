@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	goruntime "runtime"
 
@@ -11,6 +12,7 @@ import (
 	// re-executes itself as a container's init process.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 
+	"github.com/podsec/podsec/internal/seccompsplit"
 	"github.com/podsec/podsec/oci"
 )
 
@@ -22,7 +24,17 @@ func init() {
 		goruntime.GOMAXPROCS(1)
 		goruntime.LockOSThread()
 		reserveInitHeap()
+		// The early seccomp filter podsec-runtime handed the init, if
+		// any (oci.EarlySeccomp), first thing.
+		if err := seccompsplit.LoadEarly(); err != nil {
+			fmt.Fprintf(os.Stderr, "podsec-runtime init: %v\n", err)
+			os.Exit(1)
+		}
 		libcontainer.Init()
+	}
+	// Making an early seccomp program (seccompsplit.EarlyFile).
+	if len(os.Args) > 1 && os.Args[1] == seccompsplit.ExportArg {
+		seccompsplit.ExportMain()
 	}
 	// A prestart hook, run through podsec-runtime to see "created".
 	if len(os.Args) > 1 && os.Args[1] == oci.HookStateArg {

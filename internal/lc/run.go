@@ -33,9 +33,14 @@ type Runner struct {
 	ConsoleSocket string
 	PidFile       string
 	PreserveFDs   int
-	// AfterCreate runs once the init is created, before its process
-	// runs: what libcontainer does not set on the container.
-	AfterCreate func() error
+	// ExtraFiles are passed to the process's init after the preserved
+	// descriptors (podsec-runtime's early seccomp filter).
+	ExtraFiles []*os.File
+	// AfterCreate runs once p is started (libcontainer's Start: the
+	// init is set up and waits, an exec'd process runs), before the
+	// init's process runs: what libcontainer does not set on the
+	// container, checks of p. p is killed if it fails.
+	AfterCreate func(p *libcontainer.Process) error
 	// AfterStart runs once the process runs (poststart hooks of run).
 	AfterStart func()
 }
@@ -65,6 +70,7 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 		}
 		p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(i), "preserved-fd-"+strconv.Itoa(i)))
 	}
+	p.ExtraFiles = append(p.ExtraFiles, r.ExtraFiles...)
 	var sigs *signals
 	if !detach {
 		sigs = catchSignals(r.Subreaper)
@@ -78,7 +84,9 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 	// libcontainer's Run of an init is Start, then Exec.
 	err = r.C.Start(p)
 	if err == nil && r.AfterCreate != nil {
-		err = r.AfterCreate()
+		if err = r.AfterCreate(p); err != nil {
+			Terminate(p)
+		}
 	}
 	if err == nil && !r.CreateOnly && r.Init {
 		err = r.C.Exec()
