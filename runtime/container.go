@@ -163,6 +163,9 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	}
 	// The sandbox is counted in the pod cgroup before any process of
 	// the pod runs.
+	if err := p.sb.waitReady(); err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
 	end = trace.Step("sandbox in pod cgroup")
 	if err := p.sb.waitJoined(); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)

@@ -190,6 +190,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	end()
 	failpoint(StepSandbox)
 	if r.cfg.Network != nil && p.plan.Sandbox.Net {
+		// The network goes into a namespace whose sandbox is set up
+		// (loopback up), as it always has.
+		if err := p.sb.waitReady(); err != nil {
+			return p, err
+		}
 		end := trace.Step("network")
 		if p.att, err = r.cfg.Network.Setup(ctx, podRef(pod), p.sb.paths["net"], hostPorts(p.plan)); err != nil {
 			return p, err
