@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podsec/podsec/internal/lc"
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/oci"
 )
 
@@ -74,6 +75,7 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 			return fmt.Errorf("bundle: %w", err)
 		}
 	}
+	end := trace.Step("spec and policy")
 	s, err := oci.LoadSpec("config.json")
 	if err != nil {
 		return err
@@ -82,14 +84,17 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 	if err != nil {
 		return err
 	}
+	end()
 	bundle, err := os.Getwd()
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
+	end = trace.Step("create")
 	c, poststart, early, err := oci.Create(g.root, id, bundle, s, pol, oci.CreateOptions{NoPivotRoot: f.noPivot, NoNewKeyring: f.noNewKeyring})
 	if err != nil {
 		return err
 	}
+	end()
 	r := &lc.Runner{
 		C:             c,
 		CreateOnly:    createOnly,

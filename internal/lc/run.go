@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podsec/podsec/internal/atomicfile"
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // Runner starts one process in a container as runc's command line does:
@@ -82,14 +83,20 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 	}
 	defer t.Close()
 	// libcontainer's Run of an init is Start, then Exec.
+	end := trace.Step("start")
 	err = r.C.Start(p)
+	end()
 	if err == nil && r.AfterCreate != nil {
+		end := trace.Step("after create")
 		if err = r.AfterCreate(p); err != nil {
 			Terminate(p)
 		}
+		end()
 	}
 	if err == nil && !r.CreateOnly && r.Init {
+		end := trace.Step("exec")
 		err = r.C.Exec()
+		end()
 	}
 	if err != nil {
 		return -1, err
@@ -111,12 +118,15 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 	if detach {
 		return 0, nil
 	}
+	end = trace.Step("wait")
 	status, err = sigs.forward(p, t)
+	end()
 	if err != nil {
 		Terminate(p)
 		return -1, err
 	}
 	if r.Destroy {
+		defer trace.Step("destroy")()
 		r.destroyContainer()
 	}
 	return status, nil
