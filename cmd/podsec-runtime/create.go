@@ -75,6 +75,9 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 			return fmt.Errorf("bundle: %w", err)
 		}
 	}
+	// libcontainer encodes the configuration into the container's state
+	// and the init's configuration: its encoders are built meanwhile.
+	lc.WarmJSON(&libcontainer.State{})
 	end := trace.Step("spec and policy")
 	s, err := oci.LoadSpec("config.json")
 	if err != nil {
