@@ -113,6 +113,7 @@ func gracePeriod(pod *corev1.Pod) time.Duration {
 // order, each to success, and starts its app containers. On error the pod
 // is cleaned up and the returned Pod (never nil) tells how far it got.
 func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption) (p *Pod, err error) {
+	defer pauseGC()()
 	ro := &runOptions{}
 	for _, o := range opts {
 		o(ro)
