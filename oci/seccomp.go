@@ -30,12 +30,15 @@ type EarlySeccomp struct {
 	file *os.File
 }
 
-// Files are the extra files the process's init takes: the early filter.
-func (e *EarlySeccomp) Files() []*os.File {
+// Prepare hands p's init the early filter, after any other extra file
+// (runc's --preserve-fds keep their numbers), and marks p so that its
+// init refuses to go on without it (seccompsplit.Ask).
+func (e *EarlySeccomp) Prepare(p *libcontainer.Process) {
 	if e == nil {
-		return nil
+		return
 	}
-	return []*os.File{e.file}
+	p.ExtraFiles = append(p.ExtraFiles, e.file)
+	seccompsplit.Ask(p)
 }
 
 // Check makes sure p, started (libcontainer's Start: the init has loaded

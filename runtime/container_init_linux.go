@@ -1,9 +1,6 @@
 package runtime
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/opencontainers/runc/libcontainer"
 
 	"github.com/podsec/podsec/internal/seccompsplit"
@@ -17,8 +14,7 @@ import (
 // for SandboxArg. It never returns.
 func ContainerInit() {
 	if err := seccompsplit.LoadEarly(); err != nil {
-		fmt.Fprintf(os.Stderr, "podsec init: %v\n", err)
-		os.Exit(1)
+		seccompsplit.InitFatal("podsec init: seccomp: " + err.Error())
 	}
 	libcontainer.Init()
 }

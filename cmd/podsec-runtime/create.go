@@ -108,7 +108,7 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 		ConsoleSocket: f.consoleSocket,
 		PidFile:       f.pidFile,
 		PreserveFDs:   f.preserveFDs,
-		ExtraFiles:    early.Files(),
+		Prepare:       early.Prepare,
 		AfterCreate: func(p *libcontainer.Process) error {
 			if err := early.Check(p); err != nil {
 				return err

@@ -109,7 +109,7 @@ func (g *globals) exec(cmd *cobra.Command, args []string, f *execFlags) (int, er
 		return -1, err
 	}
 	r := &lc.Runner{C: c, Detach: f.detach, ConsoleSocket: f.consoleSocket,
-		PidFile: pidFile, PreserveFDs: f.preserveFDs, ExtraFiles: early.Files(), AfterCreate: early.Check}
+		PidFile: pidFile, PreserveFDs: f.preserveFDs, Prepare: early.Prepare, AfterCreate: early.Check}
 	return r.Run(p)
 }
 

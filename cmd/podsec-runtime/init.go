@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	goruntime "runtime"
 
@@ -27,8 +26,7 @@ func init() {
 		// The early seccomp filter podsec-runtime handed the init, if
 		// any (oci.EarlySeccomp), first thing.
 		if err := seccompsplit.LoadEarly(); err != nil {
-			fmt.Fprintf(os.Stderr, "podsec-runtime init: %v\n", err)
-			os.Exit(1)
+			seccompsplit.InitFatal("podsec-runtime init: seccomp: " + err.Error())
 		}
 		libcontainer.Init()
 	}

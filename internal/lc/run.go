@@ -34,9 +34,9 @@ type Runner struct {
 	ConsoleSocket string
 	PidFile       string
 	PreserveFDs   int
-	// ExtraFiles are passed to the process's init after the preserved
-	// descriptors (podsec-runtime's early seccomp filter).
-	ExtraFiles []*os.File
+	// Prepare, when set, completes the process once its preserved
+	// descriptors are in place (podsec-runtime's early seccomp filter).
+	Prepare func(p *libcontainer.Process)
 	// AfterCreate runs once p is started (libcontainer's Start: the
 	// init is set up and waits, an exec'd process runs), before the
 	// init's process runs: what libcontainer does not set on the
@@ -71,7 +71,9 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 		}
 		p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(i), "preserved-fd-"+strconv.Itoa(i)))
 	}
-	p.ExtraFiles = append(p.ExtraFiles, r.ExtraFiles...)
+	if r.Prepare != nil {
+		r.Prepare(p)
+	}
 	var sigs *signals
 	if !detach {
 		sigs = catchSignals(r.Subreaper)

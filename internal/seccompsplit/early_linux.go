@@ -3,24 +3,70 @@ package seccompsplit
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
 // earlyMemfdName names the memory file that hands a container's init its
-// early seccomp filter (seccomp_split_linux.go), as its first extra file
-// (fd 3). earlyMagic starts its content, then the load flags (4 bytes,
-// little endian), then the program.
+// early seccomp filter (split_linux.go), as an extra file of the process
+// (the init looks for it among all its files). earlyMagic starts its
+// content, then the load flags (4 bytes, little endian), then the
+// program.
 const (
 	earlyMemfdName = "podsec-early-seccomp"
 	earlyMagic     = "podsec-early-v1\n"
 	earlyFd        = 3
 )
+
+// libcontainer hands a process's LogLevel to its init in logLevelEnv
+// (nsexec's C code and the Go init parse it as a base-10 integer).
+// askedPrefix, written before the level, is how the parent tells the init
+// that the profile was split: a level with leading zeros parses as the
+// same number for both, and no level libcontainer writes otherwise starts
+// with two zeros. (The design of the seccomp-harden work on runtime.)
+const (
+	logLevelEnv = "_LIBCONTAINER_LOGLEVEL"
+	logPipeEnv  = "_LIBCONTAINER_LOGPIPE"
+	askedPrefix = "00"
+)
+
+// NoEarlyMessage is why an init told that its profile was split, and
+// handed no early filter, refuses to go on.
+const NoEarlyMessage = "the profile was split but its early filter was not handed to the init: the process was not executed"
+
+// Ask marks p as a process whose profile was split: its init (LoadEarly)
+// refuses to go on unless it loads an early filter, so the process is
+// never executed under the late filter alone, whether it is a
+// container's init or a process joining one. The caller hands p the
+// early filter's file among its extra files.
+func Ask(p *libcontainer.Process) {
+	level := strings.TrimLeft(p.LogLevel, "0")
+	if level == "" {
+		level = strconv.Itoa(int(logrus.GetLevel()))
+	}
+	p.LogLevel = askedPrefix + level
+}
+
+// InitFatal ends a container's init with msg as a fatal entry of
+// libcontainer's log pipe, which the parent's Start or Run returns in its
+// error (as nsexec's and libcontainer's own init errors), and on stderr.
+func InitFatal(msg string) {
+	fmt.Fprintln(os.Stderr, msg)
+	if fd, err := strconv.Atoi(os.Getenv(logPipeEnv)); err == nil && fd > 2 {
+		if b, err := json.Marshal(map[string]string{"level": "fatal", "msg": msg}); err == nil {
+			_, _ = unix.Write(fd, append(b, '\n'))
+		}
+	}
+	os.Exit(1)
+}
 
 func encodeEarly(flags uint32, prog []byte) []byte {
 	return append(binary.LittleEndian.AppendUint32([]byte(earlyMagic), flags), prog...)
@@ -31,10 +77,12 @@ func encodeEarly(flags uint32, prog []byte) []byte {
 // process is executed. The filter is the sealed memory file podsec makes
 // for it, among the init's extra files: fd 3 for a pod's container, the
 // one after the preserved ones for podsec-runtime (runc's --preserve-fds
-// keep their numbers). An init without one is left alone: the parent
-// checks that the process has both filters (CheckFilters); an init given
-// two fails rather than guess which is podsec's.
+// keep their numbers). An init without one fails when its parent marked
+// the profile as split (Ask), and is left alone otherwise (a whole
+// profile, or none); the parent counts the filters too (CheckFilters).
+// An init given two fails rather than guess which is podsec's.
 func LoadEarly() error {
+	asked := strings.HasPrefix(os.Getenv(logLevelEnv), askedPrefix)
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return fmt.Errorf("early seccomp filter: %w", err)
@@ -55,6 +103,9 @@ func LoadEarly() error {
 		fd = n
 	}
 	if fd < 0 {
+		if asked {
+			return errors.New(NoEarlyMessage)
+		}
 		return nil
 	}
 	return loadEarlyFd(fd)

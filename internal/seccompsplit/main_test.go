@@ -1,14 +1,30 @@
 package seccompsplit
 
 import (
+	"fmt"
 	"os"
 	"testing"
 )
 
-// The test binary is re-executed to make early programs (seccompExport).
+// loadEarlyArg re-executes the test binary as a container's init would
+// start: LoadEarly, then print its number of seccomp filters and exit 0,
+// or print its error and exit 3.
+const loadEarlyArg = "load-early-test"
+
+// The test binary is re-executed to make early programs (seccompExport)
+// and to load early filters (TestLoadEarly).
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == ExportArg {
 		ExportMain()
+	}
+	if len(os.Args) > 1 && os.Args[1] == loadEarlyArg {
+		if err := LoadEarly(); err != nil {
+			fmt.Print(err)
+			os.Exit(3)
+		}
+		n, _ := seccompFilters("/proc/self/status")
+		fmt.Print(n)
+		os.Exit(0)
 	}
 }
 
