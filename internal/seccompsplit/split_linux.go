@@ -110,7 +110,7 @@ func Split(cfg *configs.Seccomp) *Filters {
 			return nil // log or trace: only one filter may say so
 		}
 	}
-	if !sameLastSyscalls(cfg, &early) {
+	if !sameLastSyscalls(cfg) {
 		return nil
 	}
 	return &Filters{Early: &early, Late: late}
@@ -122,34 +122,51 @@ func isPermissive(a configs.Action) bool {
 	return a == configs.Allow || a == configs.Log || a == configs.Trace
 }
 
-// sameLastSyscalls reports whether a and b name the same highest system
-// call on each architecture of a (and the native one), as libcontainer's
-// ENOSYS stub reads them.
-func sameLastSyscalls(a, b *configs.Seccomp) bool {
+// sameLastSyscalls reports whether cfg's early filter (cfg with every
+// call of initSyscalls named) names the same highest system call as cfg
+// on each architecture of cfg and the native one, as libcontainer's
+// ENOSYS stub reads them. It does unless the highest of initSyscalls is
+// one cfg does not name and is above every call cfg names. libseccomp
+// resolves a name by a linear search, and RuntimeDefault names about 400
+// calls: per architecture the highest of initSyscalls is found first,
+// and cfg's calls are looked up only until one reaches it.
+func sameLastSyscalls(cfg *configs.Seccomp) bool {
 	arches := []libseccomp.ScmpArch{}
 	if native, err := libseccomp.GetNativeArch(); err == nil {
 		arches = append(arches, native)
 	} else {
 		return false
 	}
-	for _, name := range a.Architectures {
+	for _, name := range cfg.Architectures {
 		arch, err := libseccomp.GetArchFromString(name)
 		if err != nil {
 			return false
 		}
 		arches = append(arches, arch)
 	}
-	last := func(cfg *configs.Seccomp, arch libseccomp.ScmpArch) libseccomp.ScmpSyscall {
-		var max libseccomp.ScmpSyscall
-		for _, c := range cfg.Syscalls {
-			if nr, err := libseccomp.GetSyscallFromNameByArch(c.Name, arch); err == nil && nr > max {
-				max = nr
-			}
-		}
-		return max
+	named := make(map[string]bool, len(cfg.Syscalls))
+	for _, c := range cfg.Syscalls {
+		named[c.Name] = true
 	}
 	for _, arch := range arches {
-		if last(a, arch) != last(b, arch) {
+		var top libseccomp.ScmpSyscall
+		topName := ""
+		for _, name := range initSyscalls {
+			if nr, err := libseccomp.GetSyscallFromNameByArch(name, arch); err == nil && nr > top {
+				top, topName = nr, name
+			}
+		}
+		if topName == "" || named[topName] {
+			continue
+		}
+		reached := false
+		for _, c := range cfg.Syscalls {
+			if nr, err := libseccomp.GetSyscallFromNameByArch(c.Name, arch); err == nil && nr >= top {
+				reached = true
+				break
+			}
+		}
+		if !reached {
 			return false
 		}
 	}

@@ -201,3 +201,16 @@ func Example_combineVerdicts() {
 	fmt.Printf("%#x\n", combineVerdicts(unix.SECCOMP_RET_ALLOW, unix.SECCOMP_RET_ERRNO|1))
 	// Output: 0x50001
 }
+
+// BenchmarkSplit splits RuntimeDefault, as every container's start does.
+func BenchmarkSplit(b *testing.B) {
+	cfg, err := specconv.SetupSeccomp(seccomp.RuntimeDefault(defaultCaps))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if Split(cfg) == nil {
+			b.Fatal("Split(RuntimeDefault) = nil")
+		}
+	}
+}
