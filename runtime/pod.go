@@ -54,6 +54,9 @@ type Pod struct {
 	exits   chan ContainerResult
 	cleaned bool
 	evicted string // the eviction message
+	// pre is the first container's root filesystem, prepared while the
+	// sandbox starts (prepareFirst).
+	pre *pendingPrep
 }
 
 // Result is how a pod ended.
@@ -184,6 +187,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}
 	end()
 	warmEncoders()
+	p.prepareFirst(ctx)
 	end = trace.Step("sandbox")
 	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox, p.plan.UserNS); err != nil {
 		return p, err
@@ -537,6 +541,9 @@ func (p *Pod) Cleanup() error {
 		}
 		end()
 		failpoint(StepCleanedUp)
+	}
+	if err := p.dropPrepared(); err != nil {
+		errs = append(errs, err)
 	}
 	end := trace.Step("volumes")
 	if p.vols != nil {
