@@ -65,12 +65,13 @@ images:
 # Always handed to go build, which knows what is stale. Three binaries:
 # bin/podsec, the OCI runtime bin/podsec-runtime (docs/oci-runtime.md) and
 # bin/podsec-monitor, the detached pods' small watcher: static and
-# stripped, as what stays resident per pod (docs/architecture.md).
+# stripped, as what stays resident per pod, and without asynchronous
+# preemption (cmd/podsec-monitor/main.go says why; docs/architecture.md).
 build:
 	@mkdir -p $(dir $(BIN))
 	$(GO) build -tags $(BUILDTAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/podsec
 	$(GO) build -tags $(BUILDTAGS) -ldflags "$(LDFLAGS)" -o $(dir $(BIN))podsec-runtime ./cmd/podsec-runtime
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(dir $(BIN))podsec-monitor ./cmd/podsec-monitor
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X runtime.godebugDefault=asyncpreemptoff=1" -o $(dir $(BIN))podsec-monitor ./cmd/podsec-monitor
 
 # Needs no network beyond what `go` itself fetches (modules, if not downloaded).
 test:

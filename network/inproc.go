@@ -13,6 +13,8 @@ import (
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // The in-process network does what podsec's default conflist asks of the
@@ -51,10 +53,24 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	_, sn, _ := net.ParseCIDR(m.cfg.Subnet) // checked by setDefaults
 	gw := gatewayOf(sn)
 	ones, _ := sn.Mask.Size()
+	end := trace.Step("IPAM")
+	ip, err := m.ipam().allocate(a.ContainerID, a.IfName, sn)
+	if err != nil {
+		return err
+	}
+	// The walk of the conntrack table overlaps the rest of the attachment.
+	a.forgot = forgetFlowsAsync(ip) // waited for by commit
+	end()
+	if err := prepareNetNS(netnsPath); err != nil {
+		return err
+	}
+	end = trace.Step("bridge")
 	br, err := ensureBridge(m.cfg.Bridge, &net.IPNet{IP: gw, Mask: sn.Mask})
 	if err != nil {
 		return err
 	}
+	end()
+	end = trace.Step("sysctls and FORWARD")
 	if err := writeSysctl("/proc/sys/net/ipv4/ip_forward", "1"); err != nil {
 		return err
 	}
@@ -68,11 +84,8 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 			return err
 		}
 	}
-	ip, err := m.ipam().allocate(a.ContainerID, a.IfName, sn)
-	if err != nil {
-		return err
-	}
-	a.forgot = forgetFlowsAsync(ip) // waited for by commit
+	end()
+	end = trace.Step("veth")
 	h, err := netns.GetFromPath(netnsPath)
 	if err != nil {
 		return fmt.Errorf("opening network namespace %s: %w", netnsPath, err)
@@ -93,6 +106,8 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	if err := netlink.LinkSetHairpin(host, true); err != nil {
 		return fmt.Errorf("setting hairpin mode on %s: %w", a.HostIf, err)
 	}
+	end()
+	end = trace.Step("address and route")
 	nh, err := netlink.NewHandleAt(h)
 	if err != nil {
 		return fmt.Errorf("opening network namespace %s: %w", netnsPath, err)
@@ -113,6 +128,7 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	if err := nh.RouteAdd(&netlink.Route{LinkIndex: pod.Attrs().Index, Dst: def, Gw: gw}); err != nil {
 		return fmt.Errorf("adding the pod's default route via %s: %w", gw, err)
 	}
+	end()
 	if inProcessFailpoint != nil {
 		if err := inProcessFailpoint(); err != nil {
 			return err
@@ -176,41 +192,6 @@ func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
 		}
 	}
 	return br, nil
-}
-
-// detachInProcess undoes attachInProcess from the record: the pod is taken
-// out of the NAT and guard tables first (its record marked pending), so no
-// hostPort leads to its address once another pod may be given it; then the
-// veth goes (the pod's eth0 with it) and the address is released. Each
-// step finds nothing to do when it was done before: a teardown that was
-// interrupted is run again from the pending record.
-func (m *Manager) detachInProcess(a *Attachment) error {
-	l, err := m.lockState()
-	if err != nil {
-		return err
-	}
-	cur, err := m.readRecord(a.Pod)
-	if err == nil && cur != nil && cur.ContainerID == a.ContainerID && !cur.Pending {
-		cur.Pending = true
-		if err = m.writeRecord(cur); err == nil {
-			err = m.syncGuardLocked()
-		}
-	}
-	l.unlock()
-	if err != nil {
-		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
-	}
-	if a.HostIf != "" {
-		if link, err := netlink.LinkByName(a.HostIf); err == nil {
-			if err := netlink.LinkDel(link); err != nil && !errors.As(err, new(netlink.LinkNotFoundError)) {
-				return fmt.Errorf("tearing down network of pod %s: deleting veth %s: %w", a.Pod, a.HostIf, err)
-			}
-		}
-	}
-	if err := m.ipam().release(a.ContainerID, a.IfName); err != nil {
-		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
-	}
-	return m.removeRecord(a.Pod)
 }
 
 // checkInProcess tells whether the attachment is still what Setup made:

@@ -27,6 +27,25 @@ func iptables(ctx context.Context, args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// iptablesRestore applies lines ("-I FORWARD 1 ...", "-D FORWARD ...") to
+// the filter table in one iptables-restore --noflush: one fork, one
+// transaction. No lines, no fork.
+func iptablesRestore(ctx context.Context, lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, iptablesTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "iptables-restore", "-w", "5", "--noflush")
+	cmd.Stdin = strings.NewReader("*filter\n" + strings.Join(lines, "\n") + "\nCOMMIT\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("iptables-restore (%s): %w: %s", strings.Join(lines, "; "), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
 // rule is one "-A CHAIN ..." line of iptables -S, split like a shell does.
 type rule struct {
 	chain string
@@ -210,7 +229,10 @@ func removeSharedChains(ctx context.Context) error {
 		}
 		for _, c := range t.chains {
 			if ours[c] {
-				if _, err := iptables(ctx, "-t", t.table, "-X", c); err != nil {
+				// EBUSY: a jump to it was added meanwhile (another
+				// runtime's network, another podsec's FORWARD rules):
+				// it is in use again, and stays.
+				if _, err := iptables(ctx, "-t", t.table, "-X", c); err != nil && !strings.Contains(err.Error(), "resource busy") {
 					errs = append(errs, err)
 				}
 			}

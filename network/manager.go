@@ -16,6 +16,8 @@ import (
 
 	"github.com/containernetworking/cni/libcni"
 	types100 "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // podIfName is the pod's interface, as every Kubernetes runtime names it.
@@ -113,9 +115,11 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 	if m.inProcess {
 		a.InProcess, a.Masquerade, a.HostIf = true, !m.cfg.DisableIPMasq, newHostIfName()
 	}
+	end := trace.Step("reserve")
 	if err := m.reserve(a); err != nil {
 		return nil, err
 	}
+	end()
 	defer func() {
 		if err != nil {
 			if terr := m.teardown(ctx, a); terr != nil {
@@ -123,18 +127,14 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 			}
 		}
 	}()
-	if err := loopbackUp(netnsPath); err != nil {
-		return nil, err
-	}
-	// Before eth0 exists, so that it never has an fe80:: address.
-	if err := disableIPv6(netnsPath); err != nil {
-		return nil, err
-	}
 	if m.inProcess {
 		if err := m.setupInProcess(a, netnsPath); err != nil {
 			return nil, err
 		}
 		return a, nil
+	}
+	if err := prepareNetNS(netnsPath); err != nil {
+		return nil, err
 	}
 	nl, err := lockNode()
 	if err != nil {
@@ -170,14 +170,26 @@ func (m *Manager) Setup(ctx context.Context, pod PodRef, netnsPath string, ports
 	return a, m.commit(a)
 }
 
+// prepareNetNS brings lo up and turns IPv6 off in the pod's namespace,
+// before eth0 exists, so that it never has an fe80:: address.
+func prepareNetNS(netnsPath string) error {
+	defer trace.Step("loopback and IPv6 off")()
+	if err := loopbackUp(netnsPath); err != nil {
+		return err
+	}
+	return disableIPv6(netnsPath)
+}
+
 // setupInProcess attaches the pod in-process and commits its record.
 func (m *Manager) setupInProcess(a *Attachment, netnsPath string) error {
 	if err := m.attachInProcess(a, netnsPath); err != nil {
 		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
 	}
+	end := trace.Step("IPv6 off on " + a.IfName)
 	if err := disableIPv6(netnsPath, a.IfName); err != nil {
 		return err
 	}
+	end()
 	return m.commit(a)
 }
 
@@ -193,18 +205,23 @@ func (m *Manager) commit(a *Attachment) error {
 	if wait == nil {
 		wait = func() error { return forgetFlows(a.IP) }
 	}
+	end := trace.Step("conntrack")
 	if err := wait(); err != nil {
 		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
 	}
+	end()
 	a.Pending = false
 	l, err := m.lockState()
 	if err != nil {
 		return err
 	}
 	defer l.unlock()
+	end = trace.Step("record")
 	if err := m.writeRecord(a); err != nil {
 		return err
 	}
+	end()
+	defer trace.Step("guard and NAT tables")()
 	if err := m.syncGuardLocked(); err != nil {
 		return fmt.Errorf("attaching pod %s to network %q: %w", a.Pod, m.list.Name, err)
 	}
@@ -273,15 +290,15 @@ func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
 	if err := m.detach(ctx, a); err != nil {
 		return err
 	}
+	if a.InProcess {
+		return nil // detachInProcess took it out of the tables and forgot its flows
+	}
 	// Flows to the pod's hostPorts end with it, as portmap ends them;
 	// the next pod given the address forgets all of its flows anyway.
 	if len(a.Ports) > 0 {
 		if err := forgetFlows(a.IP); err != nil {
 			return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 		}
-	}
-	if a.InProcess {
-		return nil // detachInProcess took it out of the tables first
 	}
 	return m.syncGuard()
 }

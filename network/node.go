@@ -11,6 +11,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // isNetNS reports whether path is a network namespace file (nsfs), such as
@@ -95,12 +97,16 @@ func (m *Manager) Close(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	end := trace.Step("guard and NAT tables")
 	if err := m.syncGuardLocked(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := deleteBridge(m.cfg.Bridge); err != nil {
+	end()
+	end = trace.Step("bridge")
+	if _, err := deleteBridge(m.cfg.Bridge, ""); err != nil {
 		errs = append(errs, err)
 	}
+	end()
 	// The conflist may be another state root's too (/etc/cni/net.d is
 	// shared), and host-local then keeps that root's allocations here:
 	// removing them would give a running pod's address to the next pod.
@@ -112,6 +118,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	if m.inProcess {
 		// CNI's shared chains are the plugins': a podsec running them
 		// removes them at its own Close.
+		defer trace.Step("FORWARD")()
 		if err := m.closeForward(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("removing the FORWARD rules: %w", err))
 		}
@@ -145,30 +152,36 @@ func holdsAllocations(dir string) bool {
 }
 
 // deleteBridge deletes the bridge unless it is missing, not a bridge, or
-// still has interfaces on it.
-func deleteBridge(name string) error {
+// still has interfaces on it other than the veth going, which is then
+// deleted with it (done).
+func deleteBridge(name, going string) (done bool, err error) {
 	br, err := netlink.LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if errors.As(err, &nf) {
-			return nil
+			return false, nil
 		}
-		return fmt.Errorf("finding bridge %s: %w", name, err)
+		return false, fmt.Errorf("finding bridge %s: %w", name, err)
 	}
 	if _, ok := br.(*netlink.Bridge); !ok {
-		return nil
+		return false, nil
 	}
 	links, err := netlink.LinkList()
 	if err != nil {
-		return fmt.Errorf("listing links: %w", err)
+		return false, fmt.Errorf("listing links: %w", err)
 	}
+	del := []netlink.Link{br}
 	for _, l := range links {
-		if l.Attrs().MasterIndex == br.Attrs().Index {
-			return nil
+		if l.Attrs().MasterIndex != br.Attrs().Index {
+			continue
 		}
+		if l.Attrs().Name != going || going == "" {
+			return false, nil
+		}
+		del = append(del, l)
 	}
-	if err := netlink.LinkDel(br); err != nil {
-		return fmt.Errorf("deleting bridge %s: %w", name, err)
+	if err := deleteTogether(del...); err != nil {
+		return false, fmt.Errorf("deleting bridge %s: %w", name, err)
 	}
-	return nil
+	return len(del) > 1, nil
 }

@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,17 +29,7 @@ func TestKernelTCP(t *testing.T) {
 	}
 	e.must("create", "--bundle", b, "ktcp")
 	defer e.run("delete", "--force", "ktcp")
-	pid := e.state("ktcp").Pid
-	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dir string
-	for _, l := range strings.Split(string(cg), "\n") {
-		if f := strings.SplitN(l, ":", 3); len(f) == 3 && f[1] == "memory" {
-			dir = f[2]
-		}
-	}
+	dir := cgroupDir(t, e.state("ktcp").Pid, "memory")
 	got, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", dir, "memory.kmem.tcp.limit_in_bytes"))
 	if err != nil || strings.TrimSpace(string(got)) != "3145728" {
 		t.Errorf("memory.kmem.tcp.limit_in_bytes of %s = %q (%v), want 3145728", dir, got, err)

@@ -267,19 +267,25 @@ func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
 		return err
 	}
 	if ct.early != nil {
-		ct.proc.ExtraFiles = append([]*os.File{ct.early}, ct.proc.ExtraFiles...)
+		askEarly(ct.proc, ct.early)
 	}
 	return nil
 }
 
-// run starts the container's init and, when its profile is split,
-// checks that its process runs under both filters.
+// run starts the container's init and execs its process. With a split
+// profile it is libcontainer's Run in two halves: Start returns with the
+// init waiting on the exec fifo, both filters loaded (libcontainer loads
+// the late one before that wait, standard_init_linux.go), so the filters
+// are counted before the container's process exists; on a wrong count
+// the init is killed at the fifo and the process never runs. (The init
+// also refuses to go on without its early filter, ContainerInit: this
+// check is the second lock, on what the kernel says.)
 func (ct *container) run() error {
-	if err := ct.lc.Run(ct.proc); err != nil {
-		return err
-	}
 	if ct.early == nil {
-		return nil
+		return ct.lc.Run(ct.proc)
+	}
+	if err := ct.lc.Start(ct.proc); err != nil {
+		return err
 	}
 	ct.early.Close()
 	pid, err := ct.proc.Pid()
@@ -287,10 +293,19 @@ func (ct *container) run() error {
 		err = checkSeccompFilters(pid)
 	}
 	if err != nil {
-		_ = ct.lc.Signal(syscall.SIGKILL)
-		return fmt.Errorf("seccomp: %w", err)
+		ct.kill()
+		return fmt.Errorf("seccomp: %w: the container's process was not executed", err)
 	}
-	return nil
+	return ct.lc.Exec()
+}
+
+// kill ends a container whose init was started but whose process must
+// not run: its init is killed and reaped, and the container destroyed
+// (cleanup, which the caller runs, finds it gone).
+func (ct *container) kill() {
+	_ = ct.lc.Signal(syscall.SIGKILL)
+	_, _ = ct.proc.Wait()
+	_ = ct.lc.Destroy()
 }
 
 // wait records how the container's init process ended.

@@ -83,8 +83,11 @@ func (l Layout) Exec(namespace, pod, name string, opts ExecOptions) (int, error)
 		return 0, fmt.Errorf("exec in container %s: %w", name, err)
 	}
 	if early != nil {
+		// The process's init refuses to go on without it
+		// (ContainerInit): a setns process execs at once, so the count
+		// below comes too late to keep it from running.
 		defer early.Close()
-		proc.ExtraFiles = append([]*os.File{early}, proc.ExtraFiles...)
+		askEarly(proc, early)
 	}
 	if err := c.Run(proc); err != nil {
 		return 0, fmt.Errorf("exec in container %s: %w", name, err)

@@ -534,6 +534,19 @@ func (p *Pod) Cleanup() error {
 	if p.sb != nil {
 		p.sb.kill()
 	}
+	// The network is taken down while the containers are removed: its
+	// kernel part is mostly waiting for RCU grace periods. It needs
+	// nothing of theirs, and is done before the sandbox's namespaces go.
+	var netDown func() error
+	if p.att != nil {
+		endNet := trace.Step("network")
+		c := make(chan error, 1)
+		go func() {
+			defer endNet()
+			c <- p.rt.cfg.Network.Teardown(context.Background(), podRef(p.pod))
+		}()
+		netDown = func() error { return <-c }
+	}
 	for _, ct := range p.apps {
 		end := trace.Step("container " + ct.name)
 		if err := ct.cleanup(); err != nil {
@@ -557,9 +570,9 @@ func (p *Pod) Cleanup() error {
 		}
 	}
 	end()
-	if p.att != nil {
+	if netDown != nil {
 		// Before the namespace goes, so CNI DEL still finds the veth.
-		if err := p.rt.cfg.Network.Teardown(context.Background(), podRef(p.pod)); err != nil {
+		if err := netDown(); err != nil {
 			errs = append(errs, err)
 		} else {
 			p.att = nil

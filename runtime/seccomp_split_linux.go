@@ -11,6 +11,12 @@ import (
 // A container's profile is split into an early filter, cached, and a
 // late one (package seccompsplit, shared with podsec-runtime). These are
 // the runtime's names for it.
+//
+// The late filter alone is far weaker than the profile, so the
+// container's process must never be executed without the early one: the
+// init refuses to go on without it when podsec marked it as split
+// (askEarly, ContainerInit), and a container's init is counted at the exec
+// fifo before its process is executed ((*container).run).
 
 // seccompSplit is a container's profile as an early and a late filter.
 type seccompSplit struct {
@@ -37,9 +43,13 @@ var (
 )
 
 // earlyFilter is the early filter's sealed memory file for a container's
-// init, its program from the seccomp cache under root.
+// init (earlyMemfd), its program from the seccomp cache under root.
 func earlyFilter(root string, sp *seccompSplit) (*os.File, error) {
-	return seccompsplit.EarlyFile(root, sp.filters)
+	b, err := seccompsplit.EarlyContent(root, sp.filters)
+	if err != nil {
+		return nil, err
+	}
+	return earlyMemfd(seccompsplit.EarlyMemfdName, b)
 }
 
 // SeccompExportArg is the first argument with which podsec re-executes

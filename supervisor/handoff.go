@@ -14,6 +14,7 @@ import (
 	"github.com/podsec/podsec/internal/handover"
 	"github.com/podsec/podsec/runtime"
 	"github.com/podsec/podsec/runtime/logs"
+	"github.com/podsec/podsec/runtime/probe/netprobe"
 )
 
 // suspendAfter is how long a supervisor waits with nothing happening
@@ -22,6 +23,10 @@ const suspendAfter = time.Second
 
 // suspendedFile holds what the supervisor needs to take its pod back.
 const suspendedFile = "suspended.json"
+
+// ProbesFile holds, in a pod's record, the probes the supervisor and its
+// monitor hand each other (netprobe.EncodeAll), where they stand.
+const ProbesFile = "probes"
 
 // StopFile is made in a pod's record by podsec stop and delete before
 // they signal its supervisor: the request survives a signal that comes
@@ -54,6 +59,9 @@ type Events struct {
 	// Logs are the read ends of the running containers' stdout and
 	// stderr pipes, by container.
 	Logs map[string][2]int
+	// Probed says the monitor ran probes: where they stand is in the
+	// record's ProbesFile.
+	Probed bool
 }
 
 // Event arguments of the supervise command, as podsec-monitor passes them.
@@ -63,6 +71,7 @@ const (
 	argTimer  = "--timer=" // CONTAINER
 	argStop   = "--stop"
 	argLogs   = "--logs=" // CONTAINER:STDOUTFD:STDERRFD
+	argProbes = "--probes"
 )
 
 // ParseEvents splits the event arguments from the other arguments of a
@@ -84,6 +93,8 @@ func ParseEvents(args []string) (rest []string, ev Events, resume bool, err erro
 				return nil, ev, false, fmt.Errorf("%s: %w", a, e)
 			}
 			ev.Exits[int(n[0])] = runtime.Exit{Status: syscall.WaitStatus(n[1]), At: time.Unix(0, n[2])}
+		case a == argProbes:
+			ev.Probed = true
 		case strings.HasPrefix(a, argLogs):
 			f := strings.Split(strings.TrimPrefix(a, argLogs), ":")
 			if len(f) != 3 {
@@ -134,26 +145,42 @@ type savedState struct {
 	RestartAt time.Time `json:"restartAt"`
 }
 
-// canSuspend reports whether nothing but the monitor's waiting is needed.
+// canSuspend reports whether nothing but the monitor's waiting, copying
+// and probing is needed.
 func (sv *supervisor) canSuspend() bool {
 	if sv.hand.Monitor == "" || len(sv.timers) > 0 || len(sv.probes) > 0 {
 		return false
 	}
-	// Probes run in the supervisor.
-	for _, c := range sv.pod.Spec.Containers {
-		if c.LivenessProbe != nil || c.ReadinessProbe != nil || c.StartupProbe != nil {
-			return false
-		}
-	}
-	return true
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return sv.probesWatchable()
 }
 
 // suspend hands the pod to the monitor: the process executes it, and
-// suspend returns only if it could not.
+// suspend returns only if it could not. The probe workers stop first and
+// the monitor goes on from where they stood; if a change came meanwhile,
+// or the hand-off fails, they go on here and the supervisor acts on it.
 func (sv *supervisor) suspend() {
 	if !sv.canSuspend() {
 		return
 	}
+	paused, changes := sv.pauseProbes()
+	defer func() {
+		sv.unpauseProbes(paused)
+		for _, pe := range changes {
+			sv.probed(pe)
+		}
+		if len(changes) > 0 {
+			sv.writeStatus()
+		}
+	}()
+	if len(changes) == 0 {
+		sv.handOff(paused)
+	}
+}
+
+// handOff executes the monitor with the pod and its paused probes.
+func (sv *supervisor) handOff(paused []pausedProbe) {
 	s, resume, err := sv.p.Suspend()
 	if err != nil {
 		return
@@ -201,7 +228,21 @@ func (sv *supervisor) suspend() {
 		argv = append(argv, "--container", fmt.Sprintf("%s:%d:%d:%d:%s", a.Name, a.Pid, o, e,
 			sv.store.LogPath(sv.pod.Namespace, sv.pod.Name, a.Name, a.Attempt)))
 	}
-	err = atomicfile.WriteJSON(filepath.Join(sv.dir, suspendedFile), st)
+	if len(paused) > 0 {
+		specs := make([]netprobe.Spec, len(paused))
+		for i, p := range paused {
+			specs[i] = p.spec
+		}
+		var b []byte
+		if b, err = netprobe.EncodeAll(specs); err == nil {
+			path := filepath.Join(sv.dir, ProbesFile)
+			err = atomicfile.Write(path, b, 0o600)
+			argv = append(argv, "--probes", path)
+		}
+	}
+	if err == nil {
+		err = atomicfile.WriteJSON(filepath.Join(sv.dir, suspendedFile), st)
+	}
 	if err == nil {
 		argv = append(append(argv, "--"), sv.hand.Argv...)
 		sv.events.Sync()
@@ -267,6 +308,24 @@ func Resume(ctx context.Context, root, namespace, name string, images runtime.Im
 		}
 		sv.pumps[n] = pump
 	}
+	ctxs := map[string]context.Context{}
+	for n, c := range sv.ctrs {
+		if c.running {
+			ctx, cancel := context.WithCancel(context.Background())
+			c.cancel, ctxs[n] = cancel, ctx
+		}
+	}
+	var probes []netprobe.Spec
+	if ev.Probed {
+		b, err := os.ReadFile(filepath.Join(sv.dir, ProbesFile))
+		if err == nil {
+			probes, err = netprobe.DecodeAll(b)
+		}
+		if err != nil {
+			sv.event("Warning", "Unhealthy", fmt.Sprintf("probes from the monitor: %v; they start again", err))
+		}
+	}
+	changes, handback := sv.resumeProbes(ctxs, probes)
 	due := map[string]bool{}
 	for _, n := range ev.Timers {
 		due[n] = true
@@ -283,7 +342,11 @@ func Resume(ctx context.Context, root, namespace, name string, images runtime.Im
 	}
 	_, statErr := os.Stat(filepath.Join(sv.dir, StopFile))
 	stop := ev.Stop || statErr == nil
-	if !stop && len(ev.Exits) == 0 && len(ev.Timers) == 0 {
+	for _, pe := range changes {
+		sv.probed(pe)
+	}
+	sv.writeStatus()
+	if !stop && len(ev.Exits) == 0 && len(ev.Timers) == 0 && len(changes) == 0 && !handback {
 		// The monitor gave the pod back for nothing: it could not watch it
 		// (see supervisor.log). The supervisor keeps it.
 		sv.event("Warning", "MonitorFailed", "the monitor gave the pod back; the supervisor keeps watching it")

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/podsec/podsec/runtime/probe"
+	"github.com/podsec/podsec/runtime/probe/netprobe"
 )
 
 // probeEvent is a probe's change of result for one start of a container.
@@ -27,7 +28,7 @@ func (sv *supervisor) startProbes(ctx context.Context, c corev1.Container) {
 	attempt, started := st.attempt, st.started
 	sv.mu.Unlock()
 	if c.StartupProbe != nil {
-		sv.runProbe(ctx, c, attempt, probe.Startup, c.StartupProbe)
+		sv.runProbe(ctx, c, attempt, probe.Startup, c.StartupProbe, nil)
 	}
 	if started {
 		sv.startLiveReady(ctx, c, attempt)
@@ -36,30 +37,61 @@ func (sv *supervisor) startProbes(ctx context.Context, c corev1.Container) {
 
 func (sv *supervisor) startLiveReady(ctx context.Context, c corev1.Container, attempt int) {
 	if c.LivenessProbe != nil {
-		sv.runProbe(ctx, c, attempt, probe.Liveness, c.LivenessProbe)
+		sv.runProbe(ctx, c, attempt, probe.Liveness, c.LivenessProbe, nil)
 	}
 	if c.ReadinessProbe != nil {
-		sv.runProbe(ctx, c, attempt, probe.Readiness, c.ReadinessProbe)
+		sv.runProbe(ctx, c, attempt, probe.Readiness, c.ReadinessProbe, nil)
 	}
 }
 
-func (sv *supervisor) runProbe(ctx context.Context, c corev1.Container, attempt int, kind probe.Kind, p *corev1.Probe) {
+// probeRun is a running probe worker of one start of a container.
+type probeRun struct {
+	ctx     context.Context // the container start's
+	kind    probe.Kind
+	attempt int
+	w       *probe.Worker
+	cancel  context.CancelFunc // pauses it (see pauseProbes)
+	done    chan struct{}      // closed when its Run returns
+	// plain is what podsec-monitor runs of it, if plainErr is nil.
+	plain    netprobe.Spec
+	plainErr error
+}
+
+// runProbe starts a probe worker for this start of the container (ctx
+// ends with it), from where another left it if from is set.
+func (sv *supervisor) runProbe(ctx context.Context, c corev1.Container, attempt int, kind probe.Kind, p *corev1.Probe, from *netprobe.Spec) {
 	sv.mu.Lock()
 	target := probe.Target{PodIP: sv.status.PodIP, HostNetwork: !sv.p.Plan().Sandbox.Net, Ports: c.Ports,
 		Exec: func(ctx context.Context, cmd []string) (int, []byte, error) { return sv.execIn(ctx, c.Name, cmd) }}
 	sv.mu.Unlock()
 	name := c.Name
+	opts := probe.WorkerOptions{StartedAt: sv.ctrStartedAt(name)}
+	if from != nil {
+		st := from.State
+		opts.State, opts.FirstAt = &st, from.Next
+	}
 	w, err := probe.NewWorker(kind, p, target, func(r probe.Result) {
+		// Sent even while the worker is paused: a change is never lost
+		// (pauseProbes takes it); only the container's end drops it.
 		select {
 		case sv.probes <- probeEvent{name: name, attempt: attempt, kind: kind, result: r}:
 		case <-ctx.Done():
 		}
-	}, probe.WorkerOptions{StartedAt: sv.ctrStartedAt(name)})
+	}, opts)
 	if err != nil {
 		sv.event("Warning", "Unhealthy", fmt.Sprintf("probe of container %s: %v", name, err))
 		return
 	}
-	go w.Run(ctx)
+	wctx, cancel := context.WithCancel(ctx)
+	run := &probeRun{ctx: ctx, kind: kind, attempt: attempt, w: w, cancel: cancel, done: make(chan struct{})}
+	run.plain, run.plainErr = probe.Plain(kind, p, target)
+	sv.mu.Lock()
+	sv.ctrs[name].probes = append(sv.ctrs[name].probes, run)
+	sv.mu.Unlock()
+	go func() {
+		defer close(run.done)
+		w.Run(wctx)
+	}()
 }
 
 func (sv *supervisor) ctrStartedAt(name string) time.Time {

@@ -60,6 +60,10 @@ type ctrState struct {
 	ready     bool
 	cancel    context.CancelFunc
 	startedAt time.Time
+	// probes are the probe workers of this start.
+	probes []*probeRun
+	// killing: a probe failure's SIGTERM is sent, its SIGKILL timer runs.
+	killing bool
 }
 
 // Supervise runs a recorded pod until it has ended by its restartPolicy or
@@ -304,7 +308,7 @@ func (sv *supervisor) exited(r runtime.ContainerResult, stopping bool) {
 	sv.finishPump(r.Name)
 	sv.mu.Lock()
 	c := sv.ctrs[r.Name]
-	c.running, c.ready = false, false
+	c.running, c.ready, c.probes, c.killing = false, false, nil, false
 	if c.cancel != nil {
 		c.cancel()
 	}
@@ -386,7 +390,7 @@ func (sv *supervisor) containerStarted(name string, now time.Time) {
 	sv.mu.Lock()
 	c := sv.ctrs[name]
 	spec := sv.pod.Spec.Containers[c.idx]
-	c.running, c.startedAt = true, now
+	c.running, c.startedAt, c.probes, c.killing = true, now, nil, false
 	c.started = spec.StartupProbe == nil
 	c.ready = spec.ReadinessProbe == nil && c.started
 	st := &sv.status.ContainerStatuses[c.idx]
@@ -583,6 +587,10 @@ func (sv *supervisor) execIn(ctx context.Context, name string, cmd []string) (in
 // kill ends a container whose liveness or startup probe failed; its exit
 // then restarts it by the pod's restartPolicy.
 func (sv *supervisor) kill(name string, attempt int) {
+	// The SIGKILL timer lives in this process: no hand-off until the exit.
+	sv.mu.Lock()
+	sv.ctrs[name].killing = true
+	sv.mu.Unlock()
 	sv.p.Signal(name, syscall.SIGTERM)
 	time.AfterFunc(gracePeriod(sv.pod), func() {
 		// Only the start the probe judged: a restarted container is new.

@@ -2,16 +2,27 @@
 // nothing to do, so that what stays resident per pod is small (as
 // conmon): a supervisor (podsec supervise) executes it in its own process
 // (see supervisor.Handoff), and it executes the supervisor again when a
-// container exits, a restart is due or the pod is to stop. Meanwhile it
-// copies the containers' output into their CRI log files and keeps the
-// pod's sandbox and containers as its children.
+// container exits, a restart is due, a probe's result changes or the pod
+// is to stop. Meanwhile it copies the containers' output into their CRI
+// log files, keeps the pod's sandbox and containers as its children, and
+// runs the containers' tcpSocket and httpGet probes (netprobe.Spec: the
+// supervisor hands them over with their thresholds and where they stand).
 //
 // It uses only the standard library, golang.org/x/sys and podsec's log
-// writer: no Kubernetes types, no libcontainer.
+// writer and network probes: no Kubernetes types, no libcontainer, no
+// net package.
 //
 //	podsec-monitor --record DIR --sandbox PID --keep-fd FD
 //	    [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]...
-//	    -- SUPERVISE-COMMAND...
+//	    [--probes FILE] -- SUPERVISE-COMMAND...
+//
+// make build links it with asynchronous preemption off (GODEBUG's
+// asyncpreemptoff=1 as the binary's default, which //go:debug does not
+// accept): the monitor has no loop that needs a signal to be preempted,
+// and each such signal has the runtime look up the interrupted function
+// in the binary's tables (pclntab), which the kernel maps 64 KiB at a
+// time. On a busy node, 5 monitors running probes came to hold 280-400
+// KiB of those tables each, against 12 KiB with the signals off.
 package main
 
 import (
@@ -30,6 +41,7 @@ import (
 	"github.com/podsec/podsec/internal/handover"
 	"github.com/podsec/podsec/internal/memtrim"
 	"github.com/podsec/podsec/runtime/logs"
+	"github.com/podsec/podsec/runtime/probe/netprobe"
 )
 
 // stopFile is supervisor.StopFile (this binary does not import
@@ -46,6 +58,8 @@ type config struct {
 	keep       []int
 	timers     map[string]time.Time
 	containers []*container
+	probes     []*netprobe.Spec
+	probesFile string // where the probes came from and go back
 	supervise  []string
 }
 
@@ -107,6 +121,19 @@ func parse(args []string) (*config, error) {
 				return nil, fmt.Errorf("--timer %q: want NAME:UNIXNANO", v)
 			}
 			cfg.timers[name] = time.Unix(0, ns)
+		case "--probes":
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return nil, err
+			}
+			specs, err := netprobe.DecodeAll(b)
+			if err != nil {
+				return nil, fmt.Errorf("--probes %s: %w", v, err)
+			}
+			for i := range specs {
+				cfg.probes = append(cfg.probes, &specs[i])
+			}
+			cfg.probesFile = v
 		case "--container":
 			f := strings.SplitN(v, ":", 5)
 			if len(f) != 5 {
@@ -126,7 +153,7 @@ func parse(args []string) (*config, error) {
 		}
 	}
 	if cfg.record == "" || len(cfg.supervise) == 0 {
-		return nil, fmt.Errorf("usage: podsec-monitor --record DIR --sandbox PID --keep-fd FD [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]... -- SUPERVISE-COMMAND")
+		return nil, fmt.Errorf("usage: podsec-monitor --record DIR --sandbox PID --keep-fd FD [--timer NAME:UNIXNANO]... [--container NAME:PID:STDOUTFD:STDERRFD:LOGPATH]... [--probes FILE] -- SUPERVISE-COMMAND")
 	}
 	return cfg, nil
 }
@@ -136,9 +163,10 @@ type events struct {
 	stop   bool
 	exits  []string // PID:WAITSTATUS:UNIXNANO
 	timers []string
+	probed bool // a probe's result changed, or it needs the supervisor
 }
 
-func (e *events) any() bool { return e.stop || len(e.exits) > 0 || len(e.timers) > 0 }
+func (e *events) any() bool { return e.stop || len(e.exits) > 0 || len(e.timers) > 0 || e.probed }
 
 func run(cfg *config, sigs chan os.Signal) error {
 	// Nothing the monitor starts (none) may inherit the pod's descriptors.
@@ -161,6 +189,10 @@ func run(cfg *config, sigs chan os.Signal) error {
 	if _, err := os.Stat(filepath.Join(cfg.record, stopFile)); err == nil {
 		ev.stop = true
 	}
+	probes := startProbers(cfg.probes)
+	// One timer for the whole watch.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		// Exits that came before the signal handler, or between signals.
 		reap(cfg, &ev)
@@ -174,14 +206,14 @@ func run(cfg *config, sigs chan os.Signal) error {
 				next = at
 			}
 		}
+		next = probes.start(now, next)
 		if ev.any() {
 			return resume(cfg, &ev)
 		}
 		var wake <-chan time.Time
-		var t *time.Timer
 		if !next.IsZero() {
-			t = time.NewTimer(time.Until(next))
-			wake = t.C
+			timer.Reset(time.Until(next))
+			wake = timer.C
 		}
 		select {
 		case s := <-sigs:
@@ -189,11 +221,37 @@ func run(cfg *config, sigs chan os.Signal) error {
 				ev.stop = true
 			}
 		case <-wake:
+		case r := <-probes.results:
+			ev.probed = probes.done(r) || ev.probed
 		}
-		if t != nil {
-			t.Stop()
+		timer.Stop()
+	}
+}
+
+// writeProbes puts the probes of the containers still running, where
+// they stand (one in flight as it was before: the supervisor makes it
+// again), back in their file, whole or not at all. Without them the
+// supervisor starts the probes again.
+func writeProbes(cfg *config) error {
+	exited := map[string]bool{}
+	for _, c := range cfg.containers {
+		exited[c.name] = c.pid < 0
+	}
+	var specs []netprobe.Spec
+	for _, p := range cfg.probes {
+		if !exited[p.Container] {
+			specs = append(specs, *p)
 		}
 	}
+	b, err := netprobe.EncodeAll(specs)
+	if err != nil {
+		return err
+	}
+	tmp := cfg.probesFile + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, cfg.probesFile)
 }
 
 // reap collects the exits of the monitor's children: a container's is an
@@ -229,6 +287,9 @@ func resume(cfg *config, ev *events) error {
 	}
 	for _, t := range ev.timers {
 		argv = append(argv, "--timer="+t)
+	}
+	if cfg.probesFile != "" && writeProbes(cfg) == nil {
+		argv = append(argv, "--probes")
 	}
 	keep := append([]int{}, cfg.keep...)
 	for _, c := range cfg.containers {

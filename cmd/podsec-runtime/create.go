@@ -113,7 +113,7 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 			if err := early.Check(p); err != nil {
 				return err
 			}
-			return oci.ApplyKernelTCP(c, s)
+			return oci.AfterCreate(c, s)
 		},
 	}
 	if createOnly {

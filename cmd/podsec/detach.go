@@ -140,7 +140,8 @@ func newSuperviseCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringArray("exit", nil, "a container's exit: PID:WAITSTATUS:UNIXNANO")
 	cmd.Flags().StringArray("timer", nil, "a container whose restart is due")
 	cmd.Flags().StringArray("logs", nil, "a container's output pipes: NAME:STDOUTFD:STDERRFD")
-	for _, f := range []string{"resume", "stop", "exit", "timer", "logs"} {
+	cmd.Flags().Bool("probes", false, "the monitor ran probes (in the pod's record)")
+	for _, f := range []string{"resume", "stop", "exit", "timer", "logs", "probes"} {
 		cmd.Flags().MarkHidden(f)
 	}
 	return cmd

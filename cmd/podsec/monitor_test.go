@@ -12,6 +12,20 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
+// supervisorPID is the PID of a detached pod's process (supervisor or
+// monitor), as supervisor.json records it.
+func (n *testNode) supervisorPID(pod string) int {
+	n.t.Helper()
+	var sup struct {
+		PID int `json:"pid"`
+	}
+	b, err := os.ReadFile(filepath.Join(n.root, "supervisor", "default", pod, "supervisor.json"))
+	if err != nil || json.Unmarshal(b, &sup) != nil {
+		n.t.Fatalf("supervisor.json of %s: %v: %s", pod, err, b)
+	}
+	return sup.PID
+}
+
 // TestMonitorWatchesPod lets a detached pod's supervisor hand the pod to
 // podsec-monitor and take it back, again and again: logs go on being
 // written, exits are recorded with their reasons (an OOM kill seen by the
@@ -40,15 +54,9 @@ spec:
 `); err != nil {
 		t.Fatalf("run -d: %v: %s", err, out)
 	}
-	var sup struct {
-		PID int `json:"pid"`
-	}
-	b, err := os.ReadFile(filepath.Join(n.root, "supervisor", "default", "lc-mon", "supervisor.json"))
-	if err != nil || json.Unmarshal(b, &sup) != nil {
-		t.Fatalf("supervisor.json: %v: %s", err, b)
-	}
+	pid := n.supervisorPID("lc-mon")
 	n.eventually("the supervisor hands the pod to podsec-monitor", func() bool {
-		exe, _ := os.Readlink("/proc/" + strconv.Itoa(sup.PID) + "/exe")
+		exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
 		return filepath.Base(exe) == "podsec-monitor"
 	})
 	n.eventually("exits seen by the monitor are recorded and restarted", func() bool {
@@ -80,7 +88,7 @@ spec:
 	// its two pipes and nothing of the supervisor or the monitor.
 	var m [][]byte
 	n.eventually("the monitor watches main", func() bool {
-		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(sup.PID) + "/cmdline")
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 		m = regexp.MustCompile(`^[^\x00]*podsec-monitor\x00.*--container\x00main:(\d+):`).FindSubmatch(cmdline)
 		return m != nil
 	})

@@ -15,13 +15,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// earlyMemfdName names the memory file that hands a container's init its
+// EarlyMemfdName names the memory file that hands a container's init its
 // early seccomp filter (split_linux.go), as an extra file of the process
 // (the init looks for it among all its files). earlyMagic starts its
 // content, then the load flags (4 bytes, little endian), then the
 // program.
 const (
-	earlyMemfdName = "podsec-early-seccomp"
+	EarlyMemfdName = "podsec-early-seccomp"
 	earlyMagic     = "podsec-early-v1\n"
 	earlyFd        = 3
 )
@@ -48,7 +48,7 @@ const NoEarlyMessage = "the profile was split but its early filter was not hande
 // container's init or a process joining one. The caller hands p the
 // early filter's file among its extra files.
 func Ask(p *libcontainer.Process) {
-	level := strings.TrimLeft(p.LogLevel, "0")
+	level := p.LogLevel
 	if level == "" {
 		level = strconv.Itoa(int(logrus.GetLevel()))
 	}
@@ -94,11 +94,11 @@ func LoadEarly() error {
 			continue
 		}
 		link, err := os.Readlink("/proc/self/fd/" + e.Name())
-		if err != nil || !strings.HasPrefix(link, "/memfd:"+earlyMemfdName+" ") {
+		if err != nil || !strings.HasPrefix(link, "/memfd:"+EarlyMemfdName+" ") {
 			continue
 		}
 		if fd >= 0 {
-			return errors.New("more than one early seccomp filter")
+			return errors.New("the init was handed two early seccomp filters")
 		}
 		fd = n
 	}

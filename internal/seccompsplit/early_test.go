@@ -57,11 +57,11 @@ func TestLoadEarly(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { f.Close() })
-			return []*os.File{f, early(t, earlyMemfdName)}
+			return []*os.File{f, early(t, EarlyMemfdName)}
 		}, "", true},
 		{"two filters", asked, func(t *testing.T) []*os.File {
-			return []*os.File{early(t, earlyMemfdName), early(t, earlyMemfdName)}
-		}, "more than one early seccomp filter", false},
+			return []*os.File{early(t, EarlyMemfdName), early(t, EarlyMemfdName)}
+		}, "two early seccomp filters", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command("/proc/self/exe", loadEarlyArg)
@@ -82,7 +82,7 @@ func TestLoadEarly(t *testing.T) {
 		})
 	}
 	// The filter's own check: a memfd that is not sealed is refused.
-	fd, err := unix.MemfdCreate(earlyMemfdName, unix.MFD_CLOEXEC)
+	fd, err := unix.MemfdCreate(EarlyMemfdName, unix.MFD_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,10 +173,20 @@ func sameLastSyscalls(cfg *configs.Seccomp) bool {
 	return true
 }
 
-// EarlyFile returns the early filter's memory file for the init (the
+// EarlyFile returns the early filter's memory file for the init: its
+// EarlyContent, sealed.
+func EarlyFile(root string, sp *Filters) (*os.File, error) {
+	b, err := EarlyContent(root, sp)
+	if err != nil {
+		return nil, err
+	}
+	return SealedMemfd(EarlyMemfdName, b)
+}
+
+// EarlyContent is the content of the early filter's memory file (the
 // program and its load flags, earlyMagic first): the program from the
 // seccomp cache under root when it holds it, else made and cached.
-func EarlyFile(root string, sp *Filters) (*os.File, error) {
+func EarlyContent(root string, sp *Filters) ([]byte, error) {
 	profile, err := json.Marshal(sp.Early)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the profile: %w", err)
@@ -204,7 +214,7 @@ func EarlyFile(root string, sp *Filters) (*os.File, error) {
 			flags |= unix.SECCOMP_FILTER_FLAG_LOG
 		}
 	}
-	return SealedMemfd(earlyMemfdName, encodeEarly(flags, prog))
+	return encodeEarly(flags, prog), nil
 }
 
 // runcVersion is the libcontainer module podsec was built with: its code

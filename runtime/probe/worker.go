@@ -8,6 +8,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/runtime/probe/netprobe"
 )
 
 // ErrInvalidProbe is wrapped by NewWorker for a probe the API server would
@@ -38,6 +40,12 @@ type WorkerOptions struct {
 	// OnProbe, if set, is called with every attempt's result and output,
 	// for events such as "Readiness probe failed: ...".
 	OnProbe func(Result, string)
+	// State, if set, is where the probe stands (see Snapshot), for a
+	// worker that goes on from another's: its start is not reported.
+	State *netprobe.State
+	// FirstAt, if set, is when the first attempt is due (see Snapshot);
+	// at once if zero.
+	FirstAt time.Time
 }
 
 // Worker probes one container periodically, as the kubelet's prober worker.
@@ -48,11 +56,9 @@ type Worker struct {
 	onChange func(Result)
 	opts     WorkerOptions
 
-	lastResult Result // the last attempt's, Warning folded into Success
-	resultRun  int    // how many attempts in a row gave lastResult
-
-	mu     sync.Mutex
-	result Result
+	mu    sync.Mutex
+	state netprobe.State
+	next  time.Time // when the next attempt is due
 }
 
 // NewWorker returns a worker for probe p of kind against t. onChange is
@@ -62,6 +68,38 @@ type Worker struct {
 func NewWorker(kind Kind, p *corev1.Probe, t Target, onChange func(Result), opts WorkerOptions) (*Worker, error) {
 	if p == nil {
 		return nil, fmt.Errorf("%w: %s probe is nil", ErrInvalidProbe, kind)
+	}
+	pr, err := Defaulted(kind, p)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Ticker == nil {
+		opts.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
+			t := time.NewTicker(d)
+			return t.C, t.Stop
+		}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Prober == nil {
+		opts.Prober = Do
+	}
+	if onChange == nil {
+		onChange = func(Result) {}
+	}
+	w := &Worker{kind: kind, probe: pr, target: t, onChange: onChange, opts: opts, state: netprobe.Initial(kind), next: opts.FirstAt}
+	if opts.State != nil {
+		w.state = *opts.State
+	}
+	return w, nil
+}
+
+// Defaulted is p with the API server's defaults filled in, checked as it
+// checks them.
+func Defaulted(kind Kind, p *corev1.Probe) (corev1.Probe, error) {
+	if p == nil {
+		return corev1.Probe{}, fmt.Errorf("%w: %s probe is nil", ErrInvalidProbe, kind)
 	}
 	pr := *p
 	if pr.PeriodSeconds == 0 {
@@ -79,42 +117,27 @@ func NewWorker(kind Kind, p *corev1.Probe, t Target, onChange func(Result), opts
 	switch {
 	case pr.InitialDelaySeconds < 0, pr.PeriodSeconds < 0, pr.TimeoutSeconds < 0,
 		pr.SuccessThreshold < 0, pr.FailureThreshold < 0:
-		return nil, fmt.Errorf("%w: %s probe has a negative field", ErrInvalidProbe, kind)
+		return pr, fmt.Errorf("%w: %s probe has a negative field", ErrInvalidProbe, kind)
 	case kind != Readiness && pr.SuccessThreshold != 1:
-		return nil, fmt.Errorf("%w: %s probe successThreshold must be 1", ErrInvalidProbe, kind)
+		return pr, fmt.Errorf("%w: %s probe successThreshold must be 1", ErrInvalidProbe, kind)
 	}
-	if opts.Ticker == nil {
-		opts.Ticker = func(d time.Duration) (<-chan time.Time, func()) {
-			t := time.NewTicker(d)
-			return t.C, t.Stop
-		}
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Prober == nil {
-		opts.Prober = Do
-	}
-	if onChange == nil {
-		onChange = func(Result) {}
-	}
-	w := &Worker{kind: kind, probe: pr, target: t, onChange: onChange, opts: opts}
-	switch kind {
-	case Readiness:
-		w.result = Failure
-	case Liveness:
-		w.result = Success
-	default:
-		w.result = Unknown
-	}
-	return w, nil
+	return pr, nil
 }
 
 // Result returns the current state.
 func (w *Worker) Result() Result {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.result
+	return w.state.Result
+}
+
+// Snapshot returns where the probe stands and when its next attempt is
+// due (zero: at once), for another worker or podsec-monitor to go on
+// from (WorkerOptions.State and FirstAt). Take it once Run has returned.
+func (w *Worker) Snapshot() (netprobe.State, time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state, w.next
 }
 
 // Run probes at once and then every periodSeconds until ctx ends. It also
@@ -123,6 +146,15 @@ func (w *Worker) Result() Result {
 // the new container) and after a startup probe succeeds (it is not run
 // again).
 func (w *Worker) Run(ctx context.Context) {
+	if d := time.Until(w.opts.FirstAt); !w.opts.FirstAt.IsZero() && d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
 	tick, stop := w.opts.Ticker(time.Duration(w.probe.PeriodSeconds) * time.Second)
 	defer stop()
 	if w.opts.StartedAt.IsZero() {
@@ -142,50 +174,32 @@ func (w *Worker) attempt(ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false
 	}
+	now := w.opts.Now()
+	w.mu.Lock()
+	w.next = now.Add(time.Duration(w.probe.PeriodSeconds) * time.Second)
+	w.mu.Unlock()
 	// The kubelet compares whole seconds since the container started, on
 	// each tick, so the first probe comes on the first tick past the delay.
-	if int32(w.opts.Now().Sub(w.opts.StartedAt).Seconds()) < w.probe.InitialDelaySeconds {
+	if int32(now.Sub(w.opts.StartedAt).Seconds()) < w.probe.InitialDelaySeconds {
 		return true
 	}
 	res, out := w.opts.Prober(ctx, &w.probe, w.target)
 	if ctx.Err() != nil {
+		// Not counted: whoever goes on from here makes it again at once.
+		w.mu.Lock()
+		w.next = now
+		w.mu.Unlock()
 		return false
 	}
 	if w.opts.OnProbe != nil {
 		w.opts.OnProbe(res, out)
 	}
-	switch res {
-	case Success, Warning:
-		res = Success
-	case Failure:
-	default:
-		return true // a probe error: the kubelet throws the result away
-	}
-	if w.lastResult == res {
-		w.resultRun++
-	} else {
-		w.lastResult, w.resultRun = res, 1
-	}
-	if (res == Failure && w.resultRun < int(w.probe.FailureThreshold)) ||
-		(res == Success && w.resultRun < int(w.probe.SuccessThreshold)) {
-		return true
-	}
-	w.set(res)
-	switch {
-	case w.kind != Readiness && res == Failure:
-		return false
-	case w.kind == Startup && res == Success:
-		return false
-	}
-	return true
-}
-
-func (w *Worker) set(r Result) {
 	w.mu.Lock()
-	changed := w.result != r
-	w.result = r
+	changed, more := w.state.Observe(res, w.kind, w.probe.SuccessThreshold, w.probe.FailureThreshold)
+	r := w.state.Result
 	w.mu.Unlock()
 	if changed {
 		w.onChange(r)
 	}
+	return more
 }

@@ -18,6 +18,12 @@ import (
 // Run returned by itself.
 func run(t *testing.T, kind Kind, p *corev1.Probe, script []Result, opts WorkerOptions, ticks int) ([]Result, int, bool) {
 	t.Helper()
+	return runWith(t, kind, p, script, opts, ticks, nil)
+}
+
+// runWith is run, keeping the worker in *w if w is set.
+func runWith(t *testing.T, kind Kind, p *corev1.Probe, script []Result, opts WorkerOptions, ticks int, keep **Worker) ([]Result, int, bool) {
+	t.Helper()
 	var mu sync.Mutex
 	var changes []Result
 	calls := 0
@@ -43,6 +49,9 @@ func run(t *testing.T, kind Kind, p *corev1.Probe, script []Result, opts WorkerO
 	}, opts)
 	if err != nil {
 		t.Fatalf("NewWorker(%v) = %v", kind, err)
+	}
+	if keep != nil {
+		*keep = w
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
