@@ -25,15 +25,19 @@ type CreateOptions struct {
 // it). bundle is the bundle directory, and the working directory:
 // specconv reads a relative root.path from there, as runc's. It returns
 // the poststart hooks, which are the caller's to run once the process
-// runs: libcontainer would run them while creating.
-func Create(root, id, bundle string, s *specs.Spec, pol *NodePolicy, o CreateOptions) (*libcontainer.Container, []specs.Hook, error) {
+// runs: libcontainer would run them while creating; and the init's early
+// seccomp filter, whose Files the init takes and whose Check runs once
+// it is started.
+func Create(root, id, bundle string, s *specs.Spec, pol *NodePolicy, o CreateOptions) (*libcontainer.Container, []specs.Hook, *EarlySeccomp, error) {
 	if err := pol.CheckSpec(s, bundle); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var poststart []specs.Hook
 	if s.Hooks != nil {
 		poststart = s.Hooks.Poststart
 	}
+	var early *configs.Seccomp
+	var filter *EarlySeccomp
 	c, err := lc.Create(root, id, s, lc.CreateOptions{
 		NoPivotRoot:  o.NoPivotRoot,
 		NoNewKeyring: o.NoNewKeyring,
@@ -44,6 +48,7 @@ func Create(root, id, bundle string, s *specs.Spec, pol *NodePolicy, o CreateOpt
 				return err
 			}
 			adaptConfig(cfg)
+			early, filter = splitProfile(root, cfg)
 			if cfg.Hooks != nil {
 				delete(cfg.Hooks, configs.Poststart)
 				if self, err := os.Executable(); err == nil && len(cfg.Hooks[configs.Prestart]) > 0 {
@@ -54,14 +59,16 @@ func Create(root, id, bundle string, s *specs.Spec, pol *NodePolicy, o CreateOpt
 		},
 	})
 	if err != nil {
-		return nil, nil, err
+		filter.close()
+		return nil, nil, nil, err
 	}
-	side := sidecar{Bundle: bundle, Annotations: s.Annotations, Poststart: poststart}
+	side := sidecar{Bundle: bundle, Annotations: s.Annotations, Poststart: poststart, EarlySeccomp: early}
 	if err := side.write(root, id); err != nil {
+		filter.close()
 		_ = c.Destroy()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return c, poststart, nil
+	return c, poststart, filter, nil
 }
 
 // Start runs the process of a created container, then its poststart

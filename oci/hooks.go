@@ -23,6 +23,9 @@ type sidecar struct {
 	Bundle      string            `json:"bundle"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Poststart   []specs.Hook      `json:"poststart,omitempty"`
+	// EarlySeccomp is the early filter's profile of a split seccomp
+	// profile, for the processes exec'd in the container.
+	EarlySeccomp *configs.Seccomp `json:"earlySeccomp,omitempty"`
 }
 
 func (s sidecar) write(root, id string) error {

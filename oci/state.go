@@ -81,7 +81,7 @@ func List(root string, skipped func(id string, err error)) ([]State, error) {
 	}
 	var out []State
 	for _, e := range ents {
-		if !e.IsDir() {
+		if !e.IsDir() || e.Name() == cacheDir {
 			continue
 		}
 		s, err := ReadState(root, e.Name())

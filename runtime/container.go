@@ -71,51 +71,32 @@ func containerID(pod *corev1.Pod, name string) string {
 func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool, attempt int) (ct *container, err error) {
 	r, pod := p.rt, p.pod
 	defer trace.Step("container " + c.Name)()
-	end := trace.Step("image")
-	img, err := r.cfg.Images.Ensure(ctx, c.Image, c.ImagePullPolicy)
-	if err != nil {
-		return nil, fmt.Errorf("container %q: %w", c.Name, err)
+	prep := p.takePrepared(c.Name, attempt)
+	if prep != nil {
+		trace.Step("image and rootfs, made beside the sandbox")()
+	} else {
+		end := trace.Step("image and rootfs")
+		prep = p.prepareRootfs(ctx, c)
+		end()
 	}
-	end()
-	r.event(pod, "Pulled", "Container image %q present", c.Image)
-	dir := r.layout.ContainerDir(pod.Namespace, pod.Name, c.Name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("container %q: %w", c.Name, err)
+	if prep.img != nil {
+		r.event(pod, "Pulled", "Container image %q present", c.Image)
 	}
-	ct = &container{name: c.Name, init: init, attempt: attempt, dir: dir, done: make(chan struct{})}
+	if prep.dir == "" {
+		return nil, prep.err
+	}
+	ct = &container{name: c.Name, init: init, attempt: attempt, dir: prep.dir, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			ct.cleanup()
 		}
 	}()
-	var userNS *podUserNS
-	if pc, err := p.plan.Container(c.Name); err == nil && pc.Paths.UserNS != nil {
-		userNS = &podUserNS{path: pc.Paths.UserNSPath, rootID: int(pc.Paths.UserNS.HostID)}
-		// libcontainer mounts the rootfs from inside the pod's user
-		// namespace: the pod's root group may walk to it (0710), no one
-		// else of the node may, and the pod owns nothing on the way that
-		// it could rename under podsec.
-		for _, d := range []string{filepath.Dir(dir), dir} {
-			if err := os.Chown(d, 0, userNS.rootID); err != nil {
-				return nil, fmt.Errorf("container %q: %w", c.Name, err)
-			}
-			if err := os.Chmod(d, 0o710); err != nil {
-				return nil, fmt.Errorf("container %q: %w", c.Name, err)
-			}
-		}
+	if prep.err != nil {
+		return ct, prep.err
 	}
-	end = trace.Step("rootfs overlay")
-	rootfs, err := mountRootfs(dir, img.Layers, userNS)
-	if err != nil {
-		return ct, fmt.Errorf("container %q: %w", c.Name, err)
-	}
-	end()
+	img, rootfs, users := prep.img, prep.rootfs, prep.users
 	failpoint(StepRootfs)
-	end = trace.Step("user db and paths")
-	users, err := readUserDB(rootfs)
-	if err != nil {
-		return ct, fmt.Errorf("container %q: %w", c.Name, err)
-	}
+	end := trace.Step("paths")
 	if err := p.preparePaths(c, ct, rootfs); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
@@ -136,7 +117,7 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	if err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)
 	}
-	for _, f := range []string{filepath.Join(dir, "config.json"), pipeline.Places{Root: r.layout.Root}.SpecFile(pod.Namespace, pod.Name, c.Name)} {
+	for _, f := range []string{filepath.Join(ct.dir, "config.json"), pipeline.Places{Root: r.layout.Root}.SpecFile(pod.Namespace, pod.Name, c.Name)} {
 		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
 			return ct, fmt.Errorf("container %q: %w", c.Name, err)
 		}
@@ -163,6 +144,9 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	}
 	// The sandbox is counted in the pod cgroup before any process of
 	// the pod runs.
+	if err := p.sb.waitReady(); err != nil {
+		return ct, fmt.Errorf("container %q: %w", c.Name, err)
+	}
 	end = trace.Step("sandbox in pod cgroup")
 	if err := p.sb.waitJoined(); err != nil {
 		return ct, fmt.Errorf("container %q: %w", c.Name, err)

@@ -54,6 +54,9 @@ type Pod struct {
 	exits   chan ContainerResult
 	cleaned bool
 	evicted string // the eviction message
+	// pre is the first container's root filesystem, prepared while the
+	// sandbox starts (prepareFirst).
+	pre *pendingPrep
 }
 
 // Result is how a pod ended.
@@ -113,6 +116,7 @@ func gracePeriod(pod *corev1.Pod) time.Duration {
 // order, each to success, and starts its app containers. On error the pod
 // is cleaned up and the returned Pod (never nil) tells how far it got.
 func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption) (p *Pod, err error) {
+	defer pauseGC()()
 	ro := &runOptions{}
 	for _, o := range opts {
 		o(ro)
@@ -183,6 +187,7 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	}
 	end()
 	warmEncoders()
+	p.prepareFirst(ctx)
 	end = trace.Step("sandbox")
 	if p.sb, err = startSandbox(r.layout, pod, p.plan.Sandbox, p.plan.UserNS); err != nil {
 		return p, err
@@ -190,6 +195,11 @@ func (r *Runtime) Start(ctx context.Context, pod *corev1.Pod, opts ...RunOption)
 	end()
 	failpoint(StepSandbox)
 	if r.cfg.Network != nil && p.plan.Sandbox.Net {
+		// The network goes into a namespace whose sandbox is set up
+		// (loopback up), as it always has.
+		if err := p.sb.waitReady(); err != nil {
+			return p, err
+		}
 		end := trace.Step("network")
 		if p.att, err = r.cfg.Network.Setup(ctx, podRef(pod), p.sb.paths["net"], hostPorts(p.plan)); err != nil {
 			return p, err
@@ -544,6 +554,9 @@ func (p *Pod) Cleanup() error {
 		}
 		end()
 		failpoint(StepCleanedUp)
+	}
+	if err := p.dropPrepared(); err != nil {
+		errs = append(errs, err)
 	}
 	end := trace.Step("volumes")
 	if p.vols != nil {

@@ -125,21 +125,12 @@ func mountOverlayLegacy(target string, layers []string, upper, work string) erro
 	return unix.Mount("overlay", target, "overlay", unix.MS_NODEV, opts)
 }
 
-// unmountRootfs removes what mountRootfs made.
+// unmountRootfs unmounts what mountRootfs mounted. The container's
+// directory, its upper and work directories with it, is removed next by
+// removeAll, which reads the mount table once for all of them and refuses
+// while anything below is still mounted.
 func unmountRootfs(dir string) error {
-	var errs []error
-	if err := unmountRemove(filepath.Join(dir, "rootfs")); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	for _, d := range []string{"upper", "work"} {
-		if err := removeAll(filepath.Join(dir, d)); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return unmountRemove(filepath.Join(dir, "rootfs"))
 }
 
 // readUserDB reads the image's /etc/passwd and /etc/group inside rootfs,

@@ -65,6 +65,39 @@ type sandbox struct {
 	joined   chan error
 	joinOnce sync.Once
 	joinErr  error
+	// ready is the pipe on which the sandbox reports that it is set up
+	// and locked down, read once by waitReady while the pod is prepared
+	// meanwhile; userNS is the range its user namespace must map.
+	ready     *os.File
+	readyOnce sync.Once
+	readyErr  error
+	userNS    *spec.IDRange
+}
+
+// waitReady waits until the sandbox is set up and locked down (its
+// hostname set, loopback up, in its empty root as nobody under
+// RuntimeDefault): before any process of the pod runs, and before the
+// pod's network is set up. Until then only files are made for the pod.
+func (sb *sandbox) waitReady() error {
+	if sb.ready == nil {
+		return nil
+	}
+	sb.readyOnce.Do(func() {
+		defer sb.ready.Close()
+		end := trace.Step("sandbox ready")
+		defer end()
+		buf := make([]byte, 512)
+		n, _ := io.ReadFull(sb.ready, buf)
+		switch {
+		case n == 0:
+			sb.readyErr = errors.New("starting pod sandbox: it ended before it was ready")
+		case buf[0] != 'R':
+			sb.readyErr = fmt.Errorf("starting pod sandbox: %s", bytes.TrimPrefix(buf[:n], []byte("E")))
+		case sb.userNS != nil:
+			sb.readyErr = checkIDMaps(sb.cmd.Process.Pid, *sb.userNS)
+		}
+	})
+	return sb.readyErr
 }
 
 // waitJoined waits until the sandbox is in the pod cgroup: before any
@@ -82,13 +115,17 @@ func (sb *sandbox) waitJoined() error {
 // later podsec can find them even if this process is gone. Its move into
 // the pod cgroup goes on after it returns (sb.waitJoined): the sandbox is
 // podsec's unreaped child until sb.stop, so its PID cannot name another
-// process meanwhile.
+// process meanwhile. So does its own set-up (sb.waitReady): its
+// namespaces exist from its clone, so the pod's files, volumes, root
+// filesystems and specs are made while the sandbox's Go runtime starts;
+// no process of the pod runs before it is ready.
 //
 // With userNS (hostUsers: false) the sandbox makes the pod's user
 // namespace first, mapped onto the pod's range, and the pod's other
 // namespaces in the same clone, so the user namespace owns them, as the
 // kubelet's pod sandbox is made: root of the pod is root over the pod's
-// network, IPC and UTS namespaces only.
+// network, IPC and UTS namespaces only. Such a sandbox is waited for
+// here: its mappings are checked before the pod's files use them.
 func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec.IDRange) (sb *sandbox, err error) {
 	var flags uintptr = unix.CLONE_NEWNS
 	for _, k := range nsKinds {
@@ -137,7 +174,6 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	if err != nil {
 		return nil, fmt.Errorf("creating sandbox pipe: %w", err)
 	}
-	defer ready.Close()
 	hostname := want.Hostname
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
@@ -155,12 +191,13 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	cmd.SysProcAttr = attr
 	end = trace.Step("start")
 	if err := startInOwnKeyring(cmd); err != nil {
+		ready.Close()
 		readyW.Close()
 		lifeW.Close()
 		return nil, fmt.Errorf("starting pod sandbox: %w", err)
 	}
 	readyW.Close()
-	sb = &sandbox{cmd: cmd, paths: map[string]string{}, life: lifeW}
+	sb = &sandbox{cmd: cmd, paths: map[string]string{}, life: lifeW, ready: ready, userNS: userNS}
 	defer func() {
 		if err != nil {
 			sb.stop(l, pod)
@@ -169,21 +206,6 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	end()
 	sb.joined = make(chan error, 1)
 	go func() { sb.joined <- joinPodCgroup(l, pod, cmd.Process.Pid) }()
-	end = trace.Step("ready")
-	buf := make([]byte, 512)
-	n, _ := io.ReadFull(ready, buf)
-	switch {
-	case n == 0:
-		return sb, errors.New("starting pod sandbox: it ended before it was ready")
-	case buf[0] != 'R':
-		return sb, fmt.Errorf("starting pod sandbox: %s", bytes.TrimPrefix(buf[:n], []byte("E")))
-	}
-	if userNS != nil {
-		if err := checkIDMaps(cmd.Process.Pid, *userNS); err != nil {
-			return sb, err
-		}
-	}
-	end()
 	defer trace.Step("bind namespaces")()
 	for _, k := range kinds {
 		if k.kind != "user" && !want.Has(k.kind) {
@@ -194,6 +216,11 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 			return sb, err
 		}
 		sb.paths[k.kind] = dst
+	}
+	if userNS != nil {
+		if err := sb.waitReady(); err != nil {
+			return sb, err
+		}
 	}
 	return sb, nil
 }
@@ -217,25 +244,6 @@ func startInOwnKeyring(cmd *exec.Cmd) error {
 		errc <- cmd.Start()
 	}()
 	return <-errc
-}
-
-// sealedMemfd is a read-only memory file holding b, sealed so that no
-// one can change it.
-func sealedMemfd(name string, b []byte) (*os.File, error) {
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, err
-	}
-	f := os.NewFile(uintptr(fd), name)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
 }
 
 // checkIDMaps makes sure the sandbox's user namespace maps exactly the
@@ -313,6 +321,11 @@ func (sb *sandbox) stop(l Layout, pod *corev1.Pod) error {
 	if sb.life != nil {
 		sb.life.Close()
 	}
+	sb.readyOnce.Do(func() {
+		if sb.ready != nil {
+			sb.ready.Close()
+		}
+	})
 	return errors.Join(errs...)
 }
 

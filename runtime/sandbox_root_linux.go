@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/podsec/podsec/internal/seccompsplit"
 )
 
 // pivotToEmptyRoot makes an empty, read-only tmpfs the root of the calling
@@ -118,7 +120,7 @@ func closeInherited() error {
 // into it are held to what the pod's own processes are held to, and the
 // sandbox becomes non-dumpable.
 func lockDown(prog []byte) error {
-	if err := loadBPF(prog); err != nil {
+	if err := seccompsplit.Load(prog); err != nil {
 		return fmt.Errorf("seccomp: %w", err)
 	}
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {

@@ -14,6 +14,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/podsec/podsec/internal/seccompsplit"
 	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/seccomp"
 )
@@ -41,10 +42,10 @@ func sandboxFilter(root string) ([]byte, error) {
 		return nil, fmt.Errorf("encoding the profile: %w", err)
 	}
 	major, minor, micro := libseccomp.GetLibraryVersion()
-	key := bpfKey([]byte(sandboxFilterVersion), []byte(goruntime.GOARCH),
+	key := seccompsplit.Key([]byte(sandboxFilterVersion), []byte(goruntime.GOARCH),
 		fmt.Appendf(nil, "libseccomp %d.%d.%d", major, minor, micro), profile)
-	cache := newBPFCache(root)
-	if prog := cache.get(key); prog != nil {
+	cache := seccompsplit.NewCache(root)
+	if prog := cache.Get(key); prog != nil {
 		return prog, nil
 	}
 	defer trace.Step("seccomp compile")()
@@ -53,7 +54,7 @@ func sandboxFilter(root string) ([]byte, error) {
 		return nil, err
 	}
 	// The cache only saves time: a pod starts as well without it.
-	_ = cache.put(key, prog)
+	_ = cache.Put(key, prog)
 	return prog, nil
 }
 

@@ -1,302 +1,61 @@
-//go:build seccomp
-
 package runtime
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	goruntime "runtime"
-	"runtime/debug"
-	"slices"
-	"syscall"
-	"unsafe"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
-	lcseccomp "github.com/opencontainers/runc/libcontainer/seccomp"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	libseccomp "github.com/seccomp/libseccomp-golang"
-	"golang.org/x/sys/unix"
 
-	"github.com/podsec/podsec/internal/trace"
+	"github.com/podsec/podsec/internal/seccompsplit"
 )
 
-// A container's seccomp profile is compiled by libseccomp inside
-// libcontainer's init, on every start: for RuntimeDefault on amd64 (about
-// 400 rules, three architectures) that is 20-50 ms, most of a pod's start.
-// libcontainer takes no compiled program, so podsec splits the profile in
-// two filters whose verdicts combined are the profile's own:
-//
-//   - early: the profile with initSyscalls allowed, compiled once into a
-//     program by libcontainer's own code (seccompExport) and kept in the
-//     seccomp cache. The container's init loads it first thing
-//     (ContainerInit), before libcontainer sets the container up.
-//   - late: allow everything but initSyscalls, which get the profile's
-//     verdict: a handful of rules that libcontainer compiles in the init
-//     in about 0.1 ms and loads where it would have loaded the profile.
-//
-// The kernel runs every filter of a process and takes the strictest
-// verdict. For a system call of initSyscalls the early filter allows and
-// the late one gives the profile's verdict; for any other the late one
-// allows and the early one gives the profile's verdict (the ENOSYS stub
-// libcontainer prepends included, splitSeccomp checks it is the same). So
-// the container's process runs under exactly its profile, and its init
-// runs, until the late filter is in, under the profile less the calls it
-// needs to set the container up, where it used to run under nothing.
+// A container's profile is split into an early filter, cached, and a
+// late one (package seccompsplit, shared with podsec-runtime). These are
+// the runtime's names for it.
 //
 // The late filter alone is far weaker than the profile, so the
 // container's process must never be executed without the early one: the
 // init refuses to go on without it when podsec marked it as split
 // (askEarly, ContainerInit), and a container's init is counted at the exec
 // fifo before its process is executed ((*container).run).
-//
-// initSyscalls are what libcontainer's init calls that RuntimeDefault
-// denies (mounts old and new, pivot_root, the session keyring, the
-// hostname, device nodes, namespaces), whatever the container's
-// capabilities.
-var initSyscalls = []string{
-	"fsconfig", "fsmount", "fsopen", "fspick", "keyctl", "mknod", "mknodat",
-	"mount", "mount_setattr", "move_mount", "open_tree", "pivot_root",
-	"setdomainname", "sethostname", "setns", "umount", "umount2", "unshare",
-}
-
-// earlyFilterVersion names how the early program is made; it is part of
-// its cache key.
-const earlyFilterVersion = "podsec container early filter, libcontainer InitSeccomp via ptrace, v1"
 
 // seccompSplit is a container's profile as an early and a late filter.
 type seccompSplit struct {
 	early, late *configs.Seccomp
+	filters     *seccompsplit.Filters
 }
 
-// splitSeccomp splits cfg, or returns nil when it is not a profile whose
-// split is known to be exact: a permissive default, a notify listener,
-// a flag other than TSYNC, SPEC_ALLOW or LOG, a rule with conditions or
-// more than one rule for a call of initSyscalls, or one of them beyond
-// the highest call the profile names (the ENOSYS stub would change).
+// splitSeccomp splits cfg, or returns nil when its split would not be
+// exact (seccompsplit.Split).
 func splitSeccomp(cfg *configs.Seccomp) *seccompSplit {
-	if cfg == nil || cfg.ListenerPath != "" || isPermissive(cfg.DefaultAction) || cfg.DefaultAction == configs.Notify {
+	f := seccompsplit.Split(cfg)
+	if f == nil {
 		return nil
 	}
-	for _, f := range cfg.Flags {
-		if f != "SECCOMP_FILTER_FLAG_TSYNC" && f != specs.LinuxSeccompFlagSpecAllow && f != specs.LinuxSeccompFlagLog {
-			return nil
-		}
-	}
-	byName := map[string][]*configs.Syscall{}
-	for _, c := range cfg.Syscalls {
-		if c == nil || c.Action == configs.Notify {
-			return nil
-		}
-		byName[c.Name] = append(byName[c.Name], c)
-	}
-	early := *cfg
-	early.Syscalls = nil
-	for _, c := range cfg.Syscalls {
-		if !slices.Contains(initSyscalls, c.Name) {
-			early.Syscalls = append(early.Syscalls, c)
-		}
-	}
-	late := &configs.Seccomp{DefaultAction: configs.Allow, Architectures: cfg.Architectures, Flags: cfg.Flags}
-	for _, name := range initSyscalls {
-		rules := byName[name]
-		if len(rules) > 1 || len(rules) == 1 && len(rules[0].Args) > 0 {
-			return nil
-		}
-		early.Syscalls = append(early.Syscalls, &configs.Syscall{Name: name, Action: configs.Allow})
-		switch {
-		case len(rules) == 0:
-			late.Syscalls = append(late.Syscalls, &configs.Syscall{Name: name, Action: cfg.DefaultAction, ErrnoRet: cfg.DefaultErrnoRet})
-		case !isPermissive(rules[0].Action):
-			late.Syscalls = append(late.Syscalls, rules[0])
-		case rules[0].Action != configs.Allow:
-			return nil // log or trace: only one filter may say so
-		}
-	}
-	if !sameLastSyscalls(cfg, &early) {
-		return nil
-	}
-	return &seccompSplit{early: &early, late: late}
+	return &seccompSplit{early: f.Early, late: f.Late, filters: f}
 }
 
-// isPermissive is libcontainer's isAllowAction: actions after which the
-// call goes on, for which it adds no ENOSYS stub.
-func isPermissive(a configs.Action) bool {
-	return a == configs.Allow || a == configs.Log || a == configs.Trace
-}
+// bpfMaxBytes bounds a seccomp program.
+const bpfMaxBytes = seccompsplit.MaxBytes
 
-// sameLastSyscalls reports whether a and b name the same highest system
-// call on each architecture of a (and the native one), as libcontainer's
-// ENOSYS stub reads them.
-func sameLastSyscalls(a, b *configs.Seccomp) bool {
-	arches := []libseccomp.ScmpArch{}
-	if native, err := libseccomp.GetNativeArch(); err == nil {
-		arches = append(arches, native)
-	} else {
-		return false
-	}
-	for _, name := range a.Architectures {
-		arch, err := libseccomp.GetArchFromString(name)
-		if err != nil {
-			return false
-		}
-		arches = append(arches, arch)
-	}
-	last := func(cfg *configs.Seccomp, arch libseccomp.ScmpArch) libseccomp.ScmpSyscall {
-		var max libseccomp.ScmpSyscall
-		for _, c := range cfg.Syscalls {
-			if nr, err := libseccomp.GetSyscallFromNameByArch(c.Name, arch); err == nil && nr > max {
-				max = nr
-			}
-		}
-		return max
-	}
-	for _, arch := range arches {
-		if last(a, arch) != last(b, arch) {
-			return false
-		}
-	}
-	return true
-}
+var (
+	sealedMemfd         = seccompsplit.SealedMemfd
+	checkSeccompFilters = seccompsplit.CheckFilters
+)
 
-// earlyFilter returns the early filter's memory file for the init (the
-// program and its load flags, earlyMagic first): the program from the
-// seccomp cache under root when it holds it, else made and cached.
+// earlyFilter is the early filter's sealed memory file for a container's
+// init (earlyMemfd), its program from the seccomp cache under root.
 func earlyFilter(root string, sp *seccompSplit) (*os.File, error) {
-	profile, err := json.Marshal(sp.early)
+	b, err := seccompsplit.EarlyContent(root, sp.filters)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the profile: %w", err)
+		return nil, err
 	}
-	major, minor, micro := libseccomp.GetLibraryVersion()
-	key := bpfKey([]byte(earlyFilterVersion), []byte(goruntime.GOARCH),
-		fmt.Appendf(nil, "libseccomp %d.%d.%d", major, minor, micro), []byte(runcVersion()), profile)
-	cache := newBPFCache(root)
-	prog := cache.get(key)
-	if prog == nil {
-		end := trace.Step("seccomp compile")
-		if prog, err = exportProgram(profile); err != nil {
-			return nil, err
-		}
-		end()
-		// The cache only saves time: a pod starts as well without it.
-		_ = cache.put(key, prog)
-	}
-	var flags uint32 = unix.SECCOMP_FILTER_FLAG_TSYNC
-	for _, f := range sp.early.Flags {
-		switch f {
-		case specs.LinuxSeccompFlagSpecAllow:
-			flags |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
-		case specs.LinuxSeccompFlagLog:
-			flags |= unix.SECCOMP_FILTER_FLAG_LOG
-		}
-	}
-	return earlyMemfd(earlyMemfdName, encodeEarly(flags, prog))
+	return earlyMemfd(seccompsplit.EarlyMemfdName, b)
 }
-
-// runcVersion is the libcontainer module podsec was built with: its code
-// makes the early program.
-func runcVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/opencontainers/runc" {
-				if d.Replace != nil {
-					d = d.Replace
-				}
-				return d.Path + "@" + d.Version + " " + d.Sum
-			}
-		}
-	}
-	return "unknown"
-}
-
-// exportProgram is seccompExport; tests replace it to see a start go on
-// without an early program.
-var exportProgram = seccompExport
 
 // SeccompExportArg is the first argument with which podsec re-executes
 // itself to make a container's early seccomp program (SeccompExportMain).
-const SeccompExportArg = "seccomp-export"
+const SeccompExportArg = seccompsplit.ExportArg
 
-// seccompExport makes the program of the libcontainer seccomp profile
-// given as JSON with libcontainer's own code, so that it is the program
-// libcontainer would load, ENOSYS stub included: podsec re-executes
-// itself as SeccompExportMain, which loads it and stops, and reads it
-// back from the kernel (PTRACE_SECCOMP_GET_FILTER) before killing it.
-func seccompExport(profile []byte) ([]byte, error) {
-	// The tracer is the thread that started the tracee.
-	goruntime.LockOSThread()
-	defer goruntime.UnlockOSThread()
-	cmd := exec.Command("/proc/self/exe", SeccompExportArg)
-	cmd.Stdin = bytes.NewReader(profile)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Env = []string{"GOMAXPROCS=1"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("seccomp export: %w", err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}()
-	pid := cmd.Process.Pid
-	for {
-		var ws unix.WaitStatus
-		if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			return nil, fmt.Errorf("seccomp export: %w", err)
-		}
-		if !ws.Stopped() {
-			return nil, fmt.Errorf("seccomp export: the helper ended (%v): %s", ws, bytes.TrimSpace(stderr.Bytes()))
-		}
-		sig := ws.StopSignal()
-		if sig == unix.SIGSTOP {
-			return readFilter(pid)
-		}
-		// The stop at exec, and Go's own signals: pass them on.
-		if sig == unix.SIGTRAP {
-			sig = 0
-		}
-		if err := unix.PtraceCont(pid, int(sig)); err != nil {
-			return nil, fmt.Errorf("seccomp export: %w", err)
-		}
-	}
-}
-
-// readFilter reads the last filter a stopped tracee loaded.
-func readFilter(pid int) ([]byte, error) {
-	n, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SECCOMP_GET_FILTER, uintptr(pid), 0, 0, 0, 0)
-	if errno != 0 {
-		return nil, fmt.Errorf("seccomp export: PTRACE_SECCOMP_GET_FILTER: %w", errno)
-	}
-	if n == 0 || n*8 > bpfMaxBytes {
-		return nil, fmt.Errorf("seccomp export: a program of %d instructions", n)
-	}
-	insns := make([]unix.SockFilter, n)
-	if _, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SECCOMP_GET_FILTER, uintptr(pid), 0, uintptr(unsafe.Pointer(&insns[0])), 0, 0); errno != 0 {
-		return nil, fmt.Errorf("seccomp export: PTRACE_SECCOMP_GET_FILTER: %w", errno)
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&insns[0])), len(insns)*8), nil
-}
-
-// SeccompExportMain loads the libcontainer seccomp profile read as JSON
-// on stdin into its main thread with libcontainer's code, then stops for
-// its tracer (seccompExport). It never returns.
-func SeccompExportMain() {
-	var cfg configs.Seccomp
-	if err := json.NewDecoder(os.Stdin).Decode(&cfg); err != nil {
-		fmt.Fprintf(os.Stderr, "reading the profile: %v\n", err)
-		os.Exit(1)
-	}
-	if _, err := lcseccomp.InitSeccomp(&cfg); err != nil {
-		fmt.Fprintf(os.Stderr, "loading the profile: %v\n", err)
-		os.Exit(1)
-	}
-	_ = unix.Tgkill(unix.Getpid(), unix.Gettid(), unix.SIGSTOP)
-	os.Exit(1) // only a tracer that did not read it lets it go on
-}
+// SeccompExportMain makes a container's early seccomp program for its
+// tracer; it never returns.
+func SeccompExportMain() { seccompsplit.ExportMain() }

@@ -1,12 +1,13 @@
 package runtime
 
 import (
-	"encoding/json"
 	"sync"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/podsec/podsec/internal/lc"
 )
 
 // warmEncoders builds, once per process and in the background,
@@ -17,9 +18,5 @@ import (
 // spend on its critical path; Start calls it while the sandbox starts,
 // when podsec only waits for the sandbox to be ready.
 var warmEncoders = sync.OnceFunc(func() {
-	go func() {
-		for _, v := range []any{&corev1.Pod{}, &specs.Spec{}, &configs.Config{}} {
-			_, _ = json.Marshal(v)
-		}
-	}()
+	lc.WarmJSON(&corev1.Pod{}, &specs.Spec{}, &configs.Config{})
 })

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/podsec/podsec/internal/lc"
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/oci"
 )
 
@@ -46,6 +47,9 @@ func runMain(name, version string, args []string) (code int) {
 			code = 2
 		}
 	}()
+	// PODSEC_TRACE=1: how long each step of the verb took, on stderr.
+	trace.FromEnv()
+	defer trace.Report(os.Stderr)
 	g := &globals{name: name, version: version}
 	cmd := newRootCommand(g)
 	cmd.SetArgs(args)

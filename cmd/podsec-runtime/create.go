@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/opencontainers/runc/libcontainer"
 	"github.com/spf13/cobra"
 
 	"github.com/podsec/podsec/internal/lc"
+	"github.com/podsec/podsec/internal/trace"
 	"github.com/podsec/podsec/oci"
 )
 
@@ -73,6 +75,10 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 			return fmt.Errorf("bundle: %w", err)
 		}
 	}
+	// libcontainer encodes the configuration into the container's state
+	// and the init's configuration: its encoders are built meanwhile.
+	lc.WarmJSON(&libcontainer.State{})
+	end := trace.Step("spec and policy")
 	s, err := oci.LoadSpec("config.json")
 	if err != nil {
 		return err
@@ -81,14 +87,17 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 	if err != nil {
 		return err
 	}
+	end()
 	bundle, err := os.Getwd()
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
-	c, poststart, err := oci.Create(g.root, id, bundle, s, pol, oci.CreateOptions{NoPivotRoot: f.noPivot, NoNewKeyring: f.noNewKeyring})
+	end = trace.Step("create")
+	c, poststart, early, err := oci.Create(g.root, id, bundle, s, pol, oci.CreateOptions{NoPivotRoot: f.noPivot, NoNewKeyring: f.noNewKeyring})
 	if err != nil {
 		return err
 	}
+	end()
 	r := &lc.Runner{
 		C:             c,
 		CreateOnly:    createOnly,
@@ -99,7 +108,13 @@ func (g *globals) startContainer(id string, f *createFlags, createOnly bool) err
 		ConsoleSocket: f.consoleSocket,
 		PidFile:       f.pidFile,
 		PreserveFDs:   f.preserveFDs,
-		AfterCreate:   func() error { return oci.AfterCreate(c, s) },
+		Prepare:       early.Prepare,
+		AfterCreate: func(p *libcontainer.Process) error {
+			if err := early.Check(p); err != nil {
+				return err
+			}
+			return oci.AfterCreate(c, s)
+		},
 	}
 	if createOnly {
 		r.Destroy = true // a failed create leaves nothing behind

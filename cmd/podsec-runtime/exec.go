@@ -104,8 +104,12 @@ func (g *globals) exec(cmd *cobra.Command, args []string, f *execFlags) (int, er
 			return -1, err
 		}
 	}
+	early, err := oci.ExecSeccomp(g.root, c)
+	if err != nil {
+		return -1, err
+	}
 	r := &lc.Runner{C: c, Detach: f.detach, ConsoleSocket: f.consoleSocket,
-		PidFile: pidFile, PreserveFDs: f.preserveFDs}
+		PidFile: pidFile, PreserveFDs: f.preserveFDs, Prepare: early.Prepare, AfterCreate: early.Check}
 	return r.Run(p)
 }
 

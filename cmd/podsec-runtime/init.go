@@ -11,6 +11,7 @@ import (
 	// re-executes itself as a container's init process.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 
+	"github.com/podsec/podsec/internal/seccompsplit"
 	"github.com/podsec/podsec/oci"
 )
 
@@ -22,7 +23,16 @@ func init() {
 		goruntime.GOMAXPROCS(1)
 		goruntime.LockOSThread()
 		reserveInitHeap()
+		// The early seccomp filter podsec-runtime handed the init, if
+		// any (oci.EarlySeccomp), first thing.
+		if err := seccompsplit.LoadEarly(); err != nil {
+			seccompsplit.InitFatal("podsec-runtime init: seccomp: " + err.Error())
+		}
 		libcontainer.Init()
+	}
+	// Making an early seccomp program (seccompsplit.EarlyFile).
+	if len(os.Args) > 1 && os.Args[1] == seccompsplit.ExportArg {
+		seccompsplit.ExportMain()
 	}
 	// A prestart hook, run through podsec-runtime to see "created".
 	if len(os.Args) > 1 && os.Args[1] == oci.HookStateArg {

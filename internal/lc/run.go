@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/podsec/podsec/internal/atomicfile"
+	"github.com/podsec/podsec/internal/trace"
 )
 
 // Runner starts one process in a container as runc's command line does:
@@ -33,9 +34,14 @@ type Runner struct {
 	ConsoleSocket string
 	PidFile       string
 	PreserveFDs   int
-	// AfterCreate runs once the init is created, before its process
-	// runs: what libcontainer does not set on the container.
-	AfterCreate func() error
+	// Prepare, when set, completes the process once its preserved
+	// descriptors are in place (podsec-runtime's early seccomp filter).
+	Prepare func(p *libcontainer.Process)
+	// AfterCreate runs once p is started (libcontainer's Start: the
+	// init is set up and waits, an exec'd process runs), before the
+	// init's process runs: what libcontainer does not set on the
+	// container, checks of p. p is killed if it fails.
+	AfterCreate func(p *libcontainer.Process) error
 	// AfterStart runs once the process runs (poststart hooks of run).
 	AfterStart func()
 }
@@ -65,6 +71,9 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 		}
 		p.ExtraFiles = append(p.ExtraFiles, os.NewFile(uintptr(i), "preserved-fd-"+strconv.Itoa(i)))
 	}
+	if r.Prepare != nil {
+		r.Prepare(p)
+	}
 	var sigs *signals
 	if !detach {
 		sigs = catchSignals(r.Subreaper)
@@ -76,12 +85,20 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 	}
 	defer t.Close()
 	// libcontainer's Run of an init is Start, then Exec.
+	end := trace.Step("start")
 	err = r.C.Start(p)
+	end()
 	if err == nil && r.AfterCreate != nil {
-		err = r.AfterCreate()
+		end := trace.Step("after create")
+		if err = r.AfterCreate(p); err != nil {
+			Terminate(p)
+		}
+		end()
 	}
 	if err == nil && !r.CreateOnly && r.Init {
+		end := trace.Step("exec")
 		err = r.C.Exec()
+		end()
 	}
 	if err != nil {
 		return -1, err
@@ -103,12 +120,15 @@ func (r *Runner) Run(sp *specs.Process) (status int, err error) {
 	if detach {
 		return 0, nil
 	}
+	end = trace.Step("wait")
 	status, err = sigs.forward(p, t)
+	end()
 	if err != nil {
 		Terminate(p)
 		return -1, err
 	}
 	if r.Destroy {
+		defer trace.Step("destroy")()
 		r.destroyContainer()
 	}
 	return status, nil

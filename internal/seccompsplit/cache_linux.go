@@ -1,4 +1,4 @@
-package runtime
+package seccompsplit
 
 import (
 	"bytes"
@@ -32,20 +32,20 @@ import (
 const (
 	bpfCacheDir = "seccomp-cache"
 	bpfMagic    = "podsec-bpf-v1\n"
-	// bpfMaxBytes bounds a cached program: the kernel takes at most
+	// MaxBytes bounds a cached program: the kernel takes at most
 	// BPF_MAXINSNS (4096) instructions of 8 bytes.
-	bpfMaxBytes = 4096 * 8
+	MaxBytes = 4096 * 8
 )
 
-// bpfCache is the seccomp cache under a state root.
-type bpfCache struct {
+// Cache is the seccomp cache under a state root.
+type Cache struct {
 	dir string
 }
 
-func newBPFCache(root string) bpfCache { return bpfCache{dir: filepath.Join(root, bpfCacheDir)} }
+func NewCache(root string) Cache { return Cache{dir: filepath.Join(root, bpfCacheDir)} }
 
-// bpfKey is the cache key of a program made from the given inputs.
-func bpfKey(parts ...[]byte) string {
+// Key is the cache key of a program made from the given inputs.
+func Key(parts ...[]byte) string {
 	h := sha256.New()
 	for _, p := range parts {
 		fmt.Fprintf(h, "%d:", len(p))
@@ -54,9 +54,9 @@ func bpfKey(parts ...[]byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// get returns the program cached under key, or nil when there is none
+// Get returns the program cached under key, or nil when there is none
 // that can be trusted.
-func (c bpfCache) get(key string) []byte {
+func (c Cache) Get(key string) []byte {
 	dfd, err := c.openDir(false)
 	if err != nil {
 		return nil
@@ -71,19 +71,19 @@ func (c bpfCache) get(key string) []byte {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG ||
 		st.Uid != uint32(os.Geteuid()) || st.Mode&0o777 != 0o600 || st.Nlink != 1 ||
-		st.Size > int64(len(bpfMagic)+sha256.Size+bpfMaxBytes) {
+		st.Size > int64(len(bpfMagic)+sha256.Size+MaxBytes) {
 		return nil
 	}
-	b, err := io.ReadAll(io.LimitReader(f, int64(len(bpfMagic)+sha256.Size+bpfMaxBytes)+1))
+	b, err := io.ReadAll(io.LimitReader(f, int64(len(bpfMagic)+sha256.Size+MaxBytes)+1))
 	if err != nil {
 		return nil
 	}
 	return decodeBPF(b)
 }
 
-// put stores prog under key. The cache is an optimisation: its errors are
+// Put stores prog under key. The cache is an optimisation: its errors are
 // returned for the caller to ignore or report.
-func (c bpfCache) put(key string, prog []byte) error {
+func (c Cache) Put(key string, prog []byte) error {
 	dfd, err := c.openDir(true)
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (c bpfCache) put(key string, prog []byte) error {
 
 // openDir opens the cache directory, making it when asked, and checks
 // that only this user can have written in it.
-func (c bpfCache) openDir(create bool) (int, error) {
+func (c Cache) openDir(create bool) (int, error) {
 	if create {
 		if err := os.Mkdir(c.dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 			return -1, fmt.Errorf("seccomp cache: %w", err)
@@ -152,7 +152,7 @@ func decodeBPF(b []byte) []byte {
 		return nil
 	}
 	sum, prog := rest[:sha256.Size], rest[sha256.Size:]
-	if len(prog) == 0 || len(prog)%8 != 0 || len(prog) > bpfMaxBytes {
+	if len(prog) == 0 || len(prog)%8 != 0 || len(prog) > MaxBytes {
 		return nil
 	}
 	if got := sha256.Sum256(prog); !bytes.Equal(got[:], sum) {
@@ -161,22 +161,22 @@ func decodeBPF(b []byte) []byte {
 	return prog
 }
 
-// loadBPF puts every thread of the calling process under prog (classic
+// Load puts every thread of the calling process under prog (classic
 // BPF in the kernel's sock_filter layout), with no_new_privs, as
 // libseccomp's seccomp_load does with TSYNC.
-func loadBPF(prog []byte) error {
-	if len(prog) == 0 || len(prog)%8 != 0 || len(prog) > bpfMaxBytes {
+func Load(prog []byte) error {
+	if len(prog) == 0 || len(prog)%8 != 0 || len(prog) > MaxBytes {
 		return fmt.Errorf("a seccomp program of %d bytes", len(prog))
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("setting no_new_privs: %w", err)
 	}
-	return setFilter(prog, 0)
+	return SetFilter(prog, 0)
 }
 
-// setFilter puts every thread of the calling process under prog, with
+// SetFilter puts every thread of the calling process under prog, with
 // the seccomp filter flags given besides TSYNC.
-func setFilter(prog []byte, flags uint32) error {
+func SetFilter(prog []byte, flags uint32) error {
 	fprog := unix.SockFprog{Len: uint16(len(prog) / 8), Filter: (*unix.SockFilter)(unsafe.Pointer(&prog[0]))}
 	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags|unix.SECCOMP_FILTER_FLAG_TSYNC), uintptr(unsafe.Pointer(&fprog)))
 	switch {
