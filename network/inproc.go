@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
@@ -174,6 +175,18 @@ func (m *Manager) plugIn(a *Attachment, h netns.NsHandle, gw *net.IPNet) (br, ho
 	return br, host, nil
 }
 
+// addrAssignSet is NET_ADDR_SET of /sys/class/net/*/addr_assign_type: the
+// address was given, not derived.
+const addrAssignSet = "3"
+
+// randomMAC is a random unicast, locally administered MAC address.
+func randomMAC() net.HardwareAddr {
+	mac := make(net.HardwareAddr, 6)
+	_, _ = rand.Read(mac) // never fails (crypto/rand)
+	mac[0] = mac[0]&0xfe | 0x02
+	return mac
+}
+
 // ensureBridge finds or makes the bridge, with the gateway's address, up.
 // Two podsec processes may make it at once: the loser takes the winner's.
 func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
@@ -185,6 +198,7 @@ func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
 		}
 		la := netlink.NewLinkAttrs()
 		la.Name = name
+		la.HardwareAddr = randomMAC()
 		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("creating bridge %s: %w", name, err)
 		}
@@ -194,6 +208,16 @@ func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
 	}
 	if _, ok := br.(*netlink.Bridge); !ok {
 		return nil, fmt.Errorf("%w: %s is a %s, not a bridge", ErrInvalid, name, br.Type())
+	}
+	// A bridge whose address was never set takes the lowest of its
+	// ports': the gateway's MAC then changes when a pod leaves, and the
+	// other pods' ARP entries point nowhere until they expire (half a
+	// minute without traffic to the node). An address set stays; an older
+	// podsec's bridge gets its own pinned.
+	if b, err := os.ReadFile("/sys/class/net/" + name + "/addr_assign_type"); err == nil && strings.TrimSpace(string(b)) != addrAssignSet {
+		if err := netlink.LinkSetHardwareAddr(br, br.Attrs().HardwareAddr); err != nil {
+			return nil, fmt.Errorf("setting the address of bridge %s: %w", name, err)
+		}
 	}
 	addrs, err := netlink.AddrList(br, netlink.FAMILY_V4)
 	if err != nil {

@@ -53,7 +53,10 @@ func (e *env) otherRoot(t *testing.T) *env {
 // drop still holds for it. Before, A took out every rule of the bridge,
 // B's with them, and B's pod then reached the port. The control: port
 // 8081 of the same address, which the drop does not name, is reached
-// before and after.
+// before and after (it was not, for half a minute, when pod a's veth had
+// the lowest MAC of the bridge's ports: the bridge, whose address was
+// not set, took another, and pod b's ARP entry for the gateway was
+// stale).
 func TestTwoRootsForward(t *testing.T) {
 	withCNIAdmin(t) // before the envs: its cleanup then runs after theirs
 	a := newEnv(t, BackendInProcess)
@@ -89,14 +92,23 @@ func TestTwoRootsForward(t *testing.T) {
 		}
 	}
 	check("with a pod in each root")
+	br, err := netlink.LinkByName(a.cfg.Bridge)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := a.m.Teardown(ctx, ref("a")); err != nil {
 		t.Fatalf("Teardown(a), root A's last pod: %v", err)
 	}
 	if err := a.m.Close(ctx); err != nil {
 		t.Fatalf("Close of root A: %v", err)
 	}
-	if _, err := netlink.LinkByName(a.cfg.Bridge); err != nil {
+	after, err := netlink.LinkByName(a.cfg.Bridge)
+	if err != nil {
 		t.Fatalf("bridge %s after root A's last pod and Close, with root B's pod on it: %v", a.cfg.Bridge, err)
+	}
+	// The gateway's MAC stays, or pod b's ARP entry for it points nowhere.
+	if was, is := br.Attrs().HardwareAddr.String(), after.Attrs().HardwareAddr.String(); was != is {
+		t.Errorf("bridge %s changed its MAC from %s to %s when pod a left", a.cfg.Bridge, was, is)
 	}
 	if n := a.forwardRules(t); n != 0 {
 		t.Errorf("root A's %d FORWARD rules left after its Close", n)
@@ -195,4 +207,55 @@ func waitLockWaiter(t *testing.T, path string) {
 		f.Close()
 	}
 	t.Fatalf("no thread of this process waited for the lock %s within 10s", path)
+}
+
+// TestBridgeMACStays: the bridge keeps its MAC, the pods' gateway's, when
+// a port with a lower MAC comes and goes. A bridge whose address was never
+// set takes the lowest of its ports', and the other pods' ARP entries
+// then point nowhere for half a minute; that of an older podsec, made
+// without one, gets its own pinned at the next Setup.
+func TestBridgeMACStays(t *testing.T) {
+	for _, older := range []bool{false, true} {
+		t.Run(fmt.Sprintf("older podsec's bridge %v", older), func(t *testing.T) {
+			e := newEnv(t, BackendInProcess)
+			if older {
+				if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: e.cfg.Bridge}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := e.m.Setup(context.Background(), ref("a"), e.newNetNS(), nil); err != nil {
+				t.Fatalf("Setup(a): %v", err)
+			}
+			mac := func() string {
+				t.Helper()
+				br, err := netlink.LinkByName(e.cfg.Bridge)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return br.Attrs().HardwareAddr.String()
+			}
+			was := mac()
+			br, _ := netlink.LinkByName(e.cfg.Bridge)
+			low, _ := net.ParseMAC("00:00:00:00:00:01")
+			v := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "psm" + netnstest.RandomID(4), MasterIndex: br.Attrs().Index, HardwareAddr: low},
+				PeerName: "psn" + netnstest.RandomID(4)}
+			if err := netlink.LinkAdd(v); err != nil {
+				t.Fatalf("putting veth %s on bridge %s: %v", v.Name, e.cfg.Bridge, err)
+			}
+			t.Cleanup(func() {
+				if l, err := netlink.LinkByName(v.Name); err == nil {
+					netlink.LinkDel(l)
+				}
+			})
+			if is := mac(); is != was {
+				t.Errorf("bridge %s took MAC %s, was %s, when a port of MAC %s came", e.cfg.Bridge, is, was, low)
+			}
+			if l, err := netlink.LinkByName(v.Name); err == nil {
+				netlink.LinkDel(l)
+			}
+			if is := mac(); is != was {
+				t.Errorf("bridge %s has MAC %s, was %s, after that port left", e.cfg.Bridge, is, was)
+			}
+		})
+	}
 }
