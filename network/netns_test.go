@@ -188,11 +188,7 @@ func (e *env) outside(t *testing.T) (nodeAddr, outAddr netip.Addr, outNS string)
 	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "out0", PeerNamespace: netlink.NsFd(h)}); err != nil {
 		t.Fatalf("creating veth %s: %v", hostIf, err)
 	}
-	t.Cleanup(func() {
-		if l, err := netlink.LinkByName(hostIf); err == nil {
-			netlink.LinkDel(l)
-		}
-	})
+	deleteLinkAtEnd(t, hostIf)
 	host, err := netlink.LinkByName(hostIf)
 	if err != nil {
 		t.Fatal(err)

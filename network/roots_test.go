@@ -159,11 +159,7 @@ func TestBridgeDeletionWaitsForSetup(t *testing.T) {
 			if err := netlink.LinkAdd(veth); err != nil {
 				t.Fatalf("putting veth %s on bridge %s: %v", veth.Name, e.cfg.Bridge, err)
 			}
-			t.Cleanup(func() {
-				if l, err := netlink.LinkByName(veth.Name); err == nil {
-					netlink.LinkDel(l)
-				}
-			})
+			deleteLinkAtEnd(t, veth.Name)
 			nl.unlock()
 			locked = false
 			if err := done(); err != nil {
@@ -242,11 +238,7 @@ func TestBridgeMACStays(t *testing.T) {
 			if err := netlink.LinkAdd(v); err != nil {
 				t.Fatalf("putting veth %s on bridge %s: %v", v.Name, e.cfg.Bridge, err)
 			}
-			t.Cleanup(func() {
-				if l, err := netlink.LinkByName(v.Name); err == nil {
-					netlink.LinkDel(l)
-				}
-			})
+			deleteLinkAtEnd(t, v.Name)
 			if is := mac(); is != was {
 				t.Errorf("bridge %s took MAC %s, was %s, when a port of MAC %s came", e.cfg.Bridge, is, was, low)
 			}
@@ -258,4 +250,14 @@ func TestBridgeMACStays(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deleteLinkAtEnd deletes the link name, if it is still there, when the
+// test ends.
+func deleteLinkAtEnd(t *testing.T, name string) {
+	t.Cleanup(func() {
+		if l, err := netlink.LinkByName(name); err == nil {
+			netlink.LinkDel(l)
+		}
+	})
 }
