@@ -25,10 +25,11 @@ import (
 // chains waits for RCU grace periods (15-50 ms each here) while using
 // little CPU. So the veth is deleted while the tables are rebuilt, and
 // the flows of a pod with hostPorts are forgotten while the veth goes. The
-// last pod of the state directory also takes the bridge and the FORWARD
-// rules with it, at the same time, instead of leaving Close to delete them
-// afterwards: the state lock is then held until the bridge is gone, so no
-// Setup puts a veth on a bridge being deleted.
+// last pod of the state directory also takes the bridge (when no other
+// root's pod is on it) and the root's FORWARD rules with it, at the same
+// time, instead of leaving Close to delete them afterwards: the state
+// lock and the node lock are then held until the bridge is gone, so no
+// Setup, of this root or another, puts a veth on a bridge being deleted.
 func (m *Manager) detachInProcess(a *Attachment) error {
 	l, err := m.lockState()
 	if err != nil {
@@ -55,21 +56,7 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 	if err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 	}
-	step := "veth"
-	if last {
-		step = "veth and bridge"
-	}
-	endLinks := trace.Step(step)
-	links := async(func() error {
-		defer endLinks()
-		return m.deleteLinks(a.HostIf, last)
-	})
-	forward := func() error { return nil }
-	if last {
-		// Its forks overlap the bridge's wait, rather than follow it in
-		// Close.
-		forward = async(func() error { return m.closeForward(context.Background()) })
-	}
+	links := m.unplug(a.HostIf, last)
 	var errs []error
 	if sync {
 		end := trace.Step("guard and NAT tables")
@@ -88,7 +75,7 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 		errs = append(errs, forgetFlows(a.IP))
 		end()
 	}
-	errs = append(errs, links(), forward())
+	errs = append(errs, links())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 	}
@@ -115,14 +102,55 @@ func (m *Manager) onlyRecord(pod PodRef) (bool, error) {
 	return true, nil
 }
 
+// unplug starts the deletion of the host veth hostIf and, for the state
+// root's last pod, of the bridge and the root's FORWARD rules; the
+// function returned waits for them. The last pod's holds the node lock
+// until then: another root's Setup waits, rather than put a veth on the
+// bridge being deleted, and no other root's pod is on it once it is
+// found idle. Its forks overlap the bridge's wait.
+func (m *Manager) unplug(hostIf string, last bool) func() error {
+	if !last {
+		end := trace.Step("veth")
+		return async(func() error {
+			defer end()
+			return m.deleteLinks(hostIf, nil)
+		})
+	}
+	end := trace.Step("veth and bridge")
+	nl, err := lockNode()
+	if err != nil {
+		end()
+		return func() error { return err }
+	}
+	del, err := idleBridge(m.cfg.Bridge, hostIf)
+	if err != nil {
+		end()
+		nl.unlock()
+		return func() error { return err }
+	}
+	links := async(func() error {
+		defer end()
+		return m.deleteLinks(hostIf, del)
+	})
+	// Gone or going: no pod of any root is left on the bridge.
+	gone := len(del) > 0 || !bridgeExists(m.cfg.Bridge)
+	forward := async(func() error { return m.closeForward(context.Background(), gone) })
+	return func() error {
+		defer nl.unlock()
+		return errors.Join(links(), forward())
+	}
+}
+
 // deleteLinks deletes the host veth hostIf (the pod's eth0 goes with it)
-// and, with bridge, the bridge unless another interface is on it. Links
-// already gone are no error.
-func (m *Manager) deleteLinks(hostIf string, bridge bool) error {
-	if bridge {
-		done, err := deleteBridge(m.cfg.Bridge, hostIf)
-		if err != nil || done {
-			return err
+// and bridge, the links idleBridge gave (the veth among them when it is
+// on the bridge). Links already gone are no error.
+func (m *Manager) deleteLinks(hostIf string, bridge []netlink.Link) error {
+	if len(bridge) > 0 {
+		if err := deleteTogether(bridge...); err != nil {
+			return fmt.Errorf("deleting bridge %s: %w", m.cfg.Bridge, err)
+		}
+		if len(bridge) > 1 {
+			return nil
 		}
 	}
 	if hostIf == "" {

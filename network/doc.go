@@ -23,10 +23,14 @@
 // hairpin hostPort traffic and ipMasq live in an nftables table of family
 // ip, NATTable() ("podsec-nat-<hash of StateDir>"), refilled from the
 // records in the same transaction as the guard table. No fork, no
-// iptables, no node-wide lock. The firewall plugin's part, on a node
-// whose FORWARD policy is DROP, is two iptables rules for the subnet,
-// added once, and on a node with a CNI-ADMIN chain two jumps to it ahead
-// of them (forward.go). Either backend forgets the conntrack entries of
+// iptables. The firewall plugin's part, on a node whose FORWARD policy is
+// DROP, is two iptables rules for the subnet, and on a node with a
+// CNI-ADMIN chain two jumps to it ahead of them: one block per state
+// root, added once and taken out by the root's last pod, so that two
+// roots sharing the bridge never take each other's (forward.go). The
+// bridge and those rules are every root's: their making and deletion,
+// and a veth's arrival on the bridge, hold the node-wide lock
+// (/run/podsec/network.lock) for the microseconds they take. Either backend forgets the conntrack entries of
 // an address when it is given to a pod (conntrack.go). Any other
 // conflist, an edited podsec.conflist too, runs through libcni and the
 // plugins it names, unchanged (BackendCNI); Config.Backend forces
@@ -116,9 +120,11 @@
 // handed out again) while it deletes the host veth, then releases the
 // address, then the record: a teardown interrupted anywhere is finished
 // by the next Teardown or GC from the pending record. The last pod of the
-// state directory takes the tables and the bridge with it (the bridge and
-// its veth in one batch of the kernel's), under the state lock; Close
-// removes whatever is left (the IPAM data, the FORWARD rules) as below.
+// state directory takes the tables, the root's FORWARD rules and the
+// bridge, unless another root's pod is on it, with it (the bridge and its
+// veth in one batch of the kernel's), under the state lock and the node
+// lock; Close removes whatever is left (the IPAM data, the FORWARD rules)
+// as below.
 // Deleting links and base chains is mostly waiting for RCU grace periods
 // (a bridge waits for two rcu_barrier calls, 30-45 ms here), so these
 // steps overlap rather than follow each other; podsec run --trace shows

@@ -2,6 +2,8 @@ package network
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -33,10 +35,27 @@ import (
 // Without those jumps the administrator's rules held through the CNI
 // plugins and silently not in-process (TestRedteamNetworkCNIAdmin).
 //
-// A marker file in the state directory remembers them; the last pod's
-// teardown (or Close) removes them. They are read with one iptables -S and
-// changed with one iptables-restore. A node whose FORWARD policy is ACCEPT
-// (the default) and that has no CNI-ADMIN chain gets nothing, and no fork.
+// Two state roots (--root) share the default conflist, hence the bridge
+// and the subnet, and each adds its own block of these rules, marked with
+// a comment naming the bridge and the root (a hash of the state
+// directory's real path): a root's last pod takes its own block out and
+// never another root's, whose pods the rules still let through. Any one
+// block covers the whole subnet, so the order is what matters: each
+// block's jumps go to the top of FORWARD and its accepts after the last
+// jump of every block, so that no pod's traffic is accepted before it has
+// been through CNI-ADMIN.
+//
+// A marker file in the state directory holds the comment of the root's
+// block once it is added; the root's last pod's teardown (or Close) takes
+// the block out and removes the marker. They are read with one iptables
+// -S and changed with one iptables-restore, under the node lock (node.go),
+// so that the positions read are still right when the rules go in. A node
+// whose FORWARD policy is ACCEPT (the default) and that has no CNI-ADMIN
+// chain gets nothing, and no fork.
+//
+// Older podsec versions marked their rules with the bridge alone, and
+// left an empty marker. Those rules may be another root's still, so they
+// go only when the bridge goes: no pod of any root is then on it.
 
 // cniAdminChain is the firewall plugin's chain for the administrator's
 // rules.
@@ -46,26 +65,40 @@ func (m *Manager) forwardMarker() string {
 	return filepath.Join(m.cfg.StateDir, "forward-"+m.cfg.Bridge)
 }
 
-// forwardComment marks the FORWARD rules of the in-process network.
-func (m *Manager) forwardComment() string { return "podsec: pods of " + m.cfg.Bridge }
+// forwardCommentPrefix starts the comment of every podsec FORWARD rule.
+const forwardCommentPrefix = "podsec: pods of "
 
-// forwardRules are the FORWARD rules of the in-process network, in the
-// order they must be in: the jumps to CNI-ADMIN (admin), then the accepts
-// (accept).
-func (m *Manager) forwardRules(admin, accept bool) [][]string {
+// legacyForwardComment marked the FORWARD rules of podsec versions that
+// had one block per bridge, not per root.
+func legacyForwardComment(bridge string) string { return forwardCommentPrefix + bridge }
+
+// forwardComment marks the FORWARD rules of this state root's block.
+func (m *Manager) forwardComment() string {
+	dir, err := filepath.Abs(m.cfg.StateDir)
+	if err == nil {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = real
+		}
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return legacyForwardComment(m.cfg.Bridge) + ", root " + hex.EncodeToString(sum[:6])
+}
+
+// forwardRules are the rules of this root's block: the jumps to
+// CNI-ADMIN (admin), then the accepts (accept).
+func (m *Manager) forwardRules(admin, accept bool) (jumps, accepts [][]string) {
 	comment := []string{"-m", "comment", "--comment", m.forwardComment()}
-	var rules [][]string
 	if admin {
-		rules = append(rules,
+		jumps = [][]string{
 			append([]string{"-s", m.cfg.Subnet}, append(comment, "-j", cniAdminChain)...),
-			append([]string{"-d", m.cfg.Subnet}, append(comment, "-j", cniAdminChain)...))
+			append([]string{"-d", m.cfg.Subnet}, append(comment, "-j", cniAdminChain)...)}
 	}
 	if accept {
-		rules = append(rules,
+		accepts = [][]string{
 			append([]string{"-s", m.cfg.Subnet}, append(comment, "-j", "ACCEPT")...),
-			append([]string{"-d", m.cfg.Subnet, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"}, append(comment, "-j", "ACCEPT")...))
+			append([]string{"-d", m.cfg.Subnet, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"}, append(comment, "-j", "ACCEPT")...)}
 	}
-	return rules
+	return jumps, accepts
 }
 
 // forwardState tells whether iptables' FORWARD chain (table ip filter,
@@ -89,11 +122,12 @@ func forwardState() (dropped, admin bool, err error) {
 	return dropped, admin, nil
 }
 
-// openForward adds the FORWARD rules when the node's policy drops or it
-// has a CNI-ADMIN chain, and they are not there yet.
+// openForward adds this root's block when the node's policy drops or it
+// has a CNI-ADMIN chain, and the marker does not say it is there. The
+// caller holds the node lock.
 func (m *Manager) openForward(ctx context.Context) error {
-	if _, err := os.Stat(m.forwardMarker()); err == nil {
-		return nil
+	if b, err := os.ReadFile(m.forwardMarker()); err == nil && len(b) > 0 {
+		return nil // an empty marker is an older podsec's: its rules are not this block
 	}
 	dropped, admin, err := forwardState()
 	if err != nil {
@@ -102,51 +136,81 @@ func (m *Manager) openForward(ctx context.Context) error {
 	if !dropped && !admin {
 		return nil
 	}
-	if err := os.WriteFile(m.forwardMarker(), nil, 0o600); err != nil {
+	comment := m.forwardComment()
+	if err := os.WriteFile(m.forwardMarker(), []byte(comment), 0o600); err != nil {
 		return fmt.Errorf("recording the FORWARD rules: %w", err)
 	}
-	have, err := m.ourForwardRules(ctx)
+	have, err := forwardChain(ctx)
 	if err != nil {
 		return fmt.Errorf("letting pod traffic through FORWARD: %w", err)
 	}
-	present := map[string]bool{}
-	for _, r := range have {
-		present[ruleKey(r.args)] = true
-	}
-	// Each is inserted at the top: the last inserted comes first.
-	rules := m.forwardRules(admin, dropped)
-	var lines []string
-	for i := len(rules) - 1; i >= 0; i-- {
-		if !present[ruleKey(rules[i])] {
-			lines = append(lines, "-I FORWARD 1 "+quoteArgs(rules[i]))
-		}
-	}
-	if err := iptablesRestore(ctx, lines); err != nil {
+	jumps, accepts := m.forwardRules(admin, dropped)
+	if err := iptablesRestore(ctx, planForward(have, comment, jumps, accepts)); err != nil {
 		return fmt.Errorf("letting pod traffic through FORWARD: %w", err)
 	}
 	return nil
 }
 
-// ourForwardRules are the rules of FORWARD that carry the in-process
-// network's comment: one iptables -S instead of an iptables -C per rule
-// (a fork each, 2-8 ms).
-func (m *Manager) ourForwardRules(ctx context.Context) ([]rule, error) {
+// planForward gives the iptables-restore lines that add the rules of a
+// block (comment) missing from FORWARD (have, in order): the accepts
+// right after the last podsec jump to CNI-ADMIN, of any block, then the
+// jumps at the top. Each is inserted at its place in reverse: the last
+// inserted comes first.
+func planForward(have []rule, comment string, jumps, accepts [][]string) []string {
+	present := map[string]bool{}
+	at := 1 // where the accepts go
+	for i, r := range have {
+		c := r.comment()
+		if c == comment {
+			present[ruleKey(r.args)] = true
+		}
+		if strings.HasPrefix(c, forwardCommentPrefix) && r.target() == cniAdminChain {
+			at = i + 2
+		}
+	}
+	var lines []string
+	for _, b := range []struct {
+		rules [][]string
+		at    int
+	}{{accepts, at}, {jumps, 1}} {
+		for i := len(b.rules) - 1; i >= 0; i-- {
+			if !present[ruleKey(b.rules[i])] {
+				lines = append(lines, fmt.Sprintf("-I FORWARD %d %s", b.at, quoteArgs(b.rules[i])))
+			}
+		}
+	}
+	return lines
+}
+
+// forwardChain is FORWARD's rules, in order: one iptables -S instead of
+// an iptables -C per rule (a fork each, 2-8 ms).
+func forwardChain(ctx context.Context) ([]rule, error) {
 	out, err := iptables(ctx, "-S", "FORWARD")
+	if err != nil {
+		return nil, err
+	}
+	var rules []rule
+	for _, line := range strings.Split(out, "\n") {
+		f := splitQuoted(line)
+		if len(f) >= 2 && f[0] == "-A" && f[1] == "FORWARD" {
+			rules = append(rules, rule{chain: f[1], args: f[2:], line: line})
+		}
+	}
+	return rules, nil
+}
+
+// ourForwardRules are the rules of FORWARD that carry this root's
+// comment.
+func (m *Manager) ourForwardRules(ctx context.Context) ([]rule, error) {
+	all, err := forwardChain(ctx)
 	if err != nil {
 		return nil, err
 	}
 	comment := m.forwardComment()
 	var ours []rule
-	for _, line := range strings.Split(out, "\n") {
-		f := splitQuoted(line)
-		if len(f) < 2 || f[0] != "-A" || f[1] != "FORWARD" {
-			continue
-		}
-		for i := 2; i+1 < len(f); i++ {
-			if f[i] == "--comment" && f[i+1] == comment {
-				ours = append(ours, rule{chain: f[1], args: f[2:], line: line})
-				break
-			}
+	for _, r := range all {
+		if r.comment() == comment {
+			ours = append(ours, r)
 		}
 	}
 	return ours, nil
@@ -177,22 +241,32 @@ func quoteArgs(args []string) string {
 	return strings.Join(out, " ")
 }
 
-// closeForward removes the FORWARD rules openForward added, with any
-// duplicates two Setups at once made.
-func (m *Manager) closeForward(ctx context.Context) error {
-	if _, err := os.Stat(m.forwardMarker()); errors.Is(err, os.ErrNotExist) {
+// closeForward takes out the block the marker names, with any
+// duplicates two Setups at once made, and with bridgeGone (the bridge is
+// gone or going, under the node lock: no pod of any root is on it) the
+// rules of older podsec versions for the bridge too. The caller holds the
+// node lock.
+func (m *Manager) closeForward(ctx context.Context, bridgeGone bool) error {
+	b, err := os.ReadFile(m.forwardMarker())
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
+	} else if err != nil {
+		return fmt.Errorf("reading the FORWARD rules' marker: %w", err)
 	}
-	// Twice: another podsec sharing the bridge may delete one of them
-	// between the listing and the deletion, which then fails as a whole.
+	// Twice: an older podsec sharing the bridge, without the node lock,
+	// may delete a rule between the listing and the deletion, which then
+	// fails as a whole.
 	for try := 0; ; try++ {
-		have, err := m.ourForwardRules(ctx)
+		have, err := forwardChain(ctx)
 		if err != nil {
 			return err
 		}
 		var lines []string
 		for _, r := range have {
-			lines = append(lines, "-D FORWARD "+quoteArgs(r.args))
+			c := r.comment()
+			if len(b) > 0 && c == string(b) || bridgeGone && c == legacyForwardComment(m.cfg.Bridge) {
+				lines = append(lines, "-D FORWARD "+quoteArgs(r.args))
+			}
 		}
 		if err = iptablesRestore(ctx, lines); err == nil {
 			break

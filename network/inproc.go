@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	types100 "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
@@ -32,8 +33,9 @@ import (
 //	ipMasq     masquerade of the subnet's traffic leaving it (nat.go)
 //
 // The NAT and guard tables are rebuilt from the records in one nftables
-// transaction. Nothing takes the node lock: that lock exists for CNI's
-// iptables chains, which this path never touches.
+// transaction. The node lock (held for microseconds, as no plugin runs)
+// covers the bridge's making and deletion, the veths' arrival on it and
+// the FORWARD rules, which every state root of the node shares.
 
 // inProcessFailpoint, set by tests, fails an in-process attachment once
 // the pod has its address, veth and route.
@@ -64,49 +66,15 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	if err := prepareNetNS(netnsPath); err != nil {
 		return err
 	}
-	end = trace.Step("bridge")
-	br, err := ensureBridge(m.cfg.Bridge, &net.IPNet{IP: gw, Mask: sn.Mask})
-	if err != nil {
-		return err
-	}
-	end()
-	end = trace.Step("sysctls and FORWARD")
-	if err := writeSysctl("/proc/sys/net/ipv4/ip_forward", "1"); err != nil {
-		return err
-	}
-	if err := m.openForward(context.Background()); err != nil {
-		return err
-	}
-	if len(a.Ports) > 0 {
-		// portmap's: a hostPort reached on 127.0.0.1 is routed out of
-		// the bridge; the guard keeps pods' own packets to 127/8 out.
-		if err := writeSysctl("/proc/sys/net/ipv4/conf/"+m.cfg.Bridge+"/route_localnet", "1"); err != nil {
-			return err
-		}
-	}
-	end()
-	end = trace.Step("veth")
 	h, err := netns.GetFromPath(netnsPath)
 	if err != nil {
 		return fmt.Errorf("opening network namespace %s: %w", netnsPath, err)
 	}
 	defer h.Close()
-	la := netlink.NewLinkAttrs()
-	la.Name = a.HostIf
-	la.MasterIndex = br.Attrs().Index
-	la.Flags = net.FlagUp
-	veth := &netlink.Veth{LinkAttrs: la, PeerName: a.IfName, PeerNamespace: netlink.NsFd(h), PeerTxQLen: -1}
-	if err := netlink.LinkAdd(veth); err != nil {
-		return fmt.Errorf("creating veth %s for the pod's %s: %w", a.HostIf, a.IfName, err)
-	}
-	host, err := netlink.LinkByName(a.HostIf)
+	br, host, err := m.plugIn(a, h, &net.IPNet{IP: gw, Mask: sn.Mask})
 	if err != nil {
-		return fmt.Errorf("finding veth %s: %w", a.HostIf, err)
+		return err
 	}
-	if err := netlink.LinkSetHairpin(host, true); err != nil {
-		return fmt.Errorf("setting hairpin mode on %s: %w", a.HostIf, err)
-	}
-	end()
 	end = trace.Step("address and route")
 	nh, err := netlink.NewHandleAt(h)
 	if err != nil {
@@ -152,6 +120,73 @@ func (m *Manager) attachInProcess(a *Attachment, netnsPath string) error {
 	return nil
 }
 
+// plugIn puts the pod's veth (its peer born as a.IfName in the namespace
+// h) on the bridge, made if need be with the gateway gw, and this root's
+// FORWARD rules in place. It holds the node lock throughout: another
+// state root's last pod deletes the bridge under that lock when nothing
+// else is on it, and must not do so between the bridge's lookup and the
+// veth's arrival on it.
+func (m *Manager) plugIn(a *Attachment, h netns.NsHandle, gw *net.IPNet) (br, host netlink.Link, err error) {
+	end := trace.Step("node lock")
+	nl, err := lockNode()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer nl.unlock()
+	end()
+	end = trace.Step("bridge")
+	br, err = ensureBridge(m.cfg.Bridge, gw)
+	if err != nil {
+		return nil, nil, err
+	}
+	end()
+	end = trace.Step("sysctls and FORWARD")
+	if err := writeSysctl("/proc/sys/net/ipv4/ip_forward", "1"); err != nil {
+		return nil, nil, err
+	}
+	if err := m.openForward(context.Background()); err != nil {
+		return nil, nil, err
+	}
+	if len(a.Ports) > 0 {
+		// portmap's: a hostPort reached on 127.0.0.1 is routed out of
+		// the bridge; the guard keeps pods' own packets to 127/8 out.
+		if err := writeSysctl("/proc/sys/net/ipv4/conf/"+m.cfg.Bridge+"/route_localnet", "1"); err != nil {
+			return nil, nil, err
+		}
+	}
+	end()
+	end = trace.Step("veth")
+	la := netlink.NewLinkAttrs()
+	la.Name = a.HostIf
+	la.MasterIndex = br.Attrs().Index
+	la.Flags = net.FlagUp
+	veth := &netlink.Veth{LinkAttrs: la, PeerName: a.IfName, PeerNamespace: netlink.NsFd(h), PeerTxQLen: -1}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return nil, nil, fmt.Errorf("creating veth %s for the pod's %s: %w", a.HostIf, a.IfName, err)
+	}
+	host, err = netlink.LinkByName(a.HostIf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("finding veth %s: %w", a.HostIf, err)
+	}
+	if err := netlink.LinkSetHairpin(host, true); err != nil {
+		return nil, nil, fmt.Errorf("setting hairpin mode on %s: %w", a.HostIf, err)
+	}
+	end()
+	return br, host, nil
+}
+
+// addrAssignSet is NET_ADDR_SET of /sys/class/net/*/addr_assign_type: the
+// address was given, not derived.
+const addrAssignSet = "3"
+
+// randomMAC is a random unicast, locally administered MAC address.
+func randomMAC() net.HardwareAddr {
+	mac := make(net.HardwareAddr, 6)
+	_, _ = rand.Read(mac) // never fails (crypto/rand)
+	mac[0] = mac[0]&0xfe | 0x02
+	return mac
+}
+
 // ensureBridge finds or makes the bridge, with the gateway's address, up.
 // Two podsec processes may make it at once: the loser takes the winner's.
 func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
@@ -163,6 +198,7 @@ func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
 		}
 		la := netlink.NewLinkAttrs()
 		la.Name = name
+		la.HardwareAddr = randomMAC()
 		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("creating bridge %s: %w", name, err)
 		}
@@ -172,6 +208,16 @@ func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
 	}
 	if _, ok := br.(*netlink.Bridge); !ok {
 		return nil, fmt.Errorf("%w: %s is a %s, not a bridge", ErrInvalid, name, br.Type())
+	}
+	// A bridge whose address was never set takes the lowest of its
+	// ports': the gateway's MAC then changes when a pod leaves, and the
+	// other pods' ARP entries point nowhere until they expire (half a
+	// minute without traffic to the node). An address set stays; an older
+	// podsec's bridge gets its own pinned.
+	if b, err := os.ReadFile("/sys/class/net/" + name + "/addr_assign_type"); err == nil && strings.TrimSpace(string(b)) != addrAssignSet {
+		if err := netlink.LinkSetHardwareAddr(br, br.Attrs().HardwareAddr); err != nil {
+			return nil, fmt.Errorf("setting the address of bridge %s: %w", name, err)
+		}
 	}
 	addrs, err := netlink.AddrList(br, netlink.FAMILY_V4)
 	if err != nil {

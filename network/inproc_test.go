@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 
 	"github.com/podsec/podsec/internal/netnstest"
 )
@@ -56,47 +55,7 @@ func TestMasquerade(t *testing.T) { eachBackend(t, testMasquerade) }
 func testMasquerade(t *testing.T, be Backend) {
 	e := newEnv(t, be)
 	ctx := context.Background()
-	p := netnstest.FreePrefix(t, 150, 200, 30)
-	nodeAddr, outAddr := p.Addr().Next(), p.Addr().Next().Next()
-	outNS := e.newNetNS()
-	hostIf := "pso" + netnstest.RandomID(4)
-	h, err := netns.GetFromPath(outNS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	la := netlink.NewLinkAttrs()
-	la.Name, la.Flags = hostIf, net.FlagUp
-	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "out0", PeerNamespace: netlink.NsFd(h)}); err != nil {
-		t.Fatalf("creating veth %s: %v", hostIf, err)
-	}
-	t.Cleanup(func() {
-		if l, err := netlink.LinkByName(hostIf); err == nil {
-			netlink.LinkDel(l)
-		}
-	})
-	host, err := netlink.LinkByName(hostIf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := netlink.AddrAdd(host, &netlink.Addr{IPNet: netnstest.IPNet(nodeAddr, 30)}); err != nil {
-		t.Fatal(err)
-	}
-	nh, err := netlink.NewHandleAt(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nh.Close()
-	out, err := nh.LinkByName("out0")
-	if err == nil {
-		err = nh.AddrAdd(out, &netlink.Addr{IPNet: netnstest.IPNet(outAddr, 30)})
-	}
-	if err == nil {
-		err = nh.LinkSetUp(out)
-	}
-	if err != nil {
-		t.Fatalf("configuring the outside namespace: %v", err)
-	}
+	nodeAddr, outAddr, outNS := e.outside(t)
 	netnstest.ServeTCP(t, outNS, 8080, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(ioTimeout))
 		fmt.Fprintf(c, "%s\n", c.RemoteAddr().(*net.TCPAddr).IP)

@@ -104,6 +104,16 @@ func splitQuoted(s string) []string {
 	return out
 }
 
+// comment is the rule's --comment, or "".
+func (r rule) comment() string {
+	for i := 0; i+1 < len(r.args); i++ {
+		if r.args[i] == "--comment" {
+			return r.args[i+1]
+		}
+	}
+	return ""
+}
+
 func (r rule) target() string {
 	for i := 0; i+1 < len(r.args); i++ {
 		if r.args[i] == "-j" || r.args[i] == "-g" {

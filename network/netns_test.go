@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -167,3 +168,48 @@ func links(tb testing.TB, nsPath string) []string {
 // unmountNetNS drops the test's mount of a namespace; with no process in
 // it, the kernel then destroys it.
 var unmountNetNS = netnstest.Remove
+
+// outside makes a namespace beyond the node, as a network the node routes
+// to: a veth pair between the node (nodeAddr) and the namespace (outAddr)
+// in a free /30. Pods reach it through FORWARD.
+func (e *env) outside(t *testing.T) (nodeAddr, outAddr netip.Addr, outNS string) {
+	t.Helper()
+	p := netnstest.FreePrefix(t, 150, 200, 30)
+	nodeAddr, outAddr = p.Addr().Next(), p.Addr().Next().Next()
+	outNS = e.newNetNS()
+	hostIf := "pso" + netnstest.RandomID(4)
+	h, err := netns.GetFromPath(outNS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	la := netlink.NewLinkAttrs()
+	la.Name, la.Flags = hostIf, net.FlagUp
+	if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "out0", PeerNamespace: netlink.NsFd(h)}); err != nil {
+		t.Fatalf("creating veth %s: %v", hostIf, err)
+	}
+	deleteLinkAtEnd(t, hostIf)
+	host, err := netlink.LinkByName(hostIf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := netlink.AddrAdd(host, &netlink.Addr{IPNet: netnstest.IPNet(nodeAddr, 30)}); err != nil {
+		t.Fatal(err)
+	}
+	nh, err := netlink.NewHandleAt(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nh.Close()
+	out, err := nh.LinkByName("out0")
+	if err == nil {
+		err = nh.AddrAdd(out, &netlink.Addr{IPNet: netnstest.IPNet(outAddr, 30)})
+	}
+	if err == nil {
+		err = nh.LinkSetUp(out)
+	}
+	if err != nil {
+		t.Fatalf("configuring the outside namespace: %v", err)
+	}
+	return nodeAddr, outAddr, outNS
+}

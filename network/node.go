@@ -80,10 +80,10 @@ func checkSubnet(subnet, bridge string) error {
 
 // Close gives back what pod networking holds on the node once no pod of
 // this state directory is attached: the bridge (when no interface is on it
-// any longer), the host-local IPAM data, and CNI's node-wide iptables chains
-// when no CNI attachment of any runtime uses them. With attachments left,
-// it changes nothing. The Manager stays usable: a later Setup makes them
-// again.
+// any longer), the root's FORWARD rules, the host-local IPAM data, and
+// CNI's node-wide iptables chains when no CNI attachment of any runtime
+// uses them. With attachments left, it changes nothing. The Manager
+// stays usable: a later Setup makes them again.
 func (m *Manager) Close(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 	defer cancel()
@@ -102,8 +102,16 @@ func (m *Manager) Close(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	end()
+	// The bridge and the FORWARD rules are every state root's: another
+	// root's Setup may be putting a veth on the bridge.
+	nl, err := lockNode()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	defer nl.unlock()
 	end = trace.Step("bridge")
-	if _, err := deleteBridge(m.cfg.Bridge, ""); err != nil {
+	_, err = deleteBridge(m.cfg.Bridge, "")
+	if err != nil {
 		errs = append(errs, err)
 	}
 	end()
@@ -119,20 +127,23 @@ func (m *Manager) Close(ctx context.Context) error {
 		// CNI's shared chains are the plugins': a podsec running them
 		// removes them at its own Close.
 		defer trace.Step("FORWARD")()
-		if err := m.closeForward(ctx); err != nil {
+		gone := err == nil && !bridgeExists(m.cfg.Bridge)
+		if err := m.closeForward(ctx, gone); err != nil {
 			errs = append(errs, fmt.Errorf("removing the FORWARD rules: %w", err))
 		}
 		return errors.Join(errs...)
 	}
-	nl, err := lockNode()
-	if err != nil {
-		return errors.Join(append(errs, err)...)
-	}
-	defer nl.unlock()
 	if err := removeSharedChains(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("removing CNI iptables chains: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// bridgeExists tells whether a link of that name exists; one that cannot
+// be looked up is taken to exist.
+func bridgeExists(name string) bool {
+	_, err := netlink.LinkByName(name)
+	return !errors.As(err, new(netlink.LinkNotFoundError))
 }
 
 // holdsAllocations tells whether a host-local data directory holds an
@@ -153,22 +164,36 @@ func holdsAllocations(dir string) bool {
 
 // deleteBridge deletes the bridge unless it is missing, not a bridge, or
 // still has interfaces on it other than the veth going, which is then
-// deleted with it (done).
+// deleted with it (done). The caller holds the node lock.
 func deleteBridge(name, going string) (done bool, err error) {
+	del, err := idleBridge(name, going)
+	if err != nil || len(del) == 0 {
+		return false, err
+	}
+	if err := deleteTogether(del...); err != nil {
+		return false, fmt.Errorf("deleting bridge %s: %w", name, err)
+	}
+	return len(del) > 1, nil
+}
+
+// idleBridge gives the links to delete with the bridge: the bridge, and
+// the veth going when it is on it; none when the bridge is missing, not a
+// bridge, or another interface is on it.
+func idleBridge(name, going string) ([]netlink.Link, error) {
 	br, err := netlink.LinkByName(name)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
 		if errors.As(err, &nf) {
-			return false, nil
+			return nil, nil
 		}
-		return false, fmt.Errorf("finding bridge %s: %w", name, err)
+		return nil, fmt.Errorf("finding bridge %s: %w", name, err)
 	}
 	if _, ok := br.(*netlink.Bridge); !ok {
-		return false, nil
+		return nil, nil
 	}
 	links, err := netlink.LinkList()
 	if err != nil {
-		return false, fmt.Errorf("listing links: %w", err)
+		return nil, fmt.Errorf("listing links: %w", err)
 	}
 	del := []netlink.Link{br}
 	for _, l := range links {
@@ -176,12 +201,9 @@ func deleteBridge(name, going string) (done bool, err error) {
 			continue
 		}
 		if l.Attrs().Name != going || going == "" {
-			return false, nil
+			return nil, nil
 		}
 		del = append(del, l)
 	}
-	if err := deleteTogether(del...); err != nil {
-		return false, fmt.Errorf("deleting bridge %s: %w", name, err)
-	}
-	return len(del) > 1, nil
+	return del, nil
 }
