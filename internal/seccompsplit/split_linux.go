@@ -12,6 +12,7 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"syscall"
 	"unsafe"
 
@@ -246,6 +247,13 @@ const ExportArg = "seccomp-export"
 // libcontainer would load, ENOSYS stub included: podsec re-executes
 // itself as ExportMain, which loads it and stops, and reads it
 // back from the kernel (PTRACE_SECCOMP_GET_FILTER) before killing it.
+//
+// The profile is the bundle's: it may refuse the helper every system
+// call after it is loaded (tgkill and exit_group with an errno), so that
+// the helper can neither stop nor end. The helper is therefore taken as
+// done at its first stop under one filter more than this process (its
+// own SIGSTOP, or the breakpoint trap it falls back on, which needs no
+// system call), and it dies with this process (PTRACE_O_EXITKILL).
 func seccompExport(profile []byte) ([]byte, error) {
 	// The tracer is the thread that started the tracee.
 	goruntime.LockOSThread()
@@ -264,7 +272,11 @@ func seccompExport(profile []byte) ([]byte, error) {
 		_ = cmd.Wait()
 	}()
 	pid := cmd.Process.Pid
-	for {
+	own, err := seccompFilters("/proc/self/status")
+	if err != nil {
+		return nil, fmt.Errorf("seccomp export: %w", err)
+	}
+	for first := true; ; first = false {
 		var ws unix.WaitStatus
 		if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
 			if errors.Is(err, unix.EINTR) {
@@ -275,12 +287,25 @@ func seccompExport(profile []byte) ([]byte, error) {
 		if !ws.Stopped() {
 			return nil, fmt.Errorf("seccomp export: the helper ended (%v): %s", ws, bytes.TrimSpace(stderr.Bytes()))
 		}
-		sig := ws.StopSignal()
-		if sig == unix.SIGSTOP {
+		if first {
+			if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_EXITKILL); err != nil {
+				return nil, fmt.Errorf("seccomp export: %w", err)
+			}
+		}
+		// The helper has loaded the profile when it runs under one
+		// filter more than this process: whatever stopped it then, the
+		// filter is whole (the kernel attaches it at once).
+		switch n, err := seccompFilters("/proc/" + strconv.Itoa(pid) + "/status"); {
+		case err != nil:
+			return nil, fmt.Errorf("seccomp export: %w", err)
+		case n == own+1:
 			return readFilter(pid)
+		case n != own:
+			return nil, fmt.Errorf("seccomp export: the helper runs under %d filters, want %d", n-own, 1)
 		}
 		// The stop at exec, and Go's own signals: pass them on.
-		if sig == unix.SIGTRAP {
+		sig := ws.StopSignal()
+		if sig == unix.SIGTRAP || sig == unix.SIGSTOP {
 			sig = 0
 		}
 		if err := unix.PtraceCont(pid, int(sig)); err != nil {
@@ -319,5 +344,9 @@ func ExportMain() {
 		os.Exit(1)
 	}
 	_ = unix.Tgkill(unix.Getpid(), unix.Gettid(), unix.SIGSTOP)
+	// The profile refused tgkill: a trap stops the helper for its
+	// tracer without a system call (ExportMain runs in an init function,
+	// on the main thread, the one traced).
+	goruntime.Breakpoint()
 	os.Exit(1) // only a tracer that did not read it lets it go on
 }
