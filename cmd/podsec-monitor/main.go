@@ -247,8 +247,23 @@ func writeProbes(cfg *config) error {
 	if err != nil {
 		return err
 	}
+	// A new file of its own (O_EXCL, no symlink followed, mode 0600
+	// whatever was there), not atomicfile: that package pulls
+	// encoding/json into this small binary.
 	tmp := cfg.probesFile + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, cfg.probesFile)
