@@ -15,7 +15,15 @@ import (
 
 // splitLabel marks, in libcontainer's own state, a container whose
 // profile was split: its exec'd processes need the early filter too.
-const splitLabel = "podsec-runtime.seccomp=split"
+// It has no "=": libcontainer reads the labels that have one as the
+// container's annotations, which its state and hooks' stdin show
+// (utils.Annotations), and this mark is podsec-runtime's, not the
+// bundle's.
+const splitLabel = "podsec-runtime.seccomp-split"
+
+// oldSplitLabel is splitLabel of the containers earlier builds created,
+// which still marks them split.
+const oldSplitLabel = "podsec-runtime.seccomp=split"
 
 // cacheDir holds podsec-runtime's own files under --root, beside the
 // containers' state directories: the seccomp cache. List skips it.
@@ -104,7 +112,8 @@ func earlyFile(root string, early *configs.Seccomp) (*os.File, error) {
 // whole. A split container whose early filter cannot be had refuses the
 // exec rather than run it under the late filter alone.
 func ExecSeccomp(root string, c *libcontainer.Container) (*EarlySeccomp, error) {
-	if !slices.Contains(c.Config().Labels, splitLabel) {
+	labels := c.Config().Labels
+	if !slices.Contains(labels, splitLabel) && !slices.Contains(labels, oldSplitLabel) {
 		return nil, nil
 	}
 	side, err := readSidecar(root, c.ID())

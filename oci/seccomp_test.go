@@ -46,8 +46,15 @@ func TestSplitSeccomp(t *testing.T) {
 		t.Errorf("list -q = %q, want no container", out)
 	}
 
-	b = bundle(t, podSleep, "split-exec", nil)
+	b = bundle(t, podSleep, "split-exec", func(s *specs.Spec) {
+		s.Annotations = map[string]string{"example.com/a": "b"}
+	})
 	e.must("run", "-d", "--bundle", b, "x")
+	// The split's mark is not one of the bundle's annotations (state,
+	// and the hooks' stdin, show the bundle's own).
+	if got := e.state("x").Annotations; len(got) != 1 || got["example.com/a"] != "b" {
+		t.Errorf("state annotations %v, want the bundle's own: map[example.com/a:b]", got)
+	}
 	preserved := filepath.Join(t.TempDir(), "preserved")
 	mkfile(t, preserved, "")
 	out, errs, err := e.execFd3(preserved, "exec", "--preserve-fds", "1", "x", "sh", "-c", seccompProbe)
