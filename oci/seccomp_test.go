@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,4 +101,31 @@ func (e *env) execFd3(path string, args ...string) (string, string, error) {
 		err = errors.New(ee.String())
 	}
 	return out.String(), errs.String(), err
+}
+
+// TestSplitSeccompInitThreads: a bundle's profile that refuses rseq (as
+// runtime-tools' old default profile does) is still split, and its
+// containers start every time: the Go runtime of the init starts threads
+// under the early filter, and glibc aborted the init ("rseq registration
+// failed", procReady not received) when the early filter refused rseq.
+// The container's process runs under both filters all the same.
+func TestSplitSeccompInitThreads(t *testing.T) {
+	e := newEnv(t)
+	b := bundle(t, podSleep, "rseq", func(s *specs.Spec) {
+		for i := range s.Linux.Seccomp.Syscalls {
+			s.Linux.Seccomp.Syscalls[i].Names = slices.DeleteFunc(s.Linux.Seccomp.Syscalls[i].Names, func(n string) bool { return n == "rseq" })
+		}
+		s.Process.Args = []string{"sh", "-c", "grep Seccomp_filters /proc/self/status"}
+		// On one CPU, as the suite's linux_cgroups_cpus has it, the
+		// runtime starts its threads later, under the early filter.
+		if s.Linux.Resources == nil {
+			s.Linux.Resources = &specs.LinuxResources{}
+		}
+		s.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "0"}
+	})
+	for i := range 8 {
+		if out, errs, code := e.run("run", "--bundle", b, "rseq"); code != 0 || out != "Seccomp_filters:\t2\n" {
+			t.Fatalf("run %d: exit %d, stdout %q, stderr %q; want Seccomp_filters: 2", i, code, out, errs)
+		}
+	}
 }

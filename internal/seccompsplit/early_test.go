@@ -2,14 +2,18 @@ package seccompsplit
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
 
@@ -96,5 +100,44 @@ func TestLoadEarly(t *testing.T) {
 	cmd.ExtraFiles = []*os.File{f}
 	if out, err := cmd.Output(); err == nil || !strings.Contains(string(out), "not sealed") {
 		t.Errorf("LoadEarly of an unsealed filter: %v, %q; want refused as not sealed", err, out)
+	}
+}
+
+// TestEarlyFilterLetsTheInitRun: under the early filter of a profile that
+// refuses nearly everything (as runtime-tools' old default refuses rseq),
+// the init, a Go program with glibc, starts threads and does its work,
+// as runc's init does under no filter at all; the late filter keeps the
+// profile's verdict for the calls the early one let through. Before,
+// glibc aborted the init in its first new thread (rseq refused) or the
+// init hung on a refused futex.
+func TestEarlyFilterLetsTheInitRun(t *testing.T) {
+	requireRoot(t)
+	eperm := uint(unix.EPERM)
+	cfg := &configs.Seccomp{DefaultAction: configs.Errno, DefaultErrnoRet: &eperm, Architectures: []string{"amd64"},
+		Syscalls: []*configs.Syscall{{Name: "execve", Action: configs.Allow}, {Name: "fchmodat2", Action: configs.Allow}}}
+	sp := Split(cfg)
+	if sp == nil {
+		t.Fatal("Split of a restrictive profile = nil, want a split")
+	}
+	for _, name := range []string{"rseq", "futex", "exit_group", "mmap", "clone3", "rt_sigreturn", "tgkill"} {
+		if !slices.ContainsFunc(sp.Late.Syscalls, func(c *configs.Syscall) bool { return c.Name == name && c.Action == configs.Errno }) {
+			t.Errorf("the late filter has no refusal of %s, which the profile refuses", name)
+		}
+	}
+	f, err := EarlyFile(t.TempDir(), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i := range 5 { // the runtime's threads come at various points
+		cmd := exec.CommandContext(ctx, "/proc/self/exe", earlyThreadsArg)
+		cmd.ExtraFiles = []*os.File{f}
+		var out, errs bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errs
+		if err := cmd.Run(); err != nil || out.String() != "ok" {
+			t.Fatalf("run %d of an init under the early filter: %v, stdout %q, stderr %.300q; want ok", i, err, out.String(), errs.String())
+		}
 	}
 }

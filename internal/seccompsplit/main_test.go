@@ -39,3 +39,24 @@ func requireRoot(t *testing.T) {
 	}
 	t.Skip("these tests need root")
 }
+
+// earlyThreadsArg re-executes the test binary as an init under its
+// early filter that goes on as libcontainer's does: LoadEarly, then
+// threads the Go runtime starts (glibc registers each with rseq), files,
+// a pipe and a timer; it prints "ok" and exits 0.
+const earlyThreadsArg = "early-threads-test"
+
+func init() {
+	if len(os.Args) > 1 && os.Args[1] == earlyThreadsArg {
+		if err := LoadEarly(); err != nil {
+			fmt.Print(err)
+			os.Exit(3)
+		}
+		if err := initLikeWork(); err != nil {
+			fmt.Print(err)
+			os.Exit(4)
+		}
+		fmt.Print("ok")
+		os.Exit(0)
+	}
+}

@@ -11,8 +11,8 @@ import (
 	"os/exec"
 	goruntime "runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -48,19 +48,77 @@ import (
 // runs, until the late filter is in, under the profile less the calls it
 // needs to set the container up, where it used to run under nothing.
 //
-// initSyscalls are what libcontainer's init calls that RuntimeDefault
-// denies (mounts old and new, pivot_root, the session keyring, the
-// hostname, device nodes, namespaces), whatever the container's
-// capabilities.
+// initSyscalls are what a container's init may call between the early
+// filter and the late one, whatever the profile, so that the profile
+// never refuses its init what runc's init (which runs under nothing
+// until then) is allowed:
+//   - what libcontainer's init calls that RuntimeDefault denies (mounts
+//     old and new, pivot_root, the session keyring, the hostname, device
+//     nodes, namespaces), whatever the container's capabilities;
+//   - what the Go runtime and glibc call in any of the init's threads:
+//     a thread the runtime starts under a filter that refuses it rseq
+//     makes glibc abort the init, one refused futex, exit_group or a
+//     signal call hangs it, so the container's create with it;
+//   - what libcontainer's init calls to set the container up (files,
+//     credentials, capabilities, the console and the sync socket), as
+//     traced (strace -f of podsec-runtime run) and read in its code.
+//
+// Most profiles allow most of these, and the late filter holds a rule
+// only for those the profile does not. A call of initSyscalls the profile
+// names under conditions makes the split inexact (Split returns nil).
+//
+// Not among them, as RuntimeDefault names them under conditions: clone
+// (its namespace flags) and socket (address families). Their rules stay
+// in the early filter as the profile has them, exact. What the init
+// calls them for (a thread, which glibc asks of clone3 first; the netlink
+// socket that sets the loopback up) such a profile allows, and one that
+// refuses it makes the init fail with an error, from the Go runtime's
+// failed thread or libcontainer's failed call, never hang.
 var initSyscalls = []string{
+	// libcontainer's, denied by RuntimeDefault
 	"fsconfig", "fsmount", "fsopen", "fspick", "keyctl", "mknod", "mknodat",
 	"mount", "mount_setattr", "move_mount", "open_tree", "pivot_root",
 	"setdomainname", "sethostname", "setns", "umount", "umount2", "unshare",
+	// the Go runtime's and glibc's: threads, memory, signals, polling
+	"brk", "clone3", "epoll_create1", "epoll_ctl", "epoll_pwait", "epoll_wait",
+	"eventfd2", "exit", "exit_group", "futex", "getpid", "getrandom", "gettid",
+	"madvise", "mmap", "mprotect", "mremap", "munmap", "nanosleep", "pipe2",
+	"restart_syscall", "rseq", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+	"sched_getaffinity", "sched_yield", "set_robust_list", "sigaltstack", "tgkill",
+	// libcontainer's init setting the container up
+	"access", "bind", "capget", "capset", "chdir", "chroot", "close", "close_range",
+	"connect", "dup", "dup2", "dup3", "faccessat", "faccessat2", "fchdir", "fchmod",
+	"fchmodat", "fchmodat2", "fchown", "fchownat", "fcntl", "fstat", "fstatfs",
+	"getcwd", "getdents64", "getegid", "geteuid", "getgid", "getppid", "getsockname",
+	"getuid", "ioctl", "kill", "lseek", "mkdirat", "newfstatat", "openat", "openat2",
+	"prctl", "pread64", "prlimit64", "read", "readlinkat", "recvfrom", "recvmsg",
+	"sendmsg", "sendto", "setgid", "setgroups", "setresgid", "setresuid", "setsid",
+	"setuid", "statfs", "statx", "symlinkat", "umask", "uname", "unlinkat", "write",
+}
+
+// initSet is initSyscalls as a set; initTop, per architecture, the
+// highest of them.
+var (
+	initSet = func() map[string]bool {
+		m := make(map[string]bool, len(initSyscalls))
+		for _, name := range initSyscalls {
+			m[name] = true
+		}
+		return m
+	}()
+	initTopMu sync.Mutex
+	initTop   = map[libseccomp.ScmpArch]initTopCall{}
+)
+
+// initTopCall is the highest call of initSyscalls on an architecture.
+type initTopCall struct {
+	nr   libseccomp.ScmpSyscall
+	name string
 }
 
 // earlyFilterVersion names how the early program is made; it is part of
 // its cache key.
-const earlyFilterVersion = "podsec container early filter, libcontainer InitSeccomp via ptrace, v1"
+const earlyFilterVersion = "podsec container early filter, libcontainer InitSeccomp via ptrace, v2"
 
 // Filters is a container's profile as an early and a late filter.
 type Filters struct {
@@ -91,7 +149,7 @@ func Split(cfg *configs.Seccomp) *Filters {
 	early := *cfg
 	early.Syscalls = nil
 	for _, c := range cfg.Syscalls {
-		if !slices.Contains(initSyscalls, c.Name) {
+		if !initSet[c.Name] {
 			early.Syscalls = append(early.Syscalls, c)
 		}
 	}
@@ -150,13 +208,7 @@ func sameLastSyscalls(cfg *configs.Seccomp) bool {
 		named[c.Name] = true
 	}
 	for _, arch := range arches {
-		var top libseccomp.ScmpSyscall
-		topName := ""
-		for _, name := range initSyscalls {
-			if nr, err := libseccomp.GetSyscallFromNameByArch(name, arch); err == nil && nr > top {
-				top, topName = nr, name
-			}
-		}
+		top, topName := initTopOf(arch)
 		if topName == "" || named[topName] {
 			continue
 		}
@@ -172,6 +224,24 @@ func sameLastSyscalls(cfg *configs.Seccomp) bool {
 		}
 	}
 	return true
+}
+
+// initTopOf returns the highest call of initSyscalls on arch, found once
+// (libseccomp resolves a name by a linear search).
+func initTopOf(arch libseccomp.ScmpArch) (libseccomp.ScmpSyscall, string) {
+	initTopMu.Lock()
+	defer initTopMu.Unlock()
+	if t, ok := initTop[arch]; ok {
+		return t.nr, t.name
+	}
+	var t initTopCall
+	for _, name := range initSyscalls {
+		if nr, err := libseccomp.GetSyscallFromNameByArch(name, arch); err == nil && nr > t.nr {
+			t = initTopCall{nr, name}
+		}
+	}
+	initTop[arch] = t
+	return t.nr, t.name
 }
 
 // EarlyFile returns the early filter's memory file for the init: its
