@@ -142,21 +142,28 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 		out := newPrefixWriter(r.cfg.Output, c.Name)
 		ct.proc.Stdout, ct.proc.Stderr, ct.flush = out, out, out.Flush
 	}
-	// The sandbox is counted in the pod cgroup before any process of
-	// the pod runs.
-	if err := p.sb.waitReady(); err != nil {
-		return ct, fmt.Errorf("container %q: %w", c.Name, err)
-	}
-	end = trace.Step("sandbox in pod cgroup")
-	if err := p.sb.waitJoined(); err != nil {
-		return ct, fmt.Errorf("container %q: %w", c.Name, err)
-	}
-	end()
 	ct.state.StartedAt = time.Now()
-	// The container's init (a re-exec of podsec) sets up its mounts,
-	// compiles or loads its seccomp filter and execs the process.
+	// The container's init (a re-exec of podsec) sets up its mounts and
+	// loads its seccomp filters while the sandbox finishes its own set-up
+	// and its move into the pod cgroup: on cgroup v1 each move waits for
+	// an RCU grace period (cgroup_threadgroup_rwsem), and the init's
+	// move into its cgroups shares the sandbox's when they overlap. The
+	// sandbox is ready and counted in the pod cgroup before the
+	// container's process, the first of the pod, is executed.
 	end = trace.Step("start")
-	if err := ct.run(); err != nil {
+	var sbErr error
+	err = ct.run(func() error {
+		if sbErr = p.sb.waitReady(); sbErr == nil {
+			end := trace.Step("sandbox in pod cgroup")
+			sbErr = p.sb.waitJoined()
+			end()
+		}
+		return sbErr
+	})
+	switch {
+	case sbErr != nil:
+		return ct, fmt.Errorf("container %q: %w", c.Name, sbErr)
+	case err != nil:
 		return ct, fmt.Errorf("container %q: starting: %w", c.Name, err)
 	}
 	// Files a ContainerIO gave (the write ends of a supervisor's pipes)
@@ -272,29 +279,33 @@ func (ct *container) create(r *Runtime, pod *corev1.Pod, s *specs.Spec) error {
 	return nil
 }
 
-// run starts the container's init and execs its process. With a split
-// profile it is libcontainer's Run in two halves: Start returns with the
+// run starts the container's init and execs its process once
+// beforeExec allows it; the init is killed at its exec fifo if it does
+// not. It is libcontainer's Run in two halves. With a split profile, Start returns with the
 // init waiting on the exec fifo, both filters loaded (libcontainer loads
 // the late one before that wait, standard_init_linux.go), so the filters
 // are counted before the container's process exists; on a wrong count
 // the init is killed at the fifo and the process never runs. (The init
 // also refuses to go on without its early filter, ContainerInit: this
 // check is the second lock, on what the kernel says.)
-func (ct *container) run() error {
-	if ct.early == nil {
-		return ct.lc.Run(ct.proc)
-	}
+func (ct *container) run(beforeExec func() error) error {
 	if err := ct.lc.Start(ct.proc); err != nil {
 		return err
 	}
-	ct.early.Close()
-	pid, err := ct.proc.Pid()
-	if err == nil {
-		err = checkSeccompFilters(pid)
+	if ct.early != nil {
+		ct.early.Close()
+		pid, err := ct.proc.Pid()
+		if err == nil {
+			err = checkSeccompFilters(pid)
+		}
+		if err != nil {
+			ct.kill()
+			return fmt.Errorf("seccomp: %w: the container's process was not executed", err)
+		}
 	}
-	if err != nil {
+	if err := beforeExec(); err != nil {
 		ct.kill()
-		return fmt.Errorf("seccomp: %w: the container's process was not executed", err)
+		return err
 	}
 	return ct.lc.Exec()
 }

@@ -21,7 +21,20 @@ const (
 	StepStarted   = "started"   // a container runs
 	StepStopping  = "stopping"  // the pod is being stopped
 	StepCleanedUp = "cleanedup" // a container is cleaned, the pod not yet
+	// StepSandboxLost makes the sandbox, not podsec, fail its set-up
+	// (it is started with one argument too many), while the first
+	// container's init is being started.
+	StepSandboxLost = "sandbox-lost"
 )
+
+// sandboxArgs are the sandbox's arguments after the executable: one too
+// many when FailpointEnv names StepSandboxLost.
+func sandboxArgs(hostname string) []string {
+	if os.Getenv(FailpointEnv) == StepSandboxLost {
+		return []string{SandboxArg, hostname, StepSandboxLost}
+	}
+	return []string{SandboxArg, hostname}
+}
 
 // failpoint kills this process when FailpointEnv names step.
 func failpoint(step string) {

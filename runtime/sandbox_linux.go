@@ -183,7 +183,7 @@ func startSandbox(l Layout, pod *corev1.Pod, want pipeline.Sandbox, userNS *spec
 	defer lifeR.Close()
 	// Containers sharing the sandbox's PID namespace see its command line:
 	// it names no path of the node.
-	cmd := exec.Command("/proc/self/fd/5", SandboxArg, hostname)
+	cmd := exec.Command("/proc/self/fd/5", sandboxArgs(hostname)...)
 	cmd.ExtraFiles = []*os.File{readyW, lifeR, self, filter}
 	// Go would size GOMAXPROCS from the cgroup and keep its files open,
 	// where a pod allowed to ptrace the sandbox could reach them.

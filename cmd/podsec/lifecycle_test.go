@@ -415,3 +415,40 @@ func TestFiftyPodsInParallel(t *testing.T) {
 	n.must("delete", "pod", "--all")
 	n.assertClean(n.must("gc"))
 }
+
+// TestSandboxLostBeforeExec: the first container's init starts while the
+// sandbox finishes its set-up; a sandbox that fails it (a failpoint)
+// fails the pod, the container's process is never executed, and the pod
+// leaves nothing behind.
+func TestSandboxLostBeforeExec(t *testing.T) {
+	n := newNode(t)
+	dir := t.TempDir()
+	f := filepath.Join(n.root, "lost.yaml")
+	manifest := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: lc-lost}
+spec:
+  restartPolicy: Never
+  containers:
+  - {name: main, image: localhost/busybox:latest, command: [sh, -c, "touch /h/ran"], volumeMounts: [{name: h, mountPath: /h}]}
+  volumes: [{name: h, hostPath: {path: %s, type: Directory}}]
+`, dir)
+	if err := os.WriteFile(f, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n.env = []string{runtime.FailpointEnv + "=" + runtime.StepSandboxLost}
+	out, err := n.podsec("run", "-f", f)
+	n.env = nil
+	if err == nil || !strings.Contains(out, "starting pod sandbox: usage") {
+		t.Fatalf("run with the sandbox killed: %v, want the sandbox's end named:\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+		t.Errorf("the container's process ran without its sandbox")
+	}
+	n.assertClean(n.must("gc"))
+	// The same pod, its sandbox left alone, runs.
+	n.must("run", "-f", f)
+	if _, err := os.Stat(filepath.Join(dir, "ran")); err != nil {
+		t.Errorf("the pod's process did not run: %v", err)
+	}
+}
