@@ -45,6 +45,7 @@ type container struct {
 	state     ContainerResult
 	subs      []string // subPath mount points
 	cleaned   sync.Once
+	destroyed sync.Once
 }
 
 // ContainerResult is how a container ended.
@@ -383,20 +384,32 @@ func (ct *container) signal(sig os.Signal) {
 	}
 }
 
-// cleanup destroys the libcontainer container (its processes and
-// cgroup), unmounts its rootfs and subPaths and removes its directory.
-func (ct *container) cleanup() error {
-	var errs []error
-	ct.cleaned.Do(func() {
+// destroy destroys the libcontainer container: its processes and cgroup.
+// It is done once; cleanup does it first.
+func (ct *container) destroy() error {
+	var err error
+	ct.destroyed.Do(func() {
 		if ct.early != nil {
 			ct.early.Close()
 		}
 		if ct.lc != nil {
 			end := trace.Step("destroy")
-			if err := ct.lc.Destroy(); err != nil {
-				errs = append(errs, fmt.Errorf("destroying container %s: %w", ct.name, err))
+			if e := ct.lc.Destroy(); e != nil {
+				err = fmt.Errorf("destroying container %s: %w", ct.name, e)
 			}
 			end()
+		}
+	})
+	return err
+}
+
+// cleanup destroys the libcontainer container (its processes and
+// cgroup), unmounts its rootfs and subPaths and removes its directory.
+func (ct *container) cleanup() error {
+	var errs []error
+	ct.cleaned.Do(func() {
+		if err := ct.destroy(); err != nil {
+			errs = append(errs, err)
 		}
 		end := trace.Step("unmount and remove")
 		for _, s := range ct.subs {

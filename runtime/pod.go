@@ -548,28 +548,42 @@ func (p *Pod) Cleanup() error {
 		netDown = func() error { return <-c }
 	}
 	for _, ct := range p.apps {
-		end := trace.Step("container " + ct.name)
-		if err := ct.cleanup(); err != nil {
+		if err := ct.destroy(); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	// With the containers' processes and cgroups gone, their mounts and
+	// directories, the prepared root filesystems and the volumes are
+	// removed while the network goes down, the sandbox is reaped and the
+	// pod cgroups are removed: neither side needs the other's.
+	var fsErrs []error
+	fsDone := make(chan struct{})
+	go func() {
+		defer close(fsDone)
+		for _, ct := range p.apps {
+			end := trace.Step("container " + ct.name)
+			if err := ct.cleanup(); err != nil {
+				fsErrs = append(fsErrs, err)
+			}
+			end()
+			failpoint(StepCleanedUp)
+		}
+		if err := p.dropPrepared(); err != nil {
+			fsErrs = append(fsErrs, err)
+		}
+		end := trace.Step("volumes")
+		if p.vols != nil {
+			if err := p.vols.cleanup(); err != nil {
+				fsErrs = append(fsErrs, err)
+			}
+		}
+		if p.shm != "" {
+			if err := unmountRemove(p.shm); err != nil {
+				fsErrs = append(fsErrs, err)
+			}
 		}
 		end()
-		failpoint(StepCleanedUp)
-	}
-	if err := p.dropPrepared(); err != nil {
-		errs = append(errs, err)
-	}
-	end := trace.Step("volumes")
-	if p.vols != nil {
-		if err := p.vols.cleanup(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if p.shm != "" {
-		if err := unmountRemove(p.shm); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	end()
+	}()
 	if netDown != nil {
 		// Before the namespace goes, so CNI DEL still finds the veth.
 		if err := netDown(); err != nil {
@@ -591,11 +605,13 @@ func (p *Pod) Cleanup() error {
 		}
 		end()
 	}
-	end = trace.Step("pod cgroups")
+	end := trace.Step("pod cgroups")
 	if err := removePodCgroups(p.rt.layout, p.pod); err != nil {
 		errs = append(errs, err)
 	}
 	end()
+	<-fsDone
+	errs = append(errs, fsErrs...)
 	if len(errs) == 0 {
 		end := trace.Step("pod directory")
 		if err := removeAll(p.dir); err != nil {
