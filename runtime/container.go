@@ -165,6 +165,9 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	case sbErr != nil:
 		return ct, fmt.Errorf("container %q: %w", c.Name, sbErr)
 	case err != nil:
+		if ferr := startError(pod, err); ferr != nil {
+			return ct, fmt.Errorf("container %q: %w", c.Name, ferr)
+		}
 		return ct, fmt.Errorf("container %q: starting: %w", c.Name, err)
 	}
 	// Files a ContainerIO gave (the write ends of a supervisor's pipes)

@@ -452,3 +452,30 @@ spec:
 		t.Errorf("the pod's process did not run: %v", err)
 	}
 }
+
+// TestSysctlValueRefused: a sysctl value the kernel refuses (Kubernetes
+// validates only the name) fails the pod with the field's path, and
+// leaves nothing behind.
+func TestSysctlValueRefused(t *testing.T) {
+	n := newNode(t)
+	f := filepath.Join(n.root, "sysctl.yaml")
+	manifest := `apiVersion: v1
+kind: Pod
+metadata: {name: lc-sysctl}
+spec:
+  restartPolicy: Never
+  securityContext:
+    sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "99999999"}]
+  containers:
+  - {name: main, image: localhost/busybox:latest, command: ["true"]}
+`
+	if err := os.WriteFile(f, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := n.podsec("run", "-f", f)
+	want := `spec.securityContext.sysctls[0].value: Invalid value: "99999999": the node's kernel refused it: invalid argument`
+	if err == nil || !strings.Contains(out, want) {
+		t.Errorf("run: %v, want %q:\n%s", err, want, out)
+	}
+	n.assertClean(n.must("gc"))
+}
