@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -118,10 +117,10 @@ func (m *Manager) Close(ctx context.Context) error {
 	// The conflist may be another state root's too (/etc/cni/net.d is
 	// shared), and host-local then keeps that root's allocations here:
 	// removing them would give a running pod's address to the next pod.
-	if ipam := filepath.Join(m.ipamData, m.list.Name); !holdsAllocations(ipam) {
-		if err := os.RemoveAll(ipam); err != nil {
-			errs = append(errs, fmt.Errorf("removing IPAM data: %w", err))
-		}
+	// Another root's Setup may be allocating in it right now, without
+	// the node lock: removeIdle leaves a directory whose lock is held.
+	if err := m.ipam().removeIdle(); err != nil {
+		errs = append(errs, err)
 	}
 	if m.inProcess {
 		// CNI's shared chains are the plugins': a podsec running them
