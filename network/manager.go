@@ -400,14 +400,35 @@ func (m *Manager) GC(ctx context.Context, alive func(PodRef) bool) error {
 		return err
 	}
 	var errs []error
+	left := false
 	for _, a := range recs {
 		if !alive(a.Pod) {
 			errs = append(errs, m.detach(ctx, a))
+		} else {
+			left = left || a.InProcess && !a.Pending
 		}
 	}
-	// Also repairs a guard table that a killed podsec left behind.
+	// Also repairs a guard table that a killed podsec left behind, and
+	// the root's FORWARD rules, which the pods left still need.
 	errs = append(errs, m.syncGuard())
+	if left {
+		errs = append(errs, m.repairForward(ctx))
+	}
 	return errors.Join(errs...)
+}
+
+// repairForward adds again what is missing of the root's FORWARD rules,
+// under the node lock.
+func (m *Manager) repairForward(ctx context.Context) error {
+	nl, err := lockNode()
+	if err != nil {
+		return err
+	}
+	defer nl.unlock()
+	if err := m.openForward(ctx); err != nil {
+		return fmt.Errorf("repairing the FORWARD rules: %w", err)
+	}
+	return nil
 }
 
 func (a *Attachment) runtimeConf(netns string) *libcni.RuntimeConf {
