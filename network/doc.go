@@ -67,7 +67,10 @@
 // hostPorts, and Setup checks and writes them under an flock of the state
 // directory, before any plugin runs: a second pod asking for a port/protocol
 // held by another pod is refused with ErrPortConflict ("hostPort 9000/TCP
-// is already held by pod default/kubia-hostport"). hostIP "" (every
+// is already held by pod default/kubia-hostport"). Host ports are the
+// node's: a pod of another state root (--root) holding the port is a
+// conflict too, found through the list of the node's roots in
+// /run/podsec/roots, under the node lock (roots.go). hostIP "" (every
 // address) conflicts with any hostIP of the same port and protocol. Setup
 // also binds each TCP and UDP port briefly, and refuses with ErrPortInUse a
 // port some other process of the node listens on: portmap's DNAT would

@@ -228,15 +228,27 @@ func (m *Manager) commit(a *Attachment) error {
 	return nil
 }
 
-// reserve checks the pod's ports against every recorded attachment and
-// the node's listeners, and records the pending attachment, all under the
-// state lock so that two podsec processes cannot both win a port.
+// reserve checks the pod's ports against every recorded attachment, of
+// this root and the node's others, and the node's listeners, and records
+// the pending attachment, all under the state lock and, for a pod with
+// hostPorts, the node lock, so that two podsec processes cannot both win
+// a port.
 func (m *Manager) reserve(a *Attachment) error {
 	l, err := m.lockState()
 	if err != nil {
 		return err
 	}
 	defer l.unlock()
+	if len(a.Ports) > 0 {
+		nl, err := lockNode()
+		if err != nil {
+			return err
+		}
+		defer nl.unlock()
+		if err := m.registerRoot(); err != nil {
+			return err
+		}
+	}
 	if err := m.checkPortsLocked(a.Pod, a.Ports); err != nil {
 		return err
 	}
@@ -256,6 +268,9 @@ func (m *Manager) checkPortsLocked(pod PodRef, ports []PortMapping) error {
 		}
 	}
 	if err := conflict(ports, recs); err != nil {
+		return err
+	}
+	if err := m.otherRootsConflict(ports); err != nil {
 		return err
 	}
 	for _, p := range ports {

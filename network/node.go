@@ -96,6 +96,9 @@ func (m *Manager) Close(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	if err := m.unregisterRoot(); err != nil {
+		errs = append(errs, err)
+	}
 	end := trace.Step("guard and NAT tables")
 	if err := m.syncGuardLocked(); err != nil {
 		errs = append(errs, err)

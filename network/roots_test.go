@@ -3,6 +3,7 @@ package network
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -260,4 +261,50 @@ func deleteLinkAtEnd(t *testing.T, name string) {
 			netlink.LinkDel(l)
 		}
 	})
+}
+
+// TestTwoRootsHostPort: a hostPort held by a pod of one state root is
+// refused to a pod of another root (ErrPortConflict), and given once the
+// first pod is gone. Before, each root checked only its own records, and
+// the DNAT of a port is no listener the probe finds: root B's pod got
+// root A's hostPort, both roots' NAT tables sent it to their own pod, and
+// the first table the kernel ran took A's pod's traffic. The pod answering
+// on the port from the node stays A's.
+func TestTwoRootsHostPort(t *testing.T) {
+	a := newEnv(t, BackendInProcess)
+	b := a.otherRoot(t)
+	ctx := context.Background()
+	port := freePort(t, "TCP")
+	pm := []PortMapping{{HostPort: port, ContainerPort: 8080, Protocol: "TCP"}}
+	nsA, nsB := a.newNetNS(), a.newNetNS()
+	serveTCP(t, nsA, 8080, "a")
+	serveTCP(t, nsB, 8080, "b")
+	if _, err := a.m.Setup(ctx, ref("a"), nsA, pm); err != nil {
+		t.Fatalf("Setup(a) in root A: %v", err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+	_, err := b.m.Setup(ctx, ref("b"), nsB, []PortMapping{{HostPort: port, ContainerPort: 8080, Protocol: "TCP", HostIP: "127.0.0.1"}})
+	if !errors.Is(err, ErrPortConflict) {
+		t.Errorf("Setup(b) in root B with root A's hostPort %d: %v, want ErrPortConflict", port, err)
+	}
+	if err == nil {
+		if err := b.m.Teardown(ctx, ref("b")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.m.CheckPorts(ref("b"), pm); !errors.Is(err, ErrPortConflict) {
+		t.Errorf("CheckPorts(b) in root B with root A's hostPort %d: %v, want ErrPortConflict", port, err)
+	}
+	if got, err := greeting("", addr); err != nil || got != "hello from a" {
+		t.Errorf("the node to %s: %q, %v, want pod a's greeting", addr, got, err)
+	}
+	if err := a.m.Teardown(ctx, ref("a")); err != nil {
+		t.Fatalf("Teardown(a): %v", err)
+	}
+	if _, err := b.m.Setup(ctx, ref("b"), nsB, pm); err != nil {
+		t.Fatalf("Setup(b) in root B once pod a left: %v", err)
+	}
+	if got, err := greeting("", addr); err != nil || got != "hello from b" {
+		t.Errorf("the node to %s: %q, %v, want pod b's greeting", addr, got, err)
+	}
 }
