@@ -21,7 +21,7 @@
 // lock), so host-local, cnitool and an older podsec read and release the
 // same allocations; hostPort DNAT, the masquerade of 127.0.0.0/8 and
 // hairpin hostPort traffic and ipMasq live in an nftables table of family
-// ip, NATTable() ("podsec-nat-<hash of StateDir>"), refilled from the
+// ip, NATTable() ("podsec-nat-<hash of StateDir's real path>"), refilled from the
 // records in the same transaction as the guard table. No fork, no
 // iptables. The firewall plugin's part, on a node whose FORWARD policy is
 // DROP, is two iptables rules for the subnet, and on a node with a
@@ -85,7 +85,7 @@
 // A pod with the default CAP_NET_RAW can still put any frame on its veth,
 // and one with CAP_NET_ADMIN can turn IPv6 back on. So every state
 // directory has a bridge-family nftables table, GuardTable()
-// ("podsec-guard-<hash of StateDir>"), whose prerouting chain (priority
+// ("podsec-guard-<hash of StateDir's real path>"), whose prerouting chain (priority
 // -300, before br_netfilter and conntrack) takes every frame arriving from
 // the host veth of an attached pod and drops it unless
 //

@@ -80,13 +80,7 @@ func legacyForwardComment(bridge string) string { return forwardCommentPrefix + 
 
 // forwardComment marks the FORWARD rules of this state root's block.
 func (m *Manager) forwardComment() string {
-	dir, err := filepath.Abs(m.cfg.StateDir)
-	if err == nil {
-		if real, err := filepath.EvalSymlinks(dir); err == nil {
-			dir = real
-		}
-	}
-	sum := sha256.Sum256([]byte(dir))
+	sum := sha256.Sum256([]byte(m.stateDirReal()))
 	return legacyForwardComment(m.cfg.Bridge) + ", root " + hex.EncodeToString(sum[:6])
 }
 

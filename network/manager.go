@@ -38,6 +38,9 @@ type Manager struct {
 	inProcess bool
 	// ipamData is host-local's data directory of the network.
 	ipamData string
+	// realDir is the state directory's real path (realPath), and
+	// rootHash the hash of it that names the root's tables.
+	realDir, rootHash string
 }
 
 // New prepares pod networking: it makes the state directory and loads the
@@ -54,6 +57,8 @@ func New(cfg Config) (*Manager, error) {
 			return nil, fmt.Errorf("creating network state directory: %w", err)
 		}
 	}
+	m.realDir = realPath(cfg.StateDir)
+	m.rootHash = tableHash(m.realDir)
 	list, _, err := loadConfList(cfg, m.ipamDir())
 	if err != nil {
 		return nil, err

@@ -25,15 +25,19 @@ const rootsDir = "/run/podsec/roots"
 
 // stateDirReal is the state directory's absolute path, symbolic links
 // resolved, so that two spellings of one root are one root.
-func (m *Manager) stateDirReal() string {
-	dir, err := filepath.Abs(m.cfg.StateDir)
+func (m *Manager) stateDirReal() string { return m.realDir }
+
+// realPath is dir's absolute path with symbolic links resolved, or as
+// much of that as can be had.
+func realPath(dir string) string {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return filepath.Clean(m.cfg.StateDir)
+		return filepath.Clean(dir)
 	}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
 	}
-	return dir
+	return abs
 }
 
 func (m *Manager) rootFile() (dir, path string) {

@@ -308,3 +308,51 @@ func TestTwoRootsHostPort(t *testing.T) {
 		t.Errorf("the node to %s: %q, %v, want pod b's greeting", addr, got, err)
 	}
 }
+
+// TestStateDirSpellings: one state root reached by two paths (a symbolic
+// link, as two --root spellings give) is one root: the pod set up through
+// one and torn down through the other leaves no table behind. Before, the
+// tables were named by a hash of the path as given: each spelling had
+// its own guard and NAT tables, and the first spelling's kept the pod's
+// hostPort DNAT to an address the next pod may be given.
+func TestStateDirSpellings(t *testing.T) {
+	e := newEnv(t, BackendInProcess)
+	link := filepath.Join(e.dir, "link")
+	if err := os.Symlink(e.cfg.StateDir, link); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.cfg
+	cfg.StateDir = link
+	other, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(%+v): %v", cfg, err)
+	}
+	if a, b := e.m.GuardTable(), other.GuardTable(); a != b {
+		t.Errorf("guard tables of %s and its link %s: %s and %s, want one", e.cfg.StateDir, link, a, b)
+	}
+	if a, b := e.m.NATTable(), other.NATTable(); a != b {
+		t.Errorf("NAT tables of %s and its link %s: %s and %s, want one", e.cfg.StateDir, link, a, b)
+	}
+	ctx := context.Background()
+	port := freePort(t, "TCP")
+	att, err := e.m.Setup(ctx, ref("a"), e.newNetNS(), []PortMapping{{HostPort: port, ContainerPort: 8080, Protocol: "TCP"}})
+	if err != nil {
+		t.Fatalf("Setup(a): %v", err)
+	}
+	// An older podsec, reached through the link, named its table by the
+	// link: the same root's, it goes with the pod.
+	legacy := NATTablePrefix + "-" + other.legacyTableHash()
+	if out, err := exec.Command("nft", "add", "table", "ip", legacy).CombinedOutput(); err != nil {
+		t.Fatalf("nft add table ip %s: %v: %s", legacy, err, out)
+	}
+	t.Cleanup(func() { exec.Command("nft", "delete", "table", "ip", legacy).Run() })
+	if err := other.Teardown(ctx, ref("a")); err != nil {
+		t.Fatalf("Teardown(a) through %s: %v", link, err)
+	}
+	if err := exec.Command("nft", "list", "table", "ip", legacy).Run(); err == nil {
+		t.Errorf("the older podsec's table %s of the root is left after its last pod's Teardown", legacy)
+	}
+	if rules := ruleset(t); strings.Contains(rules, att.IP.String()) {
+		t.Errorf("rules naming pod a's address %s left after its Teardown through %s:\n%s", att.IP, link, grep(rules, att.IP.String()))
+	}
+}
