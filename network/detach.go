@@ -184,7 +184,7 @@ func deleteTogether(links ...netlink.Link) error {
 		batch = netlink.LinkSetGroup(l, int(group)) == nil
 	}
 	if batch {
-		all, err := netlink.LinkList()
+		all, err := redump(netlink.LinkList)
 		n := 0
 		for _, l := range all {
 			if uint32(l.Attrs().Group) == group {

@@ -55,7 +55,7 @@ func checkSubnet(subnet, bridge string) error {
 	if err != nil {
 		return fmt.Errorf("%w: pod subnet %q: %v", ErrInvalid, subnet, err)
 	}
-	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	routes, err := redump(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_V4) })
 	if err != nil {
 		return fmt.Errorf("listing the node's routes: %w", err)
 	}
@@ -193,7 +193,7 @@ func idleBridge(name, going string) ([]netlink.Link, error) {
 	if _, ok := br.(*netlink.Bridge); !ok {
 		return nil, nil
 	}
-	links, err := netlink.LinkList()
+	links, err := redump(netlink.LinkList)
 	if err != nil {
 		return nil, fmt.Errorf("listing links: %w", err)
 	}
