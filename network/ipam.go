@@ -76,11 +76,12 @@ func (s ipamStore) lock(create bool) (*fileLock, error) {
 }
 
 // removeIdle removes the data directory when it holds no allocation and
-// no one holds or waits for its lock, another state root's Setup
-// included: that root reads the same conflist, hence the same directory.
-// Anything else (an allocation, a file host-local does not make, a lock
-// in use) leaves it. The lock file goes last, while held, so that a
-// waiter for it finds it deleted and takes the lock of a new one.
+// no one holds its lock, another state root's Setup included: that root
+// reads the same conflist, hence the same directory. Anything else (an
+// allocation, a file host-local does not make, a lock in use) leaves it.
+// The lock file goes last, while held, so that one waiting for it finds
+// it deleted once it has it, and takes the lock of a new one (lock).
+// host-local itself runs under the node lock, as this does.
 func (s ipamStore) removeIdle() error {
 	path := filepath.Join(s.dir, ipamLockName)
 	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
