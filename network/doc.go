@@ -127,7 +127,12 @@
 // bridge, unless another root's pod is on it, with it (the bridge and its
 // veth in one batch of the kernel's), under the state lock and the node
 // lock; Close removes whatever is left (the IPAM data, the FORWARD rules)
-// as below.
+// as below. The IPAM data is every root's that reads the conflist: Close
+// removes it only when it holds no allocation and no one holds its lock,
+// and an allocation that finds its lock file removed under it takes the
+// lock of a new one (ipam.go). Setup and GC put back what is missing of
+// the root's FORWARD rules (a podsec killed between the marker and the
+// rules, a reload of the node's firewall).
 // Deleting links and base chains is mostly waiting for RCU grace periods
 // (a bridge waits for two rcu_barrier calls, 30-45 ms here), so these
 // steps overlap rather than follow each other; podsec run --trace shows

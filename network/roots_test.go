@@ -268,10 +268,13 @@ func deleteLinkAtEnd(t *testing.T, name string) {
 // first pod is gone. Before, each root checked only its own records, and
 // the DNAT of a port is no listener the probe finds: root B's pod got
 // root A's hostPort, both roots' NAT tables sent it to their own pod, and
-// the first table the kernel ran took A's pod's traffic. The pod answering
-// on the port from the node stays A's.
-func TestTwoRootsHostPort(t *testing.T) {
-	a := newEnv(t, BackendInProcess)
+// the first table the kernel ran took A's pod's traffic (through CNI,
+// portmap's chains did the same). The pod answering on the port from the
+// node stays A's.
+func TestTwoRootsHostPort(t *testing.T) { eachBackend(t, testTwoRootsHostPort) }
+
+func testTwoRootsHostPort(t *testing.T, be Backend) {
+	a := newEnv(t, be)
 	b := a.otherRoot(t)
 	ctx := context.Background()
 	port := freePort(t, "TCP")
