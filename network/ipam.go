@@ -86,12 +86,9 @@ func (s ipamStore) removeIdle() error {
 	path := filepath.Join(s.dir, ipamLockName)
 	f, err := os.OpenFile(path, os.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
-		// No lock file: host-local's data is made with it, so this is
-		// no IPAM directory of podsec's or none at all.
-		if err := os.Remove(s.dir); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("removing IPAM data: %w", err)
-		}
-		return nil
+		// No lock file: host-local makes it with its data, so there is
+		// nothing here but perhaps an empty directory.
+		return s.removeEmptyDir()
 	}
 	if err != nil {
 		return fmt.Errorf("locking %s: %w", path, err)
@@ -113,10 +110,16 @@ func (s ipamStore) removeIdle() error {
 	}
 	// A Setup that came after the lock file went makes a new one, and
 	// its allocation, in the directory: it is in use again and stays.
-	if err := os.Remove(s.dir); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("removing IPAM data: %w", err)
+	return s.removeEmptyDir()
+}
+
+// removeEmptyDir removes the data directory if it is empty.
+func (s ipamStore) removeEmptyDir() error {
+	err := os.Remove(s.dir)
+	if err == nil || errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("removing IPAM data: %w", err)
 }
 
 // sameFile tells whether f is still the file at path.
