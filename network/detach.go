@@ -45,8 +45,12 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 	if err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 	}
-	sync := cur != nil && cur.ContainerID == a.ContainerID && !cur.Pending
-	if sync {
+	// A pending record may be a Teardown's that was killed before the
+	// tables were refilled without the pod: they are refilled whatever
+	// the record says, or the pod's hostPort DNAT would stay, to an
+	// address handed out again.
+	sync := cur != nil && cur.ContainerID == a.ContainerID
+	if sync && !cur.Pending {
 		cur.Pending = true
 		if err := m.writeRecord(cur); err != nil {
 			return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
