@@ -74,7 +74,10 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 	// Flows to the pod's hostPorts end with it, as portmap ends them;
 	// the next pod given the address forgets all of its flows anyway.
 	// Only once the DNAT rules are gone: no new flow reaches the address.
-	if len(a.Ports) > 0 && a.IP.To4() != nil && errors.Join(errs...) == nil {
+	// Not when the address is another pod's already (a teardown run
+	// again after the release): the flows are that pod's. It cannot
+	// become another's before the release below.
+	if len(a.Ports) > 0 && a.IP.To4() != nil && errors.Join(errs...) == nil && !m.ipam().takenByOther(a.ContainerID, a.IP) {
 		end := trace.Step("conntrack")
 		errs = append(errs, forgetFlows(a.IP))
 		end()

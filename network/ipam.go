@@ -236,6 +236,22 @@ func (s ipamStore) release(containerID, ifName string) error {
 	return errors.Join(errs...)
 }
 
+// takenByOther tells whether another container than containerID holds ip
+// in the data: a teardown run again after the address was released, and
+// given to another pod, must leave that pod's flows alone. A missing file
+// or directory is no holder.
+func (s ipamStore) takenByOther(containerID string, ip net.IP) bool {
+	if ip.To4() == nil {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(s.dir, ip.To4().String()))
+	if err != nil {
+		return false
+	}
+	id, _, _ := strings.Cut(string(b), ipamLineBreak)
+	return strings.TrimSpace(id) != containerID
+}
+
 // hostRange is the first and last host address of an IPv4 subnet, as
 // integers.
 func hostRange(subnet *net.IPNet) (first, last uint32) {

@@ -307,6 +307,9 @@ func (m *Manager) Teardown(ctx context.Context, pod PodRef) error {
 // teardown detaches the pod, then drops it from the guard table, once the
 // node lock is released (Close takes the state lock before the node lock).
 func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
+	// A teardown run again after DEL released the address, which another
+	// pod may hold now: its flows are that pod's.
+	other := !a.InProcess && m.ipam().takenByOther(a.ContainerID, a.IP)
 	if err := m.detach(ctx, a); err != nil {
 		return err
 	}
@@ -315,7 +318,7 @@ func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
 	}
 	// Flows to the pod's hostPorts end with it, as portmap ends them;
 	// the next pod given the address forgets all of its flows anyway.
-	if len(a.Ports) > 0 {
+	if len(a.Ports) > 0 && !other {
 		if err := forgetFlows(a.IP); err != nil {
 			return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 		}
