@@ -110,6 +110,9 @@ func testTeardownAgainSparesNewOwner(t *testing.T, be Backend) {
 	if err := netlink.ConntrackCreate(netlink.ConntrackTable, unix.AF_INET, flow); err != nil {
 		t.Fatalf("ConntrackCreate(%v) = %v", flow, err)
 	}
+	if be == BackendCNI && !forwardHas(t, attB.IP) {
+		t.Fatalf("pod b's CNI-FORWARD rules for %s missing after its Setup", attB.IP)
+	}
 	if err := a.m.Teardown(ctx, ref("a")); err != nil {
 		t.Fatalf("Teardown(a) after a killed Teardown: %v", err)
 	}
@@ -124,6 +127,20 @@ func testTeardownAgainSparesNewOwner(t *testing.T, be Backend) {
 	if !found {
 		t.Errorf("pod b's flow from %s to %s was forgotten by pod a's second Teardown", peer, attB.IP)
 	}
+	if be == BackendCNI && !forwardHas(t, attB.IP) {
+		t.Errorf("pod b's CNI-FORWARD rules for %s were removed by pod a's second Teardown", attB.IP)
+	}
+}
+
+// forwardHas tells whether CNI-FORWARD has the firewall plugin's rules
+// for ip.
+func forwardHas(t *testing.T, ip net.IP) bool {
+	t.Helper()
+	out, err := iptables(context.Background(), "-S", "CNI-FORWARD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(out, ip.String()+"/32")
 }
 
 // killedAfterRelease leaves what a Teardown of att killed right after

@@ -346,11 +346,16 @@ func (m *Manager) detach(ctx context.Context, a *Attachment) error {
 	}
 	defer nl.unlock()
 	// The pod's IP is still its own until DEL releases it, and no other
-	// attachment can take it while the node lock is held: rules naming it
-	// are the pod's until the lock is released.
+	// CNI attachment can take it while the node lock is held: rules naming
+	// it are the pod's until the lock is released. Unless a DEL before
+	// this one, killed before the record went, released it, and another
+	// pod holds it now: the rules naming it are that pod's.
 	ip := a.IP
 	if ip == nil {
 		ip = m.allocatedIP(a.ContainerID)
+	}
+	if m.ipam().takenByOther(a.ContainerID, ip) {
+		ip = nil
 	}
 	if err := m.cni.DelNetworkList(ctx, list, a.runtimeConf(netns)); err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
