@@ -45,8 +45,12 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 	if err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 	}
-	sync := cur != nil && cur.ContainerID == a.ContainerID && !cur.Pending
-	if sync {
+	// A pending record may be a Teardown's that was killed before the
+	// tables were refilled without the pod: they are refilled whatever
+	// the record says, or the pod's hostPort DNAT would stay, to an
+	// address handed out again.
+	sync := cur != nil && cur.ContainerID == a.ContainerID
+	if sync && !cur.Pending {
 		cur.Pending = true
 		if err := m.writeRecord(cur); err != nil {
 			return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
@@ -70,7 +74,10 @@ func (m *Manager) detachInProcess(a *Attachment) error {
 	// Flows to the pod's hostPorts end with it, as portmap ends them;
 	// the next pod given the address forgets all of its flows anyway.
 	// Only once the DNAT rules are gone: no new flow reaches the address.
-	if len(a.Ports) > 0 && a.IP.To4() != nil && errors.Join(errs...) == nil {
+	// Not when the address is another pod's already (a teardown run
+	// again after the release): the flows are that pod's. It cannot
+	// become another's before the release below.
+	if len(a.Ports) > 0 && a.IP.To4() != nil && errors.Join(errs...) == nil && !m.ipam().takenByOther(a.ContainerID, a.IP) {
 		end := trace.Step("conntrack")
 		errs = append(errs, forgetFlows(a.IP))
 		end()
@@ -184,7 +191,7 @@ func deleteTogether(links ...netlink.Link) error {
 		batch = netlink.LinkSetGroup(l, int(group)) == nil
 	}
 	if batch {
-		all, err := netlink.LinkList()
+		all, err := redump(netlink.LinkList)
 		n := 0
 		for _, l := range all {
 			if uint32(l.Attrs().Group) == group {

@@ -21,7 +21,7 @@
 // lock), so host-local, cnitool and an older podsec read and release the
 // same allocations; hostPort DNAT, the masquerade of 127.0.0.0/8 and
 // hairpin hostPort traffic and ipMasq live in an nftables table of family
-// ip, NATTable() ("podsec-nat-<hash of StateDir>"), refilled from the
+// ip, NATTable() ("podsec-nat-<hash of StateDir's real path>"), refilled from the
 // records in the same transaction as the guard table. No fork, no
 // iptables. The firewall plugin's part, on a node whose FORWARD policy is
 // DROP, is two iptables rules for the subnet, and on a node with a
@@ -67,7 +67,10 @@
 // hostPorts, and Setup checks and writes them under an flock of the state
 // directory, before any plugin runs: a second pod asking for a port/protocol
 // held by another pod is refused with ErrPortConflict ("hostPort 9000/TCP
-// is already held by pod default/kubia-hostport"). hostIP "" (every
+// is already held by pod default/kubia-hostport"). Host ports are the
+// node's: a pod of another state root (--root) holding the port is a
+// conflict too, found through the list of the node's roots in
+// /run/podsec/roots, under the node lock (roots.go). hostIP "" (every
 // address) conflicts with any hostIP of the same port and protocol. Setup
 // also binds each TCP and UDP port briefly, and refuses with ErrPortInUse a
 // port some other process of the node listens on: portmap's DNAT would
@@ -82,7 +85,7 @@
 // A pod with the default CAP_NET_RAW can still put any frame on its veth,
 // and one with CAP_NET_ADMIN can turn IPv6 back on. So every state
 // directory has a bridge-family nftables table, GuardTable()
-// ("podsec-guard-<hash of StateDir>"), whose prerouting chain (priority
+// ("podsec-guard-<hash of StateDir's real path>"), whose prerouting chain (priority
 // -300, before br_netfilter and conntrack) takes every frame arriving from
 // the host veth of an attached pod and drops it unless
 //
@@ -124,7 +127,12 @@
 // bridge, unless another root's pod is on it, with it (the bridge and its
 // veth in one batch of the kernel's), under the state lock and the node
 // lock; Close removes whatever is left (the IPAM data, the FORWARD rules)
-// as below.
+// as below. The IPAM data is every root's that reads the conflist: Close
+// removes it only when it holds no allocation and no one holds its lock,
+// and an allocation that finds its lock file removed under it takes the
+// lock of a new one (ipam.go). Setup and GC put back what is missing of
+// the root's FORWARD rules (a podsec killed between the marker and the
+// rules, a reload of the node's firewall).
 // Deleting links and base chains is mostly waiting for RCU grace periods
 // (a bridge waits for two rcu_barrier calls, 30-45 ms here), so these
 // steps overlap rather than follow each other; podsec run --trace shows

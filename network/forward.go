@@ -1,6 +1,7 @@
 package network
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,9 @@ import (
 	"strings"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/userdata"
+	"github.com/google/nftables/xt"
 )
 
 // The default conflist's firewall plugin lets pod traffic through an
@@ -47,7 +51,9 @@ import (
 //
 // A marker file in the state directory holds the comment of the root's
 // block once it is added; the root's last pod's teardown (or Close) takes
-// the block out and removes the marker. They are read with one iptables
+// the block out and removes the marker. Setup and GC count the block in
+// the kernel and add what is missing of it (a killed podsec, a reload of
+// the node's firewall). They are read with one iptables
 // -S and changed with one iptables-restore, under the node lock (node.go),
 // so that the positions read are still right when the rules go in. A node
 // whose FORWARD policy is ACCEPT (the default) and that has no CNI-ADMIN
@@ -74,13 +80,7 @@ func legacyForwardComment(bridge string) string { return forwardCommentPrefix + 
 
 // forwardComment marks the FORWARD rules of this state root's block.
 func (m *Manager) forwardComment() string {
-	dir, err := filepath.Abs(m.cfg.StateDir)
-	if err == nil {
-		if real, err := filepath.EvalSymlinks(dir); err == nil {
-			dir = real
-		}
-	}
-	sum := sha256.Sum256([]byte(dir))
+	sum := sha256.Sum256([]byte(m.stateDirReal()))
 	return legacyForwardComment(m.cfg.Bridge) + ", root " + hex.EncodeToString(sum[:6])
 }
 
@@ -125,10 +125,15 @@ func forwardState() (dropped, admin bool, err error) {
 // openForward adds this root's block when the node's policy drops or it
 // has a CNI-ADMIN chain, and the marker does not say it is there. The
 // caller holds the node lock.
+//
+// The marker alone does not say the rules are there: a podsec killed
+// between writing it and adding them, an iptables-restore that failed
+// with another pod of the root left, or a reload of the node's firewall
+// (iptables -F FORWARD, a firewall script's iptables-restore) leaves a
+// marker and no rules, and every later pod of the root then bypassed
+// CNI-ADMIN. So the block is counted in the kernel (netlink, no fork) and
+// added again when any of it is missing.
 func (m *Manager) openForward(ctx context.Context) error {
-	if b, err := os.ReadFile(m.forwardMarker()); err == nil && len(b) > 0 {
-		return nil // an empty marker is an older podsec's: its rules are not this block
-	}
 	dropped, admin, err := forwardState()
 	if err != nil {
 		return fmt.Errorf("reading the node's FORWARD policy: %w", err)
@@ -137,6 +142,12 @@ func (m *Manager) openForward(ctx context.Context) error {
 		return nil
 	}
 	comment := m.forwardComment()
+	jumps, accepts := m.forwardRules(admin, dropped)
+	if b, err := os.ReadFile(m.forwardMarker()); err == nil && string(b) == comment {
+		if n, err := countForward(comment); err == nil && n >= len(jumps)+len(accepts) {
+			return nil
+		}
+	}
 	if err := os.WriteFile(m.forwardMarker(), []byte(comment), 0o600); err != nil {
 		return fmt.Errorf("recording the FORWARD rules: %w", err)
 	}
@@ -144,11 +155,40 @@ func (m *Manager) openForward(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("letting pod traffic through FORWARD: %w", err)
 	}
-	jumps, accepts := m.forwardRules(admin, dropped)
 	if err := iptablesRestore(ctx, planForward(have, comment, jumps, accepts)); err != nil {
 		return fmt.Errorf("letting pod traffic through FORWARD: %w", err)
 	}
 	return nil
+}
+
+// countForward counts the rules of iptables' FORWARD chain (table ip
+// filter) that carry comment, which iptables-nft keeps in the rule's user
+// data (or, from older versions, in an xt comment match).
+func countForward(comment string) (int, error) {
+	nc, err := nftables.New()
+	if err != nil {
+		return 0, err
+	}
+	t := &nftables.Table{Name: "filter", Family: nftables.TableFamilyIPv4}
+	rules, err := nc.GetRules(t, &nftables.Chain{Name: "FORWARD", Table: t})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range rules {
+		if c, ok := userdata.GetString(r.UserData, userdata.TypeComment); ok && c == comment {
+			n++
+			continue
+		}
+		for _, e := range r.Exprs {
+			if mt, ok := e.(*expr.Match); ok && mt.Name == "comment" {
+				if u, ok := mt.Info.(*xt.Unknown); ok && string(bytes.TrimRight(*u, "\x00")) == comment {
+					n++
+				}
+			}
+		}
+	}
+	return n, nil
 }
 
 // planForward gives the iptables-restore lines that add the rules of a

@@ -181,3 +181,50 @@ func TestQuoteArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardRepaired: the root's FORWARD rules are gone while its marker
+// stays, as a podsec killed between the marker and the rules leaves
+// them, or a reload of the node's firewall (here: iptables -D of each).
+// The next Setup, and GC, put them back. Before, the marker was trusted:
+// every later pod of the root bypassed CNI-ADMIN, and the administrator's
+// drops did not hold for it.
+func TestForwardRepaired(t *testing.T) {
+	withCNIAdmin(t)
+	e := newEnv(t, BackendInProcess)
+	ctx := context.Background()
+	flush := func() {
+		t.Helper()
+		rs, err := e.m.ourForwardRules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if out, err := exec.Command("iptables", append([]string{"-D", "FORWARD"}, r.args...)...).CombinedOutput(); err != nil {
+				t.Fatalf("iptables -D FORWARD %v: %v: %s", r.args, err, out)
+			}
+		}
+		if n := e.forwardRules(t); n != 0 {
+			t.Fatalf("%d FORWARD rules of the root left after deleting them", n)
+		}
+		if _, err := os.Stat(e.m.forwardMarker()); err != nil {
+			t.Fatalf("the FORWARD marker: %v, want it kept", err)
+		}
+	}
+	if _, err := e.m.Setup(ctx, ref("a"), e.newNetNS(), nil); err != nil {
+		t.Fatalf("Setup(a): %v", err)
+	}
+	flush()
+	if _, err := e.m.Setup(ctx, ref("b"), e.newNetNS(), nil); err != nil {
+		t.Fatalf("Setup(b): %v", err)
+	}
+	if n := e.forwardRules(t); n != 2 {
+		t.Errorf("after Setup(b): %d FORWARD rules of the root, want its 2 jumps to %s", n, cniAdminChain)
+	}
+	flush()
+	if err := e.m.GC(ctx, func(PodRef) bool { return true }); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	if n := e.forwardRules(t); n != 2 {
+		t.Errorf("after GC, pods a and b alive: %d FORWARD rules of the root, want its 2 jumps to %s", n, cniAdminChain)
+	}
+}

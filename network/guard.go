@@ -13,7 +13,7 @@ import (
 )
 
 // GuardTablePrefix starts the name of every state directory's guard table
-// (family bridge): GuardTablePrefix + "-" + a hash of the state directory,
+// (family bridge): GuardTablePrefix + "-" + a hash of the state directory's real path,
 // so side-by-side podsec instances and tests never guard each other's
 // pods.
 const GuardTablePrefix = "podsec-guard"
@@ -57,9 +57,22 @@ var (
 
 // guardTable is the name of the state directory's guard table.
 func (m *Manager) guardTable() string {
+	return GuardTablePrefix + "-" + m.rootHash
+}
+
+// tableHash names a state directory's tables: a hash of its real path
+// (stateDirReal), so that every spelling of one root (a symbolic link, a
+// relative path) names the same tables. Older podsec versions hashed the
+// path as given (legacyTableHash).
+func tableHash(real string) string {
 	h := fnv.New32a()
-	h.Write([]byte(filepath.Clean(m.cfg.StateDir)))
-	return fmt.Sprintf("%s-%08x", GuardTablePrefix, h.Sum32())
+	h.Write([]byte(real))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
+// legacyTableHash is the hash of older podsec versions' table names.
+func (m *Manager) legacyTableHash() string {
+	return tableHash(filepath.Clean(m.cfg.StateDir))
 }
 
 // GuardTable is the nftables table (family bridge) that holds this
@@ -141,6 +154,17 @@ func (m *Manager) syncGuardLocked() error {
 			func() error { return buildGuard(nc, guard, pods) }},
 		{natT, len(nat) > 0, exists(natT), []string{natPrerouting, natOutput, natHostPorts, natPostrouting}, []string{natHairpin},
 			func() error { buildNAT(nc, natT, nat); return nil }},
+	}
+	// An older podsec named this root's tables by the path as given:
+	// under another spelling they are the same pods' and go in the same
+	// transaction.
+	if old := m.legacyTableHash(); old != m.rootHash {
+		for _, t := range []*nftables.Table{
+			{Family: nftables.TableFamilyBridge, Name: GuardTablePrefix + "-" + old},
+			{Family: nftables.TableFamilyIPv4, Name: NATTablePrefix + "-" + old},
+		} {
+			specs = append(specs, tableSpec{t: t, had: exists(t)})
+		}
 	}
 	// Refilled in place, a table keeps its base chains registered: the
 	// kernel waits for an RCU grace period to unhook a chain, which made

@@ -219,7 +219,7 @@ func ensureBridge(name string, gw *net.IPNet) (netlink.Link, error) {
 			return nil, fmt.Errorf("setting the address of bridge %s: %w", name, err)
 		}
 	}
-	addrs, err := netlink.AddrList(br, netlink.FAMILY_V4)
+	addrs, err := redump(func() ([]netlink.Addr, error) { return netlink.AddrList(br, netlink.FAMILY_V4) })
 	if err != nil {
 		return nil, fmt.Errorf("listing addresses of bridge %s: %w", name, err)
 	}
@@ -273,7 +273,7 @@ func (m *Manager) checkInProcess(a *Attachment) error {
 	if err != nil {
 		return fmt.Errorf("finding the pod's %s: %w", a.IfName, err)
 	}
-	addrs, err := nh.AddrList(pod, netlink.FAMILY_V4)
+	addrs, err := redump(func() ([]netlink.Addr, error) { return nh.AddrList(pod, netlink.FAMILY_V4) })
 	if err != nil {
 		return fmt.Errorf("listing the pod's addresses: %w", err)
 	}

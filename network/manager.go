@@ -38,6 +38,9 @@ type Manager struct {
 	inProcess bool
 	// ipamData is host-local's data directory of the network.
 	ipamData string
+	// realDir is the state directory's real path (realPath), and
+	// rootHash the hash of it that names the root's tables.
+	realDir, rootHash string
 }
 
 // New prepares pod networking: it makes the state directory and loads the
@@ -54,6 +57,8 @@ func New(cfg Config) (*Manager, error) {
 			return nil, fmt.Errorf("creating network state directory: %w", err)
 		}
 	}
+	m.realDir = realPath(cfg.StateDir)
+	m.rootHash = tableHash(m.realDir)
 	list, _, err := loadConfList(cfg, m.ipamDir())
 	if err != nil {
 		return nil, err
@@ -228,15 +233,27 @@ func (m *Manager) commit(a *Attachment) error {
 	return nil
 }
 
-// reserve checks the pod's ports against every recorded attachment and
-// the node's listeners, and records the pending attachment, all under the
-// state lock so that two podsec processes cannot both win a port.
+// reserve checks the pod's ports against every recorded attachment, of
+// this root and the node's others, and the node's listeners, and records
+// the pending attachment, all under the state lock and, for a pod with
+// hostPorts, the node lock, so that two podsec processes cannot both win
+// a port.
 func (m *Manager) reserve(a *Attachment) error {
 	l, err := m.lockState()
 	if err != nil {
 		return err
 	}
 	defer l.unlock()
+	if len(a.Ports) > 0 {
+		nl, err := lockNode()
+		if err != nil {
+			return err
+		}
+		defer nl.unlock()
+		if err := m.registerRoot(); err != nil {
+			return err
+		}
+	}
 	if err := m.checkPortsLocked(a.Pod, a.Ports); err != nil {
 		return err
 	}
@@ -256,6 +273,9 @@ func (m *Manager) checkPortsLocked(pod PodRef, ports []PortMapping) error {
 		}
 	}
 	if err := conflict(ports, recs); err != nil {
+		return err
+	}
+	if err := m.otherRootsConflict(ports); err != nil {
 		return err
 	}
 	for _, p := range ports {
@@ -287,6 +307,9 @@ func (m *Manager) Teardown(ctx context.Context, pod PodRef) error {
 // teardown detaches the pod, then drops it from the guard table, once the
 // node lock is released (Close takes the state lock before the node lock).
 func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
+	// A teardown run again after DEL released the address, which another
+	// pod may hold now: its flows are that pod's.
+	other := !a.InProcess && m.ipam().takenByOther(a.ContainerID, a.IP)
 	if err := m.detach(ctx, a); err != nil {
 		return err
 	}
@@ -295,7 +318,7 @@ func (m *Manager) teardown(ctx context.Context, a *Attachment) error {
 	}
 	// Flows to the pod's hostPorts end with it, as portmap ends them;
 	// the next pod given the address forgets all of its flows anyway.
-	if len(a.Ports) > 0 {
+	if len(a.Ports) > 0 && !other {
 		if err := forgetFlows(a.IP); err != nil {
 			return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
 		}
@@ -323,11 +346,16 @@ func (m *Manager) detach(ctx context.Context, a *Attachment) error {
 	}
 	defer nl.unlock()
 	// The pod's IP is still its own until DEL releases it, and no other
-	// attachment can take it while the node lock is held: rules naming it
-	// are the pod's until the lock is released.
+	// CNI attachment can take it while the node lock is held: rules naming
+	// it are the pod's until the lock is released. Unless a DEL before
+	// this one, killed before the record went, released it, and another
+	// pod holds it now: the rules naming it are that pod's.
 	ip := a.IP
 	if ip == nil {
 		ip = m.allocatedIP(a.ContainerID)
+	}
+	if m.ipam().takenByOther(a.ContainerID, ip) {
+		ip = nil
 	}
 	if err := m.cni.DelNetworkList(ctx, list, a.runtimeConf(netns)); err != nil {
 		return fmt.Errorf("tearing down network of pod %s: %w", a.Pod, err)
@@ -400,14 +428,35 @@ func (m *Manager) GC(ctx context.Context, alive func(PodRef) bool) error {
 		return err
 	}
 	var errs []error
+	left := false
 	for _, a := range recs {
 		if !alive(a.Pod) {
 			errs = append(errs, m.detach(ctx, a))
+		} else {
+			left = left || a.InProcess && !a.Pending
 		}
 	}
-	// Also repairs a guard table that a killed podsec left behind.
+	// Also repairs a guard table that a killed podsec left behind, and
+	// the root's FORWARD rules, which the pods left still need.
 	errs = append(errs, m.syncGuard())
+	if left {
+		errs = append(errs, m.repairForward(ctx))
+	}
 	return errors.Join(errs...)
+}
+
+// repairForward adds again what is missing of the root's FORWARD rules,
+// under the node lock.
+func (m *Manager) repairForward(ctx context.Context) error {
+	nl, err := lockNode()
+	if err != nil {
+		return err
+	}
+	defer nl.unlock()
+	if err := m.openForward(ctx); err != nil {
+		return fmt.Errorf("repairing the FORWARD rules: %w", err)
+	}
+	return nil
 }
 
 func (a *Attachment) runtimeConf(netns string) *libcni.RuntimeConf {

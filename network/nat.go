@@ -1,10 +1,7 @@
 package network
 
 import (
-	"fmt"
-	"hash/fnv"
 	"net"
-	"path/filepath"
 	"sort"
 
 	"github.com/google/nftables"
@@ -34,9 +31,7 @@ const ipsDstNAT = 0x20
 var hairpinKeyType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeIPAddr)
 
 func (m *Manager) natTable() string {
-	h := fnv.New32a()
-	h.Write([]byte(filepath.Clean(m.cfg.StateDir)))
-	return fmt.Sprintf("%s-%08x", NATTablePrefix, h.Sum32())
+	return NATTablePrefix + "-" + m.rootHash
 }
 
 // NATTable is the nftables table (family ip) that holds the in-process

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -56,7 +55,7 @@ func checkSubnet(subnet, bridge string) error {
 	if err != nil {
 		return fmt.Errorf("%w: pod subnet %q: %v", ErrInvalid, subnet, err)
 	}
-	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	routes, err := redump(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_V4) })
 	if err != nil {
 		return fmt.Errorf("listing the node's routes: %w", err)
 	}
@@ -97,6 +96,9 @@ func (m *Manager) Close(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	if err := m.unregisterRoot(); err != nil {
+		errs = append(errs, err)
+	}
 	end := trace.Step("guard and NAT tables")
 	if err := m.syncGuardLocked(); err != nil {
 		errs = append(errs, err)
@@ -118,10 +120,10 @@ func (m *Manager) Close(ctx context.Context) error {
 	// The conflist may be another state root's too (/etc/cni/net.d is
 	// shared), and host-local then keeps that root's allocations here:
 	// removing them would give a running pod's address to the next pod.
-	if ipam := filepath.Join(m.ipamData, m.list.Name); !holdsAllocations(ipam) {
-		if err := os.RemoveAll(ipam); err != nil {
-			errs = append(errs, fmt.Errorf("removing IPAM data: %w", err))
-		}
+	// Another root's Setup may be allocating in it right now, without
+	// the node lock: removeIdle leaves a directory whose lock is held.
+	if err := m.ipam().removeIdle(); err != nil {
+		errs = append(errs, err)
 	}
 	if m.inProcess {
 		// CNI's shared chains are the plugins': a podsec running them
@@ -191,7 +193,7 @@ func idleBridge(name, going string) ([]netlink.Link, error) {
 	if _, ok := br.(*netlink.Bridge); !ok {
 		return nil, nil
 	}
-	links, err := netlink.LinkList()
+	links, err := redump(netlink.LinkList)
 	if err != nil {
 		return nil, fmt.Errorf("listing links: %w", err)
 	}

@@ -3,6 +3,7 @@ package network
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -260,4 +261,101 @@ func deleteLinkAtEnd(t *testing.T, name string) {
 			netlink.LinkDel(l)
 		}
 	})
+}
+
+// TestTwoRootsHostPort: a hostPort held by a pod of one state root is
+// refused to a pod of another root (ErrPortConflict), and given once the
+// first pod is gone. Before, each root checked only its own records, and
+// the DNAT of a port is no listener the probe finds: root B's pod got
+// root A's hostPort, both roots' NAT tables sent it to their own pod, and
+// the first table the kernel ran took A's pod's traffic (through CNI,
+// portmap's chains did the same). The pod answering on the port from the
+// node stays A's.
+func TestTwoRootsHostPort(t *testing.T) { eachBackend(t, testTwoRootsHostPort) }
+
+func testTwoRootsHostPort(t *testing.T, be Backend) {
+	a := newEnv(t, be)
+	b := a.otherRoot(t)
+	ctx := context.Background()
+	port := freePort(t, "TCP")
+	pm := []PortMapping{{HostPort: port, ContainerPort: 8080, Protocol: "TCP"}}
+	nsA, nsB := a.newNetNS(), a.newNetNS()
+	serveTCP(t, nsA, 8080, "a")
+	serveTCP(t, nsB, 8080, "b")
+	if _, err := a.m.Setup(ctx, ref("a"), nsA, pm); err != nil {
+		t.Fatalf("Setup(a) in root A: %v", err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+	_, err := b.m.Setup(ctx, ref("b"), nsB, []PortMapping{{HostPort: port, ContainerPort: 8080, Protocol: "TCP", HostIP: "127.0.0.1"}})
+	if !errors.Is(err, ErrPortConflict) {
+		t.Errorf("Setup(b) in root B with root A's hostPort %d: %v, want ErrPortConflict", port, err)
+	}
+	if err == nil {
+		if err := b.m.Teardown(ctx, ref("b")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.m.CheckPorts(ref("b"), pm); !errors.Is(err, ErrPortConflict) {
+		t.Errorf("CheckPorts(b) in root B with root A's hostPort %d: %v, want ErrPortConflict", port, err)
+	}
+	if got, err := greeting("", addr); err != nil || got != "hello from a" {
+		t.Errorf("the node to %s: %q, %v, want pod a's greeting", addr, got, err)
+	}
+	if err := a.m.Teardown(ctx, ref("a")); err != nil {
+		t.Fatalf("Teardown(a): %v", err)
+	}
+	if _, err := b.m.Setup(ctx, ref("b"), nsB, pm); err != nil {
+		t.Fatalf("Setup(b) in root B once pod a left: %v", err)
+	}
+	if got, err := greeting("", addr); err != nil || got != "hello from b" {
+		t.Errorf("the node to %s: %q, %v, want pod b's greeting", addr, got, err)
+	}
+}
+
+// TestStateDirSpellings: one state root reached by two paths (a symbolic
+// link, as two --root spellings give) is one root: the pod set up through
+// one and torn down through the other leaves no table behind. Before, the
+// tables were named by a hash of the path as given: each spelling had
+// its own guard and NAT tables, and the first spelling's kept the pod's
+// hostPort DNAT to an address the next pod may be given.
+func TestStateDirSpellings(t *testing.T) {
+	e := newEnv(t, BackendInProcess)
+	link := filepath.Join(e.dir, "link")
+	if err := os.Symlink(e.cfg.StateDir, link); err != nil {
+		t.Fatal(err)
+	}
+	cfg := e.cfg
+	cfg.StateDir = link
+	other, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(%+v): %v", cfg, err)
+	}
+	if a, b := e.m.GuardTable(), other.GuardTable(); a != b {
+		t.Errorf("guard tables of %s and its link %s: %s and %s, want one", e.cfg.StateDir, link, a, b)
+	}
+	if a, b := e.m.NATTable(), other.NATTable(); a != b {
+		t.Errorf("NAT tables of %s and its link %s: %s and %s, want one", e.cfg.StateDir, link, a, b)
+	}
+	ctx := context.Background()
+	port := freePort(t, "TCP")
+	att, err := e.m.Setup(ctx, ref("a"), e.newNetNS(), []PortMapping{{HostPort: port, ContainerPort: 8080, Protocol: "TCP"}})
+	if err != nil {
+		t.Fatalf("Setup(a): %v", err)
+	}
+	// An older podsec, reached through the link, named its table by the
+	// link: the same root's, it goes with the pod.
+	legacy := NATTablePrefix + "-" + other.legacyTableHash()
+	if out, err := exec.Command("nft", "add", "table", "ip", legacy).CombinedOutput(); err != nil {
+		t.Fatalf("nft add table ip %s: %v: %s", legacy, err, out)
+	}
+	t.Cleanup(func() { exec.Command("nft", "delete", "table", "ip", legacy).Run() })
+	if err := other.Teardown(ctx, ref("a")); err != nil {
+		t.Fatalf("Teardown(a) through %s: %v", link, err)
+	}
+	if err := exec.Command("nft", "list", "table", "ip", legacy).Run(); err == nil {
+		t.Errorf("the older podsec's table %s of the root is left after its last pod's Teardown", legacy)
+	}
+	if rules := ruleset(t); strings.Contains(rules, att.IP.String()) {
+		t.Errorf("rules naming pod a's address %s left after its Teardown through %s:\n%s", att.IP, link, grep(rules, att.IP.String()))
+	}
 }
