@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -246,13 +247,13 @@ func (h *Handler) logDecision(phase admission.Phase, op admission.Operation, req
 	defer putBuffer(buf)
 	b := append(buf.AvailableBuffer(), "podsec webhook: "...)
 	b = append(append(append(b, phaseName(phase)...), ' '), op...)
-	b = append(append(append(b, " pod "...), req.Namespace...), '/')
-	b = append(append(b, podLabel(pod, req.Name)...), subresourceLabel(req.SubResource)...)
+	b = append(appendLogText(append(b, " pod "...), req.Namespace), '/')
+	b = appendLogText(appendLogText(b, podLabel(pod, req.Name)), subresourceLabel(req.SubResource))
 	b = strconv.AppendQuote(append(b, " by "...), user)
 	b = append(b, ": "...)
 	switch {
 	case !res.Allowed:
-		b = append(append(b, "refused: "...), refused...)
+		b = appendLogText(append(b, "refused: "...), refused)
 	case res.Policy != "":
 		b = strconv.AppendQuote(append(b, "allowed by podsecuritypolicy "...), res.Policy)
 	default:
@@ -267,7 +268,36 @@ func (h *Handler) logDecision(phase admission.Phase, op admission.Operation, req
 func (h *Handler) logf(format string, args ...any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	fmt.Fprintf(h.log, "podsec webhook: "+format+"\n", args...)
+	line := appendLogText([]byte("podsec webhook: "), fmt.Sprintf(format, args...))
+	_, _ = h.log.Write(append(line, '\n'))
+}
+
+// appendLogText appends s with what could end or fake a log line escaped
+// as Go escapes it in a quoted string: control characters (a newline in
+// a pod's name, which the API server sends to a mutating webhook before
+// validating it, wrote a second line of the attacker's choosing), DEL,
+// U+0085, U+2028 and U+2029, and bytes that are not UTF-8. Text without
+// them, as every valid name is, is appended as it is.
+func appendLogText(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if c >= 0x80 && r != utf8.RuneError && r != 0x85 && r != 0x2028 && r != 0x2029 {
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		q := strconv.QuoteToASCII(s[i : i+size])
+		b = append(b, q[1:len(q)-1]...)
+		i += size
+		start = i
+	}
+	return append(b, s[start:]...)
 }
 
 func phaseName(p admission.Phase) string {

@@ -1,0 +1,99 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+)
+
+// podReview is a CREATE review by alice of a pod whose metadata and spec
+// are the JSON texts given.
+func podReview(uid, op, meta, spec string) string {
+	return `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":` + strQuote(uid) + `,` +
+		`"kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},` +
+		`"namespace":"team","operation":"` + op + `","userInfo":{"username":"alice","groups":["system:authenticated"]},` +
+		`"object":{"apiVersion":"v1","kind":"Pod","metadata":` + meta + `,"spec":` + spec + `}}}`
+}
+
+func strQuote(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// serve posts body to path through h and decodes the answer.
+func serve(t testing.TB, h http.Handler, path, body string) (*httptest.ResponseRecorder, *admissionv1.AdmissionReview) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var out admissionv1.AdmissionReview
+	if rec.Code == http.StatusOK {
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Response == nil {
+			t.Fatalf("POST %s: answer %.300s does not parse: %v", path, rec.Body, err)
+		}
+	}
+	return rec, &out
+}
+
+// TestLogLineForgery: a pod's name and generateName reach a mutating
+// webhook before the API server validates them. A newline in them, or
+// in what a refusal quotes, wrote a second log line of the attacker's
+// choosing (an "allowed" for a pod that was refused, say); each review
+// is one line, with such characters escaped, and a valid name is
+// written as it is.
+func TestLogLineForgery(t *testing.T) {
+	var log bytes.Buffer
+	h := NewHandler(Config{Store: seedStore(t), Log: &log})
+	plain := `{"containers":[{"name":"main","image":"kubia"}]}`
+	forged := "web\npodsec webhook: mutate CREATE pod kube-system/root by \"admin\": allowed by podsecuritypolicy \"privileged\""
+	reviews := []struct{ path, meta, spec, want string }{
+		{"/mutate", `{"name":` + strQuote(forged) + `}`, plain, `pod team/web\npodsec webhook: mutate CREATE pod kube-system/root by "admin"`},
+		{"/validate", `{"generateName":"x\r\u2028\u0085-"}`, `{"hostNetwork":true,"containers":[{"name":"main","image":"kubia"}]}`, `pod team/x\r\u2028\u0085-* by "alice": refused: `},
+		{"/validate", `{"name":"web"}`, `{"containers":[{"name":"main","image":"kubia","securityContext":{"capabilities":{"add":["NET_ADMIN\nforged"]}}}]}`, `pod team/web by "alice": refused: `},
+		{"/mutate", `{"name":"web-0.a"}`, plain, `pod team/web-0.a by "alice": allowed by podsecuritypolicy "default"`},
+	}
+	for _, rv := range reviews {
+		if rec, _ := serve(t, h, rv.path, podReview("u1", "CREATE", rv.meta, rv.spec)); rec.Code != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", rv.path, rec.Code, rec.Body)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
+	if len(lines) != len(reviews) {
+		t.Fatalf("%d reviews logged %d lines, want one each:\n%s", len(reviews), len(lines), log.String())
+	}
+	for i, rv := range reviews {
+		if !strings.HasPrefix(lines[i], "podsec webhook: ") || !strings.Contains(lines[i], rv.want) {
+			t.Errorf("line %d = %q, want it to hold %q", i, lines[i], rv.want)
+		}
+	}
+}
+
+// TestAppendLogText: what is escaped and what is kept.
+func TestAppendLogText(t *testing.T) {
+	for in, want := range map[string]string{
+		"web-0.a":            "web-0.a",
+		"é日本 \"q\" \\":       "é日本 \"q\" \\",
+		"a\nb\r\tc\x00\x7f":  `a\nb\r\tc\x00\x7f`,
+		"\u2028\u2029\u0085": `\u2028\u2029\u0085`,
+		"bad\xff\xfeutf8":    `bad\xff\xfeutf8`,
+	} {
+		if got := string(appendLogText([]byte("> "), in)); got != "> "+want {
+			t.Errorf("appendLogText(%q) = %q, want %q", in, got, "> "+want)
+		}
+	}
+}
+
+// manyContainers is a pod spec of n empty containers: three bytes of
+// JSON each, a 408-byte corev1.Container each once decoded.
+func manyContainers(list string, n int) string {
+	return `{"` + list + `":[` + strings.Repeat(`{},`, n-1) + `{}]}`
+}
