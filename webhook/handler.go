@@ -115,10 +115,12 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
 		return
 	}
-	review, err := decodeReview(body)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
-		return
+	review := boundedReview(body)
+	if review == nil {
+		if review, err = decodeReview(body); err != nil {
+			httpError(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
+			return
+		}
 	}
 	if gvk := review.GroupVersionKind(); gvk != admissionv1.SchemeGroupVersion.WithKind("AdmissionReview") {
 		httpError(w, http.StatusBadRequest, "unsupported object %q of apiVersion %q: want an AdmissionReview of admission.k8s.io/v1", gvk.Kind, gvk.GroupVersion())
@@ -152,14 +154,15 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission
 // PodSecurity ignored it: the other subresources (status, binding, ...) do
 // not change what runs.
 func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.AdmissionResponse, error) {
-	allowed := &admissionv1.AdmissionResponse{Allowed: true}
-	if req.Resource.Group != "" || req.Resource.Resource != "pods" ||
-		req.SubResource != "" && req.SubResource != admission.SubResourceEphemeralContainers {
-		return allowed, nil
+	if !reviewed(&req.AdmissionRequest) {
+		return &admissionv1.AdmissionResponse{Allowed: true}, nil
 	}
 	op := admission.Operation(req.Operation)
-	if op != admission.Create && op != admission.Update {
-		return allowed, nil
+	for _, o := range []*podObject{&req.Object, &req.OldObject} {
+		var tm *tooManyError
+		if errors.As(o.err, &tm) {
+			return refusal(http.StatusRequestEntityTooLarge, tm.msg), nil
+		}
 	}
 	pod := req.Object.pod
 	if pod == nil {

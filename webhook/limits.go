@@ -1,0 +1,109 @@
+package webhook
+
+import (
+	"bytes"
+	"fmt"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/podsec/podsec/policy/admission"
+)
+
+// Limits of a pod the webhook decodes and decides. A body's size alone
+// does not bound a review's cost: "{}" is three bytes of JSON and a
+// 408-byte corev1.Container, which every policy then checks and a
+// mutation gives a securityContext. A 3 MiB review of a million empty
+// containers took 2.1 GB to decode and, on /mutate, 13 s, 5.7 GB of
+// allocation and a 139 MB answer; four at once took the node's memory.
+// No pod runs that many containers (each is a process tree and a cgroup
+// the kubelet watches), and the API server sends the webhook a pod
+// before validating it, so the limits are the webhook's own.
+const (
+	// MaxPodContainers bounds a pod's containers, init containers and
+	// ephemeral containers together.
+	MaxPodContainers = 1024
+	// MaxPodVolumes bounds a pod's volumes.
+	MaxPodVolumes = 4096
+)
+
+// tooManyError is a pod past the limits, found before it is decoded.
+type tooManyError struct{ msg string }
+
+func (e *tooManyError) Error() string { return e.msg }
+
+// podShape is what a pod's decoding cost is judged by: its lists of
+// large structs, counted without decoding their elements ([]struct{} takes
+// no memory whatever its length).
+type podShape struct {
+	Spec struct {
+		Containers          []struct{} `json:"containers"`
+		InitContainers      []struct{} `json:"initContainers"`
+		EphemeralContainers []struct{} `json:"ephemeralContainers"`
+		Volumes             []struct{} `json:"volumes"`
+	} `json:"spec"`
+}
+
+// check is the error of a pod at path past the limits, or nil.
+func (s *podShape) check(path string) error {
+	if n := len(s.Spec.Containers) + len(s.Spec.InitContainers) + len(s.Spec.EphemeralContainers); n > MaxPodContainers {
+		return &tooManyError{fmt.Sprintf("%s.spec: Too many: %d: must have at most %d containers, init containers and ephemeral containers together", path, n, MaxPodContainers)}
+	}
+	if n := len(s.Spec.Volumes); n > MaxPodVolumes {
+		return &tooManyError{fmt.Sprintf("%s.spec.volumes: Too many: %d: must have at most %d items", path, n, MaxPodVolumes)}
+	}
+	return nil
+}
+
+// reviewShape is a review whose objects are only counted.
+type reviewShape struct {
+	metav1.TypeMeta `json:",inline"`
+	Request         *struct {
+		admissionv1.AdmissionRequest `json:",inline"`
+		Object                       *podShape `json:"object"`
+		OldObject                    *podShape `json:"oldObject"`
+	} `json:"request,omitempty"`
+}
+
+// boundedReview returns the review of body without its objects when one
+// of them is past the limits (each object then holds its error, which
+// decide answers when the request is one it decides); nil when the body
+// is to be decoded whole. Every element of those lists is a JSON object,
+// so a body with fewer '{' than the smallest limit is not scanned.
+func boundedReview(body []byte) *reviewIn {
+	if bytes.Count(body, []byte("{")) <= min(MaxPodContainers, MaxPodVolumes) {
+		return nil
+	}
+	var shape reviewShape
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &shape); err != nil || shape.Request == nil {
+		// The whole decoding reports a malformed review; one whose
+		// types are wrong is not decoded into large lists either.
+		return nil
+	}
+	r := shape.Request
+	var objErr, oldErr error
+	if r.Object != nil {
+		objErr = r.Object.check("request.object")
+	}
+	if r.OldObject != nil {
+		oldErr = r.OldObject.check("request.oldObject")
+	}
+	if objErr == nil && oldErr == nil {
+		return nil
+	}
+	return &reviewIn{TypeMeta: shape.TypeMeta, Request: &requestIn{AdmissionRequest: r.AdmissionRequest,
+		Object:    podObject{err: objErr, present: r.Object != nil},
+		OldObject: podObject{err: oldErr, present: r.OldObject != nil}}}
+}
+
+// reviewed reports a request decide judges: the creation or update of a
+// pod, or of its ephemeral containers.
+func reviewed(req *admissionv1.AdmissionRequest) bool {
+	if req.Resource.Group != "" || req.Resource.Resource != "pods" ||
+		req.SubResource != "" && req.SubResource != admission.SubResourceEphemeralContainers {
+		return false
+	}
+	op := admission.Operation(req.Operation)
+	return op == admission.Create || op == admission.Update
+}
