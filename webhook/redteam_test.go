@@ -119,8 +119,11 @@ func withObjects(review, object, oldObject string) string {
 // TestReviewTooManyContainers: a pod of 300,000 empty containers (900 KB)
 // is refused, naming the field, without being decoded: before, it took
 // some 1.7 GB of allocation and seconds (a 3 MiB one, 5.7 GB and 13 s on
-// /mutate, with a 139 MB answer). A review the webhook does not decide is
-// allowed whatever its objects hold; a pod at the limit is decided.
+// /mutate, with a 139 MB answer). So are 300,000 empty volume mounts or
+// tolerations, past the review's bound on JSON objects (four 3 MiB
+// reviews of them took the webhook to 1.4 GB). A review the webhook does
+// not decide is allowed whatever its objects hold; a pod at the limit,
+// and the abuse suite's 3 MB pod of 25,000 variables, are decided.
 func TestReviewTooManyContainers(t *testing.T) {
 	h := NewHandler(Config{Store: seedStore(t)})
 	huge := 300_000
@@ -144,6 +147,11 @@ func TestReviewTooManyContainers(t *testing.T) {
 		{"delete", "/validate", withObjects(podReview("u5", "DELETE", `{"name":"web"}`, `{}`), "null", `{"metadata":{"name":"web"},"spec":`+manyContainers("containers", huge)+`}`),
 			want{true, ""}},
 		{"at the limit", "/mutate", podReview("u6", "CREATE", `{"name":"web"}`, namedContainers(MaxPodContainers)), want{true, ""}},
+		{"volume mounts", "/mutate", podReview("u7", "CREATE", `{"name":"web"}`, `{"containers":[{"name":"c","image":"i","volumeMounts":`+
+			manyContainers("x", huge)[5:len(manyContainers("x", huge))-1]+`}]}`), want{false, "request: Too many: 300009: must have at most 65536 JSON objects in the object and oldObject together"}},
+		{"tolerations", "/validate", podReview("u8", "CREATE", `{"name":"web"}`, `{"containers":[{"name":"c","image":"i"}],"tolerations":`+
+			manyContainers("x", huge)[5:len(manyContainers("x", huge))-1]+`}`), want{false, "request: Too many"}},
+		{"3 MB of 25,000 variables", "/mutate", string(bigReview(t, 3_000_000, false)), want{true, ""}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,9 +172,23 @@ func TestReviewTooManyContainers(t *testing.T) {
 			}
 			// The body is read into a buffer of its size and counted
 			// without decoding the containers: a few times its size.
-			if alloc := after.TotalAlloc - before.TotalAlloc; tc.name != "at the limit" && alloc > 8*uint64(len(tc.body)) {
+			if alloc := after.TotalAlloc - before.TotalAlloc; !tc.want.allowed && alloc > 8*uint64(len(tc.body)) {
 				t.Errorf("POST %s of %d KiB allocated %d MiB, want under %d KiB", tc.path, len(tc.body)>>10, alloc>>20, 8*len(tc.body)>>10)
 			}
 		})
+	}
+}
+
+// TestCountObjects: braces in strings, escaped quotes and backslashes.
+func TestCountObjects(t *testing.T) {
+	for in, want := range map[string]int{
+		`{}`:                             1,
+		`{"a":{"b":[{},{}]}}`:            4,
+		`{"a":"{{{","b":"\"{","c":"\\"}`: 1,
+		`["{\"}{", {}, "\\", {}]`:        2,
+	} {
+		if got := countObjects([]byte(in)); got != want {
+			t.Errorf("countObjects(%s) = %d, want %d", in, got, want)
+		}
 	}
 }
