@@ -31,14 +31,17 @@ type Handler struct {
 	slots chan struct{}
 	// workers decide the reviews, on stacks grown by earlier ones.
 	workers *workers
-	mu      sync.Mutex // serializes log lines
-	log     io.Writer
+	// bodies bounds the bytes of the bodies being read.
+	bodies *bodyBudget
+	mu     sync.Mutex // serializes log lines
+	log    io.Writer
 }
 
 // NewHandler returns the handler of /mutate, /validate and /healthz for
 // cfg; the server's TLS settings are Serve's.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(cfg.maxInflight()), log: cfg.log()}
+	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(cfg.maxInflight()), log: cfg.log(),
+		bodies: &bodyBudget{max: int64(2 * cfg.maxInflight() * MaxReviewBytes)}}
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -84,37 +87,43 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d", r.ContentLength, MaxReviewBytes)
 		return
 	}
-	// The slot is taken before the body is read: the body is most of
-	// what a review costs.
+	// The body is read before a slot is taken: a client that sends
+	// headers and then its body slowly, or never, held a slot until the
+	// read timeout, and as many such clients as slots made every other
+	// review 429. Bodies being read are bounded by the bytes they hold
+	// (bodyBudget), which a client must send to take.
+	in := getBuffer()
+	defer putBuffer(in)
+	held := &budgetReader{r: http.MaxBytesReader(w, r.Body, MaxReviewBytes), b: h.bodies}
+	defer held.release()
+	body, err := readBody(r, in, held)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			httpError(w, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", MaxReviewBytes)
+		case errors.Is(err, errBudget):
+			w.Header().Set("Retry-After", "1")
+			httpError(w, http.StatusTooManyRequests, "too many review bodies being read (%d MiB): retry later", h.bodies.max>>20)
+		default:
+			httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
+		}
+		return
+	}
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
 	default:
-		// Read the body away, in small pieces, before answering: a client
-		// still sending it would otherwise see the connection reset, not
-		// the 429.
-		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxReviewBytes))
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusTooManyRequests, "too many reviews in flight (%d): retry later", cap(h.slots))
 		return
 	}
-	h.workers.run(func() { h.answer(w, r, phase) })
+	h.workers.run(func() { h.answer(w, body, phase) })
 }
 
-// answer reads, decides and answers a review once its slot is taken.
-func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission.Phase) {
-	in := getBuffer()
-	defer putBuffer(in)
-	body, err := readBody(w, r, in)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			httpError(w, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", MaxReviewBytes)
-			return
-		}
-		httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
-		return
-	}
+// answer decides and answers a review once its slot is taken.
+func (h *Handler) answer(w http.ResponseWriter, body []byte, phase admission.Phase) {
+	var err error
 	review := boundedReview(body)
 	if review == nil {
 		if review, err = decodeReview(body); err != nil {
@@ -343,13 +352,15 @@ func jsonContent(h http.Header) bool {
 	return err == nil && ct == "application/json"
 }
 
-// readBody reads a request body of at most MaxReviewBytes into buf, grown
-// once to the announced size, not the doubling buffers of io.ReadAll.
-func readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) ([]byte, error) {
+// readBody reads a request body from r into buf, grown at once to the
+// announced size up to pooledBufferMax (the usual review): past it, the
+// buffer grows with what arrives, so that a client announcing 3 MiB and
+// sending nothing holds no 3 MiB buffer.
+func readBody(r *http.Request, buf *bytes.Buffer, body io.Reader) ([]byte, error) {
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+		buf.Grow(int(min(r.ContentLength, pooledBufferMax)) + bytes.MinRead)
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxReviewBytes))
+	_, err := buf.ReadFrom(body)
 	return buf.Bytes(), err
 }
 

@@ -2,7 +2,10 @@ package webhook
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"sync/atomic"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -139,4 +142,43 @@ func countObjects(body []byte) int {
 		}
 	}
 	return n
+}
+
+// errBudget is a body that would take the bodies being read past their
+// budget.
+var errBudget = errors.New("review bodies over budget")
+
+// bodyBudget bounds the bytes held by the request bodies being read: a
+// body takes its bytes as they arrive, so a client holds only what it
+// sent, and gives them back once its review is answered. Twice the
+// in-flight reviews' largest bodies lets the API server's bursts in while
+// a slow sender must send that much to starve anyone.
+type bodyBudget struct {
+	used atomic.Int64
+	max  int64
+}
+
+// budgetReader reads r, taking from b what it reads.
+type budgetReader struct {
+	r    io.Reader
+	b    *bodyBudget
+	held int64
+}
+
+func (br *budgetReader) Read(p []byte) (int, error) {
+	n, err := br.r.Read(p)
+	if n > 0 {
+		if br.b.used.Add(int64(n)) > br.b.max {
+			br.b.used.Add(-int64(n))
+			return 0, errBudget
+		}
+		br.held += int64(n)
+	}
+	return n, err
+}
+
+// release gives back what was read.
+func (br *budgetReader) release() {
+	br.b.used.Add(-br.held)
+	br.held = 0
 }
