@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -172,6 +173,9 @@ func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.Ad
 		if errors.As(o.err, &tm) {
 			return refusal(http.StatusRequestEntityTooLarge, tm.msg), nil
 		}
+	}
+	if err := cmp.Or(checkPod(req.Object.pod, "request.object"), checkPod(req.OldObject.pod, "request.oldObject")); err != nil {
+		return refusal(http.StatusRequestEntityTooLarge, err.Error()), nil
 	}
 	pod := req.Object.pod
 	if pod == nil {

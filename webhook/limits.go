@@ -8,13 +8,14 @@ import (
 	"sync/atomic"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kjson "sigs.k8s.io/json"
 
 	"github.com/podsec/podsec/policy/admission"
 )
 
-// Limits of a pod the webhook decodes and decides. A body's size alone
+// Limits of a review the webhook decodes and decides. A body's size alone
 // does not bound a review's cost: "{}" is three bytes of JSON and a
 // 408-byte corev1.Container, which every policy then checks and a
 // mutation gives a securityContext. A 3 MiB review of a million empty
@@ -41,79 +42,63 @@ const (
 	MaxReviewObjects = 1 << 16
 )
 
-// tooManyError is a pod past the limits, found before it is decoded.
+// tooManyError is a pod past the limits.
 type tooManyError struct{ msg string }
 
 func (e *tooManyError) Error() string { return e.msg }
 
-// podShape is what a pod's decoding cost is judged by: its lists of
-// large structs, counted without decoding their elements ([]struct{} takes
-// no memory whatever its length).
-type podShape struct {
-	Spec struct {
-		Containers          []struct{} `json:"containers"`
-		InitContainers      []struct{} `json:"initContainers"`
-		EphemeralContainers []struct{} `json:"ephemeralContainers"`
-		Volumes             []struct{} `json:"volumes"`
-	} `json:"spec"`
-}
-
-// check is the error of a pod at path past the limits, or nil.
-func (s *podShape) check(path string) error {
-	if n := len(s.Spec.Containers) + len(s.Spec.InitContainers) + len(s.Spec.EphemeralContainers); n > MaxPodContainers {
+// checkPod is the error of a decoded pod at path past the limits, or
+// nil. The bound on a review's objects comes first (boundedReview), so
+// that what is decoded here is at most MaxReviewObjects structs.
+func checkPod(pod *corev1.Pod, path string) error {
+	if pod == nil {
+		return nil
+	}
+	if n := len(pod.Spec.Containers) + len(pod.Spec.InitContainers) + len(pod.Spec.EphemeralContainers); n > MaxPodContainers {
 		return &tooManyError{fmt.Sprintf("%s.spec: Too many: %d: must have at most %d containers, init containers and ephemeral containers together", path, n, MaxPodContainers)}
 	}
-	if n := len(s.Spec.Volumes); n > MaxPodVolumes {
+	if n := len(pod.Spec.Volumes); n > MaxPodVolumes {
 		return &tooManyError{fmt.Sprintf("%s.spec.volumes: Too many: %d: must have at most %d items", path, n, MaxPodVolumes)}
 	}
 	return nil
 }
 
-// reviewShape is a review whose objects are only counted.
+// reviewShape is a review whose objects are skipped, only their
+// presence kept (a struct{} takes no memory).
 type reviewShape struct {
 	metav1.TypeMeta `json:",inline"`
 	Request         *struct {
 		admissionv1.AdmissionRequest `json:",inline"`
-		Object                       *podShape `json:"object"`
-		OldObject                    *podShape `json:"oldObject"`
+		Object                       *struct{} `json:"object"`
+		OldObject                    *struct{} `json:"oldObject"`
 	} `json:"request,omitempty"`
 }
 
-// boundedReview returns the review of body without its objects when one
-// of them is past the limits (each object then holds its error, which
-// decide answers when the request is one it decides); nil when the body
-// is to be decoded whole. Every element of those lists is a JSON object,
-// so a body with fewer '{' than the smallest limit is not scanned.
+// boundedReview returns the review of body without its objects when it
+// holds more than MaxReviewObjects JSON objects (each object then holds
+// the error, which decide answers when the request is one it decides);
+// nil when the body is to be decoded whole. bytes.Count is much cheaper
+// than the count outside strings, which only a body with that many '{'
+// needs.
 func boundedReview(body []byte) *reviewIn {
-	if bytes.Count(body, []byte("{")) <= min(MaxPodContainers, MaxPodVolumes) {
+	if bytes.Count(body, []byte("{")) <= MaxReviewObjects {
+		return nil
+	}
+	n := countObjects(body)
+	if n <= MaxReviewObjects {
 		return nil
 	}
 	var shape reviewShape
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &shape); err != nil || shape.Request == nil {
 		// The whole decoding reports a malformed review; one whose
-		// types are wrong is not decoded into large lists either.
+		// types are wrong does not decode into large lists either.
 		return nil
 	}
 	r := shape.Request
-	var objErr, oldErr error
-	if r.Object != nil {
-		objErr = r.Object.check("request.object")
-	}
-	if r.OldObject != nil {
-		oldErr = r.OldObject.check("request.oldObject")
-	}
-	if objErr == nil && oldErr == nil {
-		if n := countObjects(body); n > MaxReviewObjects {
-			objErr = &tooManyError{fmt.Sprintf("request: Too many: %d: must have at most %d JSON objects in the object and oldObject together", n, MaxReviewObjects)}
-			oldErr = objErr
-		}
-	}
-	if objErr == nil && oldErr == nil {
-		return nil
-	}
+	err := &tooManyError{fmt.Sprintf("request: Too many: %d: must have at most %d JSON objects in the object and oldObject together", n, MaxReviewObjects)}
 	return &reviewIn{TypeMeta: shape.TypeMeta, Request: &requestIn{AdmissionRequest: r.AdmissionRequest,
-		Object:    podObject{err: objErr, present: r.Object != nil},
-		OldObject: podObject{err: oldErr, present: r.OldObject != nil}}}
+		Object:    podObject{err: err, present: r.Object != nil},
+		OldObject: podObject{err: err, present: r.OldObject != nil}}}
 }
 
 // reviewed reports a request decide judges: the creation or update of a
