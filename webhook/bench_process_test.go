@@ -115,13 +115,7 @@ func podsecBin(b *testing.B) string {
 			return p
 		}
 	}
-	out := filepath.Join(b.TempDir(), "podsec")
-	cmd := exec.Command("go", "build", "-tags", "seccomp", "-o", out, "./cmd/podsec")
-	cmd.Dir = ".."
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build ./cmd/podsec: %v\n%s", err, msg)
-	}
-	return out
+	return buildPodsec(b)
 }
 
 // writeKeyPair writes cert's certificate and key as PEM files under dir.

@@ -151,11 +151,16 @@ func treeBin(t testing.TB) string {
 	if p := os.Getenv("PODSEC_ATTACK_PODSEC"); p != "" {
 		return p
 	}
-	out := filepath.Join(t.TempDir(), "podsec")
+	return buildPodsec(t)
+}
+
+// buildPodsec builds podsec from this tree into a temporary directory.
+func buildPodsec(tb testing.TB) string {
+	out := filepath.Join(tb.TempDir(), "podsec")
 	cmd := exec.Command("go", "build", "-tags", "seccomp", "-o", out, "./cmd/podsec")
 	cmd.Dir = ".."
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/podsec: %v\n%s", err, msg)
+		tb.Fatalf("go build ./cmd/podsec: %v\n%s", err, msg)
 	}
 	return out
 }
