@@ -42,7 +42,7 @@ type Handler struct {
 // cfg; the server's TLS settings are Serve's.
 func NewHandler(cfg Config) *Handler {
 	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(cfg.maxInflight()), log: cfg.log(),
-		bodies: &bodyBudget{max: int64(2 * cfg.maxInflight() * MaxReviewBytes)}}
+		bodies: &bodyBudget{max: int64(cfg.maxInflight() * MaxReviewBytes)}}
 }
 
 var _ http.Handler = (*Handler)(nil)
