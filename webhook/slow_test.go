@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -105,5 +106,27 @@ func TestBodyBudget(t *testing.T) {
 	third := &budgetReader{r: strings.NewReader(strings.Repeat("c", 100)), b: b}
 	if data, err := io.ReadAll(third); err != nil || len(data) != 100 {
 		t.Fatalf("third body: %d bytes, %v; want the whole budget", len(data), err)
+	}
+}
+
+// TestBodyTooLarge: a body past MaxReviewBytes is refused 413, whether
+// its length is announced (before anything is read) or not (chunked, as
+// soon as it passes the limit), and gives back the budget it took.
+func TestBodyTooLarge(t *testing.T) {
+	h := NewHandler(Config{Store: seedStore(t)})
+	big := strings.Repeat(" ", MaxReviewBytes+1)
+	for _, announced := range []bool{true, false} {
+		req := httptest.NewRequest(http.MethodPost, "/validate", io.MultiReader(strings.NewReader(big)))
+		req.Header.Set("Content-Type", "application/json")
+		req.ContentLength = -1
+		if announced {
+			req.ContentLength = int64(len(big))
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestEntityTooLarge || h.bodies.used.Load() != 0 {
+			t.Errorf("POST /validate of %d bytes (length announced: %v): %d %q with %d bytes of budget held; want 413 and none",
+				len(big), announced, rec.Code, rec.Body, h.bodies.used.Load())
+		}
 	}
 }
