@@ -115,17 +115,11 @@ func podsecBin(b *testing.B) string {
 			return p
 		}
 	}
-	out := filepath.Join(b.TempDir(), "podsec")
-	cmd := exec.Command("go", "build", "-tags", "seccomp", "-o", out, "./cmd/podsec")
-	cmd.Dir = ".."
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build ./cmd/podsec: %v\n%s", err, msg)
-	}
-	return out
+	return buildPodsec(b)
 }
 
 // writeKeyPair writes cert's certificate and key as PEM files under dir.
-func writeKeyPair(b *testing.B, dir string, cert tls.Certificate) (certFile, keyFile string) {
+func writeKeyPair(b testing.TB, dir string, cert tls.Certificate) (certFile, keyFile string) {
 	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	if err != nil {
 		b.Fatal(err)
@@ -149,7 +143,7 @@ type serverProc struct {
 // its log in logFile, and returns once it serves; it is stopped by its PID
 // when b ends. The log is a file, not a pipe this process reads: reading
 // a line per review would be the client's CPU.
-func startServer(b *testing.B, logFile, name string, args ...string) *serverProc {
+func startServer(b testing.TB, logFile, name string, args ...string) *serverProc {
 	log, err := os.Create(logFile)
 	if err != nil {
 		b.Fatal(err)

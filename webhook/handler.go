@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,14 +32,17 @@ type Handler struct {
 	slots chan struct{}
 	// workers decide the reviews, on stacks grown by earlier ones.
 	workers *workers
-	mu      sync.Mutex // serializes log lines
-	log     io.Writer
+	// bodies bounds the bytes of the bodies being read.
+	bodies *bodyBudget
+	mu     sync.Mutex // serializes log lines
+	log    io.Writer
 }
 
 // NewHandler returns the handler of /mutate, /validate and /healthz for
 // cfg; the server's TLS settings are Serve's.
 func NewHandler(cfg Config) *Handler {
-	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(cfg.maxInflight()), log: cfg.log()}
+	return &Handler{store: cfg.Store, slots: make(chan struct{}, cfg.maxInflight()), workers: newWorkers(cfg.maxInflight()), log: cfg.log(),
+		bodies: &bodyBudget{max: int64(cfg.maxInflight() * MaxReviewBytes)}}
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -83,41 +88,49 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		httpError(w, http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d", r.ContentLength, MaxReviewBytes)
 		return
 	}
-	// The slot is taken before the body is read: the body is most of
-	// what a review costs.
+	// The body is read before a slot is taken: a client that sends
+	// headers and then its body slowly, or never, held a slot until the
+	// read timeout, and as many such clients as slots made every other
+	// review 429. Bodies being read are bounded by the bytes they hold
+	// (bodyBudget), which a client must send to take.
+	in := getBuffer()
+	defer putBuffer(in)
+	held := &budgetReader{r: http.MaxBytesReader(w, r.Body, MaxReviewBytes), b: h.bodies}
+	defer held.release()
+	body, err := readBody(r, in, held)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			httpError(w, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", MaxReviewBytes)
+		case errors.Is(err, errBudget):
+			w.Header().Set("Retry-After", "1")
+			httpError(w, http.StatusTooManyRequests, "too many review bodies being read (%d MiB): retry later", h.bodies.max>>20)
+		default:
+			httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
+		}
+		return
+	}
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
 	default:
-		// Read the body away, in small pieces, before answering: a client
-		// still sending it would otherwise see the connection reset, not
-		// the 429.
-		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxReviewBytes))
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusTooManyRequests, "too many reviews in flight (%d): retry later", cap(h.slots))
 		return
 	}
-	h.workers.run(func() { h.answer(w, r, phase) })
+	h.workers.run(func() { h.answer(w, body, phase) })
 }
 
-// answer reads, decides and answers a review once its slot is taken.
-func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission.Phase) {
-	in := getBuffer()
-	defer putBuffer(in)
-	body, err := readBody(w, r, in)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			httpError(w, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", MaxReviewBytes)
+// answer decides and answers a review once its slot is taken.
+func (h *Handler) answer(w http.ResponseWriter, body []byte, phase admission.Phase) {
+	var err error
+	review := boundedReview(body)
+	if review == nil {
+		if review, err = decodeReview(body); err != nil {
+			httpError(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
 			return
 		}
-		httpError(w, http.StatusBadRequest, "reading the request body: %v", err)
-		return
-	}
-	review, err := decodeReview(body)
-	if err != nil {
-		httpError(w, http.StatusBadRequest, "malformed AdmissionReview: %v", err)
-		return
 	}
 	if gvk := review.GroupVersionKind(); gvk != admissionv1.SchemeGroupVersion.WithKind("AdmissionReview") {
 		httpError(w, http.StatusBadRequest, "unsupported object %q of apiVersion %q: want an AdmissionReview of admission.k8s.io/v1", gvk.Kind, gvk.GroupVersion())
@@ -151,14 +164,18 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, phase admission
 // PodSecurity ignored it: the other subresources (status, binding, ...) do
 // not change what runs.
 func (h *Handler) decide(req *requestIn, phase admission.Phase) (*admissionv1.AdmissionResponse, error) {
-	allowed := &admissionv1.AdmissionResponse{Allowed: true}
-	if req.Resource.Group != "" || req.Resource.Resource != "pods" ||
-		req.SubResource != "" && req.SubResource != admission.SubResourceEphemeralContainers {
-		return allowed, nil
+	if !reviewed(&req.AdmissionRequest) {
+		return &admissionv1.AdmissionResponse{Allowed: true}, nil
 	}
 	op := admission.Operation(req.Operation)
-	if op != admission.Create && op != admission.Update {
-		return allowed, nil
+	for _, o := range []*podObject{&req.Object, &req.OldObject} {
+		var tm *tooManyError
+		if errors.As(o.err, &tm) {
+			return refusal(http.StatusRequestEntityTooLarge, tm.msg), nil
+		}
+	}
+	if err := cmp.Or(checkPod(req.Object.pod, "request.object"), checkPod(req.OldObject.pod, "request.oldObject")); err != nil {
+		return refusal(http.StatusRequestEntityTooLarge, err.Error()), nil
 	}
 	pod := req.Object.pod
 	if pod == nil {
@@ -246,13 +263,13 @@ func (h *Handler) logDecision(phase admission.Phase, op admission.Operation, req
 	defer putBuffer(buf)
 	b := append(buf.AvailableBuffer(), "podsec webhook: "...)
 	b = append(append(append(b, phaseName(phase)...), ' '), op...)
-	b = append(append(append(b, " pod "...), req.Namespace...), '/')
-	b = append(append(b, podLabel(pod, req.Name)...), subresourceLabel(req.SubResource)...)
+	b = append(appendLogText(append(b, " pod "...), req.Namespace), '/')
+	b = appendLogText(appendLogText(b, podLabel(pod, req.Name)), subresourceLabel(req.SubResource))
 	b = strconv.AppendQuote(append(b, " by "...), user)
 	b = append(b, ": "...)
 	switch {
 	case !res.Allowed:
-		b = append(append(b, "refused: "...), refused...)
+		b = appendLogText(append(b, "refused: "...), refused)
 	case res.Policy != "":
 		b = strconv.AppendQuote(append(b, "allowed by podsecuritypolicy "...), res.Policy)
 	default:
@@ -267,7 +284,36 @@ func (h *Handler) logDecision(phase admission.Phase, op admission.Operation, req
 func (h *Handler) logf(format string, args ...any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	fmt.Fprintf(h.log, "podsec webhook: "+format+"\n", args...)
+	line := appendLogText([]byte("podsec webhook: "), fmt.Sprintf(format, args...))
+	_, _ = h.log.Write(append(line, '\n'))
+}
+
+// appendLogText appends s with what could end or fake a log line escaped
+// as Go escapes it in a quoted string: control characters (a newline in
+// a pod's name, which the API server sends to a mutating webhook before
+// validating it, wrote a second line of the attacker's choosing), DEL,
+// U+0085, U+2028 and U+2029, and bytes that are not UTF-8. Text without
+// them, as every valid name is, is appended as it is.
+func appendLogText(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if c >= 0x80 && r != utf8.RuneError && r != 0x85 && r != 0x2028 && r != 0x2029 {
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		q := strconv.QuoteToASCII(s[i : i+size])
+		b = append(b, q[1:len(q)-1]...)
+		i += size
+		start = i
+	}
+	return append(b, s[start:]...)
 }
 
 func phaseName(p admission.Phase) string {
@@ -310,13 +356,15 @@ func jsonContent(h http.Header) bool {
 	return err == nil && ct == "application/json"
 }
 
-// readBody reads a request body of at most MaxReviewBytes into buf, grown
-// once to the announced size, not the doubling buffers of io.ReadAll.
-func readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) ([]byte, error) {
+// readBody reads a request body from r into buf, grown at once to the
+// announced size up to pooledBufferMax (the usual review): past it, the
+// buffer grows with what arrives, so that a client announcing 3 MiB and
+// sending nothing holds no 3 MiB buffer.
+func readBody(r *http.Request, buf *bytes.Buffer, body io.Reader) ([]byte, error) {
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+		buf.Grow(int(min(r.ContentLength, pooledBufferMax)) + bytes.MinRead)
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxReviewBytes))
+	_, err := buf.ReadFrom(body)
 	return buf.Bytes(), err
 }
 

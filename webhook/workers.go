@@ -1,6 +1,9 @@
 package webhook
 
 import (
+	"fmt"
+	"net/http"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 )
@@ -25,11 +28,23 @@ type workers struct {
 // newWorkers returns workers for at most max reviews at once.
 func newWorkers(max int) *workers { return &workers{jobs: make(chan func(), max)} }
 
-// run runs job on a worker and returns when it is done.
+// run runs job on a worker and returns when it is done. A panic of job
+// is the caller's, as it was when the request's own goroutine decided:
+// net/http recovers it there and resets that one request, while on the
+// worker it ended the whole process, every review in flight with it.
 func (p *workers) run(job func()) {
 	done := make(chan struct{})
+	var panicked any
 	p.jobs <- func() {
 		defer close(done)
+		defer func() {
+			if v := recover(); v != nil {
+				panicked = workerPanic{v, debug.Stack()}
+				if v == http.ErrAbortHandler {
+					panicked = v
+				}
+			}
+		}()
 		job()
 	}
 	n := p.inflight.Add(1)
@@ -43,7 +58,19 @@ func (p *workers) run(job func()) {
 		}
 	}
 	<-done
+	if panicked != nil {
+		panic(panicked)
+	}
 }
+
+// workerPanic is a job's panic with the worker's stack, where it
+// happened, for the server's log.
+type workerPanic struct {
+	value any
+	stack []byte
+}
+
+func (w workerPanic) String() string { return fmt.Sprintf("%v\n%s", w.value, w.stack) }
 
 // work runs jobs until it has been idle for workerIdle with none queued.
 func (p *workers) work() {
