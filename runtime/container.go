@@ -165,7 +165,7 @@ func (p *Pod) startContainer(ctx context.Context, c *corev1.Container, init bool
 	case sbErr != nil:
 		return ct, fmt.Errorf("container %q: %w", c.Name, sbErr)
 	case err != nil:
-		if ferr := startError(pod, err); ferr != nil {
+		if ferr := startError(p.plan, err); ferr != nil {
 			return ct, fmt.Errorf("container %q: %w", c.Name, ferr)
 		}
 		return ct, fmt.Errorf("container %q: starting: %w", c.Name, err)

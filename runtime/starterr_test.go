@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/podsec/podsec/pipeline"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -15,15 +16,16 @@ func TestStartErrorSysctl(t *testing.T) {
 		{Name: "net.ipv4.ip_unprivileged_port_start", Value: "99999999"},
 	}}}}
 	err := errors.New(`unable to start container process: error during container init: failed to write sysctl net.ipv4.ip_unprivileged_port_start = "99999999": write fsmount:fscontext:proc/./sys/net/ipv4/ip_unprivileged_port_start: invalid argument`)
-	got := startError(pod, err)
+	plan := &pipeline.Plan{Pod: pod}
+	got := startError(plan, err)
 	want := `spec.securityContext.sysctls[1].value: Invalid value: "99999999": the node's kernel refused it: invalid argument`
 	if got == nil || got.Error() != want {
 		t.Errorf("startError = %v, want %s", got, want)
 	}
-	if got := startError(pod, errors.New("unable to start container process: exec: \"nope\": executable file not found in $PATH")); got != nil {
+	if got := startError(plan, errors.New("unable to start container process: exec: \"nope\": executable file not found in $PATH")); got != nil {
 		t.Errorf("startError of another error = %v, want nil", got)
 	}
-	if got := startError(&corev1.Pod{}, err); got != nil {
+	if got := startError(&pipeline.Plan{Pod: &corev1.Pod{}}, err); got != nil {
 		t.Errorf("startError without sysctls = %v, want nil", got)
 	}
 }
