@@ -13,9 +13,24 @@ import (
 // TestForgetFlows: forgetFlows deletes the entries with the address in
 // any of the four places (original source or destination, reply source
 // or destination: a DNATed hostPort flow has the pod's address only in
-// its reply) and leaves every other entry alone.
+// its reply) and leaves every other entry alone: through the kernel's
+// filtered flush, and through the walk of older kernels.
 func TestForgetFlows(t *testing.T) {
 	requireNode(t)
+	t.Run("flush", func(t *testing.T) {
+		testForget(t, func(ip net.IP) error {
+			if err := flushFlows(ip.To4()); err != nil {
+				t.Logf("this kernel does not delete by filter (%v); forgetFlows walks", err)
+			}
+			return forgetFlows(ip)
+		})
+	})
+	t.Run("walk", func(t *testing.T) {
+		testForget(t, func(ip net.IP) error { return walkFlows(ip.To4()) })
+	})
+}
+
+func testForget(t *testing.T, forgetFlows func(net.IP) error) {
 	b := make([]byte, 2)
 	rand.Read(b)
 	addr := func(last byte) net.IP { return net.IPv4(10, 253, b[0], b[1]&0xf0|last).To4() }
