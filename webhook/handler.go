@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -70,6 +71,33 @@ func httpError(w http.ResponseWriter, code int, format string, args ...any) {
 	http.Error(w, fmt.Sprintf(format, args...), code)
 }
 
+// lingerReadWait bounds lingerAfterRefusal's wait for the client's next
+// byte.
+const lingerReadWait = 20 * time.Millisecond
+
+// lingerAfterRefusal has an HTTP/1.x connection whose request body is
+// refused before it is all read close as the server closes one past
+// http.MaxBytesReader's limit: the answer written, it half-closes and
+// waits (net/http's 500 ms) before it closes. A connection closed with
+// the client's bytes unread is reset, and a client still sending its body
+// (one that asked for Connection: close, as each client of a flood does)
+// got ECONNRESET on its write, never the 429 or 413 (TestWebhookFlood:
+// one of 50 clients in most runs). The byte that tells the server so is
+// waited for at most lingerReadWait (a deadline of now would not read
+// what the socket holds: Go checks the deadline before it reads): a
+// client sending slowly is closed at once, as before.
+func lingerAfterRefusal(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor != 1 {
+		return // HTTP/2 ends the stream alone (RST_STREAM)
+	}
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(lingerReadWait)) != nil {
+		return
+	}
+	var one [1]byte
+	_, _ = http.MaxBytesReader(w, r.Body, 0).Read(one[:])
+}
+
 // review reads one AdmissionReview, decides it and writes the answer.
 // Problems with the HTTP request itself are HTTP errors; a review the
 // webhook cannot decide (the store cannot be read) is a 500, so that the
@@ -85,6 +113,7 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		return
 	}
 	if r.ContentLength > MaxReviewBytes {
+		lingerAfterRefusal(w, r)
 		httpError(w, http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d", r.ContentLength, MaxReviewBytes)
 		return
 	}
@@ -104,6 +133,8 @@ func (h *Handler) review(w http.ResponseWriter, r *http.Request, phase admission
 		case errors.As(err, &mbe):
 			httpError(w, http.StatusRequestEntityTooLarge, "request body is larger than the limit of %d bytes", MaxReviewBytes)
 		case errors.Is(err, errBudget):
+			held.release()
+			lingerAfterRefusal(w, r)
 			w.Header().Set("Retry-After", "1")
 			httpError(w, http.StatusTooManyRequests, "too many review bodies being read (%d MiB): retry later", h.bodies.max>>20)
 		default:
