@@ -74,11 +74,10 @@ func addFilter(req *nl.NetlinkRequest, dir, flags int, ip4 net.IP) {
 // deleted, so a kernel that ignored the filter costs time, never another
 // address's flows.
 func walkFlows(ip4 net.IP) error {
-	// The walks run at once: each walks the whole hash table in the
+	// The two walks run at once: each walks the whole hash table in the
 	// kernel, whatever it finds.
-	walks := ctWalks
-	errc := make(chan error, len(walks))
-	for _, w := range walks {
+	errc := make(chan error, len(ctWalks))
+	for _, w := range ctWalks {
 		go func() {
 			req := ctRequest(nl.IPCTNL_MSG_CT_GET, unix.NLM_F_DUMP)
 			addFilter(req, w.dir, w.flags, ip4)
@@ -95,7 +94,7 @@ func walkFlows(ip4 net.IP) error {
 		}()
 	}
 	var errs []error
-	for range walks {
+	for range ctWalks {
 		errs = append(errs, <-errc)
 	}
 	if err := errors.Join(errs...); err != nil {
